@@ -1,3 +1,6 @@
 import { coreVersion } from '@embrec/core';
 import { expect, it } from 'vitest';
-it('resolves source', () => { expect(coreVersion).toBe('0.1.0'); });
+
+it('resolves source', () => {
+  expect(coreVersion).toBe('0.1.0');
+});

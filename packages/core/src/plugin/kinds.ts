@@ -1,0 +1,247 @@
+import type { Csr, Interactions } from '../types/interactions.ts';
+import type { CandidateSet, Dataset, EmbeddingTable, MetricSet, Splits } from '../types/values.ts';
+import type { Logger } from '../util/log.ts';
+import type { Rng } from '../util/rng.ts';
+import type { LossComponent, SamplerComponent } from './kinds-training.ts';
+
+/** A progress handle: a bar on a terminal, plain lines otherwise. */
+export interface Progress {
+  tick(n?: number, info?: Record<string, string | number>): void;
+  done(): void;
+}
+
+/** What every component call receives: the trial's seed, logging, folders and tracking. */
+export interface TrialContext {
+  readonly trial: string;
+  readonly seed: number;
+  /** A stream of random numbers of this component's own (forked from the trial seed by component name). */
+  readonly rng: Rng;
+  readonly log: Logger;
+  /** Folder of the experiment file: relative paths in parameters resolve from here. */
+  readonly configDir: string;
+  /** A folder where the component may write artifacts; it is moved into the run folder atomically. */
+  readonly artifactsDir: string;
+  /** Scratch folder kept across restarts of the same trial (checkpoints for resume). */
+  readonly checkpointDir: string;
+  readonly signal: AbortSignal;
+  /** Number of threads the trial may use for native compute. */
+  readonly threads: number;
+  progress(label: string, total: number): Progress;
+  /** Log metrics with an optional step (epochs): they go to metrics-history.jsonl and the trackers. */
+  logMetrics(values: Readonly<Record<string, number>>, step?: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+export interface DatasetComponent {
+  load(ctx: TrialContext): Promise<Dataset>;
+}
+
+/** A transform rewrites a dataset before splitting (implicit conversion, k-core, de-duplication). */
+export interface TransformComponent {
+  apply(data: Dataset, ctx: TrialContext): Dataset;
+}
+
+export interface SplitterComponent {
+  split(data: Dataset, ctx: TrialContext): Splits;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+/**
+ * How a model scores users against items. Embedding models hand over two tables (score = dot
+ * product, computed natively in batches); other models (EASE, ItemKNN) score a batch of users.
+ */
+export type Scorer =
+  | { readonly kind: 'embeddings'; readonly users: EmbeddingTable; readonly items: EmbeddingTable }
+  | {
+      readonly kind: 'scores';
+      readonly numItems: number;
+      /** Scores of every item for each user: [users.length, numItems] row-major. */
+      scoreUsers(users: Int32Array): Float32Array;
+    };
+
+/** What `fit` receives. `validate` evaluates the current model on validation data (never test). */
+export interface FitInput {
+  readonly dataset: Dataset;
+  readonly splits: Splits;
+  readonly ctx: TrialContext;
+  /** Present when the split has validation data: early stopping and model selection call it. */
+  readonly validate?: () => Promise<MetricSet>;
+}
+
+export interface ModelComponent {
+  fit(input: FitInput): Promise<void>;
+  scorer(): Scorer;
+  save?(dir: string): Promise<void>;
+  load?(dir: string): Promise<void>;
+  dispose?(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retrieval
+
+/** Per-query item lists (dense item indices) as CSR: row q = indices[indptr[q]..indptr[q+1]). */
+export interface QueryItemLists {
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+}
+
+export interface SearchOptions {
+  /** Items never returned for a query (a user's seen items). */
+  readonly exclude?: QueryItemLists;
+  /** When present, only these items may be returned for a query (business filters). */
+  readonly allow?: QueryItemLists;
+  /** Backend parameters for this call (nprobe, efSearch, k_factor). */
+  readonly params?: Readonly<Record<string, number>>;
+  readonly threads?: number;
+}
+
+/** k results per query: dense row indices of the indexed table (-1 padded) and their scores. */
+export interface SearchResult {
+  readonly k: number;
+  readonly ids: Int32Array; // [nq, k]
+  readonly scores: Float32Array; // [nq, k]
+}
+
+export interface IndexStats {
+  readonly type: string;
+  readonly size: number;
+  readonly dim: number;
+  readonly memoryBytes: number;
+  readonly buildMs: number;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface IndexComponent {
+  build(table: EmbeddingTable, ctx?: TrialContext): Promise<void>;
+  /** queries: [nq, dim] row-major. */
+  search(queries: Float32Array, k: number, opts?: SearchOptions): SearchResult;
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+  stats(): IndexStats;
+  /** The indexed table's IDs (the ID map travels with the index). */
+  ids(): EmbeddingTable['ids'];
+  dispose(): void;
+}
+
+export interface RankInput {
+  readonly candidates: CandidateSet;
+  readonly dataset: Dataset;
+  readonly splits: Splits;
+  readonly ctx: TrialContext;
+}
+
+export interface RankerComponent {
+  fit?(input: FitInput): Promise<void>;
+  rank(input: RankInput): Promise<CandidateSet>;
+  dispose?(): void;
+}
+
+export interface RerankerComponent {
+  rerank(input: RankInput): Promise<CandidateSet>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/**
+ * A ranking metric computed per user from a ranked list and the user's relevant items.
+ * `ranked` holds item indices best first (-1 padded), `relevant` is sorted ascending.
+ */
+export interface MetricComponent {
+  /** Stable key (MLflow-safe, no '@'): "recall_at_20". */
+  key(k: number): string;
+  /** Display name: "Recall@20". */
+  display(k: number): string;
+  /** Does the metric depend on the cutoff k? (MRR over the full list does not, for example.) */
+  readonly usesCutoff: boolean;
+  perUser(ranked: Int32Array, relevant: Int32Array, k: number): number;
+}
+
+export interface EvaluateInput {
+  readonly scorer: Scorer;
+  /** Interactions whose items are masked out of each user's ranking (training items). */
+  readonly mask: readonly Interactions[];
+  /** The held-out interactions that count as relevant. */
+  readonly target: Interactions;
+  /** Item popularity in training data (for the popularity metrics and the sampled protocol). */
+  readonly train: Interactions;
+  readonly ctx: TrialContext;
+}
+
+export interface EvaluateCandidatesInput {
+  readonly candidates: CandidateSet;
+  readonly target: Interactions;
+  readonly train: Interactions;
+  readonly ctx: TrialContext;
+}
+
+export interface EvaluatorComponent {
+  /** The protocol label every output carries ("full", "sampled-99"). */
+  readonly protocol: string;
+  evaluate(input: EvaluateInput): Promise<MetricSet>;
+  evaluateCandidates(input: EvaluateCandidatesInput): Promise<MetricSet>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tracking
+
+export interface TrackedRunInfo {
+  readonly experiment: string;
+  readonly name: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * A tracker mirrors runs somewhere (MLflow). The run folder on disk is always written by core and
+ * is the source of truth; a tracker failure is retried and reported, never fatal.
+ */
+export interface TrackerComponent {
+  readonly name: string;
+  startSweep(info: TrackedRunInfo): Promise<void>;
+  startTrial(info: TrackedRunInfo): Promise<void>;
+  logMetrics(values: Readonly<Record<string, number>>, step?: number): Promise<void>;
+  logArtifact(localPath: string, artifactPath: string): Promise<void>;
+  endTrial(status: 'FINISHED' | 'FAILED' | 'KILLED'): Promise<void>;
+  endSweep(status: 'FINISHED' | 'FAILED' | 'KILLED'): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The instance type a component of each kind creates. Plugins may add kinds by augmentation. */
+export interface ComponentKinds {
+  dataset: DatasetComponent;
+  transform: TransformComponent;
+  splitter: SplitterComponent;
+  model: ModelComponent;
+  loss: LossComponent;
+  sampler: SamplerComponent;
+  index: IndexComponent;
+  ranker: RankerComponent;
+  reranker: RerankerComponent;
+  metric: MetricComponent;
+  evaluator: EvaluatorComponent;
+  tracker: TrackerComponent;
+}
+
+export type ComponentKind = keyof ComponentKinds;
+export const COMPONENT_KINDS: readonly ComponentKind[] = [
+  'dataset',
+  'transform',
+  'splitter',
+  'model',
+  'loss',
+  'sampler',
+  'index',
+  'ranker',
+  'reranker',
+  'metric',
+  'evaluator',
+  'tracker',
+];
+
+export type { Csr };

@@ -1,0 +1,1 @@
+export { makeTestContext, makeTestCreateContext } from './context.ts';
