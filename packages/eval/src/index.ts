@@ -1,1 +1,11 @@
-export {};
+import { definePlugin } from '@embrec/core';
+import { dataComponents } from './data/index.ts';
+import { evaluationComponents } from './evaluation/index.ts';
+
+/** Built-in data and evaluation components. */
+const plugin = definePlugin({
+  meta: { name: '@embrec/eval', version: '0.1.0', namespace: 'embrec' },
+  engines: { '@embrec/core': '^0.1.0' },
+  components: [...dataComponents, ...evaluationComponents],
+});
+export default plugin;

@@ -1,1 +1,1 @@
-export {};
+export { addon, nativeAvailable } from './addon.ts';

@@ -1,0 +1,4 @@
+import type { AnyComponentDefinition } from '@embrec/core';
+
+/** Metric and evaluator components (built-ins, namespace `embrec`). */
+export const evaluationComponents: AnyComponentDefinition[] = [];
