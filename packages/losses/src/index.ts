@@ -1,9 +1,34 @@
 import { definePlugin } from '@embrec/core';
+import { bprComponent } from './losses/bpr.ts';
+import { cclComponent } from './losses/ccl.ts';
+import { infonceComponent } from './losses/infonce.ts';
+import { sampledSoftmaxComponent } from './losses/sampled-softmax.ts';
+import { tripletComponent } from './losses/triplet.ts';
+import { inBatchSampler, mixedSampler, popularitySampler, uniformSampler } from './samplers/basic.ts';
+import { hardSampler } from './samplers/hard.ts';
 
-/** Built-in losses components. */
+export { bpr } from './losses/bpr.ts';
+export { ccl } from './losses/ccl.ts';
+export { infonce } from './losses/infonce.ts';
+export { sampledSoftmax } from './losses/sampled-softmax.ts';
+export { triplet } from './losses/triplet.ts';
+export { ItemDistribution } from './samplers/distribution.ts';
+
+/** Built-in losses and negative samplers. */
 const plugin = definePlugin({
   meta: { name: '@embrec/losses', version: '0.1.0', namespace: 'embrec' },
   engines: { '@embrec/core': '^0.1.0' },
-  components: [],
+  components: [
+    infonceComponent,
+    sampledSoftmaxComponent,
+    bprComponent,
+    tripletComponent,
+    cclComponent,
+    inBatchSampler,
+    uniformSampler,
+    popularitySampler,
+    mixedSampler,
+    hardSampler,
+  ],
 });
 export default plugin;

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Interactions } from '../types/interactions.ts';
+import type { Dataset } from '../types/values.ts';
 import type { Rng } from '../util/rng.ts';
 
 /**
@@ -15,9 +16,12 @@ export interface LossInputs {
   readonly positiveIds?: Int32Array;
   /** Dense item index of each negative ([B*N] or [N]). */
   readonly negativeIds?: Int32Array;
-  /** log of the probability that each positive's item was sampled into the batch [B] (logQ). */
+  /**
+   * log of the per-draw probability that each positive's item is drawn as a positive [B] (logQ,
+   * Yi et al. 2019). Losses add log(B) themselves (expected count in a batch of B draws).
+   */
   readonly logQPositive?: Float32Array;
-  /** log sampling probability of each negative ([B*N] or [N]). */
+  /** log per-draw sampling probability of each negative ([B*N] or [N]); losses add log(draws). */
   readonly logQNegative?: Float32Array;
 }
 
@@ -27,6 +31,8 @@ export interface LossComponent {
   /** Trainable parameters of the loss itself (a learnable temperature), if any. */
   readonly variables: readonly tf.Variable[];
   compute(inputs: LossInputs): tf.Scalar;
+  /** Frees the loss's own variables. */
+  dispose?(): void;
 }
 
 /** Scores of the current model, for hard-negative samplers (dynamic, semi-hard). */
@@ -49,8 +55,11 @@ export interface NegativeSample {
 export interface SamplerComponent {
   /** 'in-batch' samplers return no explicit negatives, only the positives' sampling probabilities. */
   readonly mode: 'in-batch' | 'explicit' | 'mixed';
-  /** Called once before training with the training interactions. */
-  init(train: Interactions): void;
+  /**
+   * Called once before training with the training interactions (and the dataset, whose item
+   * features static hard-negative samplers read).
+   */
+  init(train: Interactions, dataset?: Dataset): void;
   /** log probability that item i is drawn as a positive of a batch (for the in-batch logQ), per item. */
   positiveLogQ(): Float32Array | undefined;
   sample(

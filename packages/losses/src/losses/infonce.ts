@@ -1,0 +1,109 @@
+import type { LossComponent, LossInputs } from '@embrec/core';
+import { defineComponent } from '@embrec/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { hitMask, MASK, negativeLogQ, negativeScores, negativesPerRow } from './common.ts';
+
+export interface InfoNceOptions {
+  readonly temperature: number;
+  readonly learnable: boolean;
+  readonly logQ: boolean;
+  readonly maskHits: boolean;
+}
+
+/**
+ * In-batch softmax cross-entropy (InfoNCE; van den Oord et al. 2018, "Representation Learning with
+ * Contrastive Predictive Coding"; as a retrieval loss: Yi et al. 2019, "Sampling-Bias-Corrected Neural
+ * Modeling for Large Corpus Item Recommendations", RecSys):
+ *
+ *   s_ij = q_i·p_j / τ − [logQ] (log Q_j + log B)          (j over the batch, plus shared negatives)
+ *   L = −(1/B) Σ_i log( exp(s_ii) / Σ_j exp(s_ij) )
+ *
+ * Q_j is the probability that item j is drawn as a positive (the logQ correction removes the
+ * popularity bias of in-batch negatives). An "accidental hit" — row j ≠ i holding the same item as
+ * row i — is masked out of row i's denominator. Explicit negatives (mixed negative sampling) are
+ * appended as extra columns. With `learnable`, τ = exp(θ) is trained with the model.
+ */
+export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoNceOptions): tf.Scalar {
+  return tf.tidy(() => {
+    const { query, positive } = inputs;
+    const b = query.shape[0];
+    let logits: tf.Tensor = tf.matMul(query, positive, false, true); // [B, B]
+    logits = tf.div(logits, tau);
+    if (opts.logQ && inputs.logQPositive) {
+      const lq = new Float32Array(b);
+      const lb = Math.log(b);
+      for (let j = 0; j < b; j++) lq[j] = inputs.logQPositive[j]! + lb;
+      logits = tf.sub(logits, tf.tensor2d(lq, [1, b])); // [B, B]
+    }
+    if (opts.maskHits && inputs.positiveIds) {
+      const ids = inputs.positiveIds;
+      const m = new Float32Array(b * b);
+      let any = false;
+      for (let i = 0; i < b; i++)
+        for (let j = 0; j < b; j++)
+          if (i !== j && ids[i] === ids[j]) {
+            m[i * b + j] = MASK;
+            any = true;
+          }
+      if (any) logits = tf.add(logits, tf.tensor2d(m, [b, b]));
+    }
+    const labels = tf.oneHot(tf.range(0, b, 1, 'int32'), b); // [B, B]
+    let all: tf.Tensor = logits;
+    let target: tf.Tensor = labels;
+    if (inputs.negatives) {
+      const n = negativesPerRow(inputs.negatives);
+      const shared = inputs.negatives.rank === 2;
+      let neg: tf.Tensor = tf.div(negativeScores(query, inputs.negatives), tau); // [B, N]
+      const lq = opts.logQ ? negativeLogQ(inputs, b, n, shared) : undefined;
+      if (lq) neg = tf.sub(neg, lq);
+      const hm = opts.maskHits ? hitMask(inputs, b, n, shared) : undefined;
+      if (hm) neg = tf.add(neg, tf.mul(tf.sub(1, tf.tensor2d(hm, [b, n])), MASK));
+      all = tf.concat([logits, neg], 1); // [B, B + N]
+      target = tf.concat([target, tf.zeros([b, n])], 1);
+    }
+    return tf.losses.softmaxCrossEntropy(target, all) as tf.Scalar;
+  });
+}
+
+export const infonceSchema = z.strictObject({
+  temperature: z
+    .number()
+    .positive()
+    .default(0.1)
+    .describe('softmax temperature τ (initial value if learnable)'),
+  learnable: z.boolean().default(false).describe('train τ with the model'),
+  logQ: z.boolean().default(false).describe('subtract log sampling probabilities (Yi et al. 2019)'),
+  maskHits: z.boolean().default(true).describe('mask accidental hits (same item twice in a batch)'),
+});
+
+/** A learnable temperature: τ = exp(θ), clipped to [0.005, 10]. */
+export function makeTemperature(
+  temperature: number,
+  learnable: boolean,
+): { tau: () => tf.Scalar | number; variables: tf.Variable[] } {
+  if (!learnable) return { tau: () => temperature, variables: [] };
+  const theta = tf.variable(tf.scalar(Math.log(temperature)), true);
+  return {
+    tau: () => tf.clipByValue(tf.exp(theta), 0.005, 10) as tf.Scalar,
+    variables: [theta],
+  };
+}
+
+export const infonceComponent = defineComponent({
+  kind: 'loss',
+  type: 'infonce',
+  description: 'In-batch softmax (InfoNCE) with temperature, logQ correction and accidental-hit masking',
+  schema: infonceSchema,
+  create(p): LossComponent {
+    const t = makeTemperature(p.temperature, p.learnable);
+    return {
+      needs: 'in-batch',
+      variables: t.variables,
+      compute: (inputs) => tf.tidy(() => infonce(inputs, t.tau(), p)),
+      dispose: () => {
+        for (const v of t.variables) v.dispose();
+      },
+    };
+  },
+});
