@@ -1,0 +1,102 @@
+/** Plain-object test (YAML mappings). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge for `extends:`: mappings merge key by key, everything else (lists too) is replaced. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (isPlainObject(base) && isPlainObject(over)) {
+    // A component block whose type changes is replaced whole: params of another type do not apply.
+    if (typeof base.type === 'string' && typeof over.type === 'string' && base.type !== over.type)
+      return clone(over);
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k], v) : clone(v);
+    return out;
+  }
+  return clone(over);
+}
+
+export function clone<T>(v: T): T {
+  return v === undefined ? v : (structuredClone(v) as T);
+}
+
+/** Splits "a.b[0].c" or "a.b.0.c" into segments. Keys may be quoted: sweep.params['loss.temperature']. */
+export function parsePath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/g;
+  for (const m of path.matchAll(re)) {
+    if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[3] !== undefined) out.push(m[3]);
+    else if (m[4] !== undefined) out.push(m[4]);
+    else if (m[1] !== undefined) out.push(/^\d+$/.test(m[1]) ? Number(m[1]) : m[1]);
+  }
+  return out;
+}
+
+export function formatPath(path: readonly (string | number | symbol)[]): string {
+  let s = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') s += `[${seg}]`;
+    else if (typeof seg === 'symbol') s += `.${String(seg)}`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) s += s === '' ? seg : `.${seg}`;
+    else s += `['${seg}']`;
+  }
+  return s;
+}
+
+export function getPath(obj: unknown, path: readonly (string | number)[]): unknown {
+  let cur = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Sets a value at a path, creating mappings on the way. */
+export function setPath(
+  obj: Record<string, unknown>,
+  path: readonly (string | number)[],
+  value: unknown,
+): void {
+  let cur: Record<string | number, unknown> = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const seg = path[i]!;
+    const next = cur[seg];
+    if (next === null || typeof next !== 'object') {
+      const created: Record<string, unknown> = {};
+      cur[seg] = created;
+      cur = created;
+    } else cur = next as Record<string | number, unknown>;
+  }
+  const lastSeg = path[path.length - 1];
+  if (lastSeg !== undefined) cur[lastSeg] = value;
+}
+
+/** Replaces ${VAR} and ${VAR:-default} in every string. Unset variables without default are reported. */
+export function interpolateEnv(
+  v: unknown,
+  env: NodeJS.ProcessEnv,
+  onMissing: (name: string, path: (string | number)[]) => void,
+  path: (string | number)[] = [],
+): unknown {
+  if (typeof v === 'string') {
+    return v.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_m, name: string, def: string | undefined) => {
+        const val = env[name];
+        if (val !== undefined && val !== '') return val;
+        if (def !== undefined) return def;
+        onMissing(name, path);
+        return '';
+      },
+    );
+  }
+  if (Array.isArray(v)) return v.map((x, i) => interpolateEnv(x, env, onMissing, [...path, i]));
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = interpolateEnv(x, env, onMissing, [...path, k]);
+    return out;
+  }
+  return v;
+}
