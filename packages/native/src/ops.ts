@@ -87,3 +87,122 @@ export function topkDot(
     options.threads,
   ) as TopKResult;
 }
+
+/** The inverse of a dense symmetric positive-definite matrix [n, n] (LAPACK potrf + potri). */
+export function symInverse<T extends Float32Array | Float64Array>(
+  a: T,
+  n: number,
+  options: { inPlace?: boolean } = {},
+): T {
+  return addon().symInverse(a, n, options.inPlace === true) as T;
+}
+
+/**
+ * The EASE item-item weights from a Gram matrix G = XᵀX [n, n] (Steck 2019):
+ * P = (G + λI)⁻¹, B = I − P·diag(1/diag(P)), so B[i][j] = −P[i][j] / P[j][j] and diag(B) = 0.
+ */
+export function easeWeights<T extends Float32Array | Float64Array>(
+  gram: T,
+  n: number,
+  lambda: number,
+  options: { inPlace?: boolean } = {},
+): T {
+  return addon().easeWeights(gram, n, lambda, options.inPlace === true) as T;
+}
+
+/**
+ * XᵀX [cols, cols] of a CSR matrix X [rows, cols]. `mode` picks the sparse scatter (cost Σ nnz_r²)
+ * or dense ssyrk blocks; `auto` estimates both.
+ */
+export function gramCsr(
+  csr: CsrMatrix,
+  options: { mode?: 'auto' | 'sparse' | 'dense'; threads?: number } = {},
+): Float32Array {
+  const mode = options.mode === 'sparse' ? 1 : options.mode === 'dense' ? 2 : 0;
+  return addon().gramCsr(
+    csr.indptr,
+    csr.indices,
+    csr.values,
+    csr.rows,
+    csr.cols,
+    mode,
+    options.threads,
+  ) as Float32Array;
+}
+
+/** A·X for a CSR A [rows, cols] and a dense row-major X [cols, d]: returns [rows, d]. */
+export function spmm(
+  csr: CsrMatrix,
+  x: Float32Array,
+  d: number,
+  options: { threads?: number } = {},
+): Float32Array {
+  return addon().spmm(
+    csr.indptr,
+    csr.indices,
+    csr.values,
+    csr.rows,
+    csr.cols,
+    x,
+    d,
+    options.threads,
+  ) as Float32Array;
+}
+
+/** Aᵀ·Y for a CSR A [rows, cols] and a dense row-major Y [rows, d]: returns [cols, d]. */
+export function spmmT(
+  csr: CsrMatrix,
+  y: Float32Array,
+  d: number,
+  options: { threads?: number } = {},
+): Float32Array {
+  return addon().spmmT(
+    csr.indptr,
+    csr.indices,
+    csr.values,
+    csr.rows,
+    csr.cols,
+    y,
+    d,
+    options.threads,
+  ) as Float32Array;
+}
+
+/** Divides each row of x [rows, cols] by its L2 norm; all-zero rows stay zero. */
+export function rowNormalize(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  options: { inPlace?: boolean } = {},
+): Float32Array {
+  return addon().rowNormalize(x, rows, cols, options.inPlace === true) as Float32Array;
+}
+
+/**
+ * Normalised values for a CSR matrix (the structure is unchanged): `row` divides by row sums
+ * (D_r⁻¹A), `sym` by sqrt(rowSum · colSum) (D_r^-½ A D_c^-½, LightGCN's Â for a bipartite or
+ * symmetric adjacency). Entries of empty rows/columns stay 0.
+ */
+export function csrNormalize(csr: CsrMatrix, mode: 'row' | 'sym'): Float32Array {
+  const nnz = csr.indices.length;
+  const v = (e: number): number => (csr.values ? (csr.values[e] as number) : 1);
+  const rowSum = new Float64Array(csr.rows);
+  const colSum = new Float64Array(csr.cols);
+  for (let r = 0; r < csr.rows; r++) {
+    for (let e = csr.indptr[r] as number; e < (csr.indptr[r + 1] as number); e++) {
+      const c = csr.indices[e] as number;
+      rowSum[r] = (rowSum[r] as number) + v(e);
+      colSum[c] = (colSum[c] as number) + v(e);
+    }
+  }
+  const out = new Float32Array(nnz);
+  for (let r = 0; r < csr.rows; r++) {
+    for (let e = csr.indptr[r] as number; e < (csr.indptr[r + 1] as number); e++) {
+      const rs = rowSum[r] as number;
+      const cs = colSum[csr.indices[e] as number] as number;
+      const den = mode === 'row' ? rs : Math.sqrt(rs * cs);
+      out[e] = den > 0 ? v(e) / den : 0;
+    }
+  }
+  return out;
+}

@@ -1,10 +1,116 @@
+// CSR sparse × dense products (A·X and Aᵀ·Y, the forward and backward of LightGCN propagation) and
+// L2 row normalisation of a dense matrix.
+#include <cmath>
+
 #include "ops_util.h"
 
 namespace embrec {
 namespace ops {
-void InitSparse(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+namespace {
+
+struct CsrArgs {
+  const int32_t* indptr;
+  const int32_t* indices;
+  const float* values;  // null = all ones
+  int64_t rows, cols;
+};
+
+// Reads (indptr, indices, values?, rows, cols) starting at argument i.
+CsrArgs ReadCsr(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  auto indptr = I32Arg(info, i, "csr.indptr");
+  auto indices = I32Arg(info, i + 1, "csr.indices");
+  CsrArgs c{indptr.Data(), indices.Data(), nullptr, IntArg(info, i + 3, "csr.rows"), IntArg(info, i + 4, "csr.cols")};
+  if (Present(info, i + 2)) {
+    auto v = F32Arg(info, i + 2, "csr.values");
+    CheckLen(env, "csr.values", v.ElementLength(), indices.ElementLength(), "nnz");
+    c.values = v.Data();
+  }
+  CheckCsr(env, "csr", c.indptr, indptr.ElementLength(), c.indices, indices.ElementLength(), c.rows, c.cols);
+  return c;
 }
+
+// spmm(indptr, indices, values?, rows, cols, X, d, threads?) -> A·X  [rows, d], X is [cols, d]
+Napi::Value Spmm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CsrArgs A = ReadCsr(info, 0);
+  auto x = F32Arg(info, 5, "x");
+  int64_t d = IntArg(info, 6, "d");
+  CheckLen(env, "x", x.ElementLength(), static_cast<size_t>(A.cols * d), "csr.cols * d");
+  int threads = ThreadsArg(info, 7);
+  auto out = Napi::Float32Array::New(env, static_cast<size_t>(A.rows * d));
+  float* Y = out.Data();
+  const float* X = x.Data();
+  ParallelFor(A.rows, threads, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      float* y = Y + r * d;
+      std::fill(y, y + d, 0.0f);
+      for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
+        float v = A.values ? A.values[e] : 1.0f;
+        const float* xr = X + static_cast<int64_t>(A.indices[e]) * d;
+        for (int64_t t = 0; t < d; t++) y[t] += v * xr[t];
+      }
+    }
+  });
+  return out;
+}
+
+// spmmT(indptr, indices, values?, rows, cols, Y, d, threads?) -> Aᵀ·Y  [cols, d], Y is [rows, d]
+Napi::Value SpmmT(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CsrArgs A = ReadCsr(info, 0);
+  auto y = F32Arg(info, 5, "y");
+  int64_t d = IntArg(info, 6, "d");
+  CheckLen(env, "y", y.ElementLength(), static_cast<size_t>(A.rows * d), "csr.rows * d");
+  int threads = ThreadsArg(info, 7);
+  auto out = Napi::Float32Array::New(env, static_cast<size_t>(A.cols * d));  // zero-filled
+  float* X = out.Data();
+  const float* Y = y.Data();
+  // Each thread owns a range of output rows (columns of A) and scans all entries for its own.
+  ParallelFor(A.cols, threads, 64, [&](int64_t c0, int64_t c1) {
+    bool all = c0 == 0 && c1 == A.cols;
+    for (int64_t r = 0; r < A.rows; r++) {
+      const float* yr = Y + r * d;
+      for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
+        int64_t c = A.indices[e];
+        if (!all && (c < c0 || c >= c1)) continue;
+        float v = A.values ? A.values[e] : 1.0f;
+        float* xc = X + c * d;
+        for (int64_t t = 0; t < d; t++) xc[t] += v * yr[t];
+      }
+    }
+  });
+  return out;
+}
+
+// rowNormalize(x, rows, cols, inPlace?) -> each row divided by its L2 norm (zero rows stay zero)
+Napi::Value RowNormalize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = F32Arg(info, 0, "x");
+  int64_t rows = IntArg(info, 1, "rows"), cols = IntArg(info, 2, "cols");
+  CheckLen(env, "x", x.ElementLength(), static_cast<size_t>(rows * cols), "rows * cols");
+  bool inPlace = Present(info, 3) && info[3].ToBoolean().Value();
+  Napi::Float32Array out = inPlace ? x : Napi::Float32Array::New(env, x.ElementLength());
+  const float* src = x.Data();
+  float* dst = out.Data();
+  for (int64_t r = 0; r < rows; r++) {
+    const float* a = src + r * cols;
+    double ss = 0;
+    for (int64_t j = 0; j < cols; j++) ss += static_cast<double>(a[j]) * a[j];
+    float inv = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
+    float* b = dst + r * cols;
+    for (int64_t j = 0; j < cols; j++) b[j] = a[j] * inv;
+  }
+  return out;
+}
+
+}  // namespace
+
+void InitSparse(Napi::Env env, Napi::Object exports) {
+  exports.Set("spmm", Napi::Function::New(env, Spmm, "spmm"));
+  exports.Set("spmmT", Napi::Function::New(env, SpmmT, "spmmT"));
+  exports.Set("rowNormalize", Napi::Function::New(env, RowNormalize, "rowNormalize"));
+}
+
 }  // namespace ops
 }  // namespace embrec

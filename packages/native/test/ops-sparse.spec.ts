@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { nativeAvailable } from '../src/addon.ts';
+import { csrMatMul } from '../src/csr-matmul.ts';
+import { csrNormalize, rowNormalize, spmm, spmmT } from '../src/ops.ts';
+import { randomCsr, rng } from './helpers.ts';
+
+function denseOf(csr: ReturnType<typeof randomCsr>): Float32Array {
+  const x = new Float32Array(csr.rows * csr.cols);
+  for (let r = 0; r < csr.rows; r++)
+    for (let e = csr.indptr[r] as number; e < (csr.indptr[r + 1] as number); e++)
+      x[r * csr.cols + (csr.indices[e] as number)] = csr.values ? (csr.values[e] as number) : 1;
+  return x;
+}
+
+/** Reference (A or Aᵀ)·X with A dense [m, n]. */
+function refMul(
+  a: Float32Array,
+  m: number,
+  n: number,
+  x: Float32Array,
+  d: number,
+  transpose: boolean,
+): Float64Array {
+  const rows = transpose ? n : m;
+  const inner = transpose ? m : n;
+  const out = new Float64Array(rows * d);
+  for (let i = 0; i < rows; i++)
+    for (let k = 0; k < inner; k++) {
+      const aik = (transpose ? a[k * n + i] : a[i * n + k]) as number;
+      if (aik === 0) continue;
+      for (let t = 0; t < d; t++)
+        out[i * d + t] = (out[i * d + t] as number) + aik * (x[k * d + t] as number);
+    }
+  return out;
+}
+
+describe.skipIf(!nativeAvailable())('spmm / spmmT', () => {
+  it('match the dense reference on random matrices (empty rows, empty matrices, threads)', () => {
+    const rand = rng(20);
+    for (let trial = 0; trial < 30; trial++) {
+      const rows = Math.floor(rand() * 25);
+      const cols = Math.floor(rand() * 25);
+      const d = Math.floor(rand() * 6);
+      const a = randomCsr(rand, rows, cols, rand() * 0.5, trial % 2 === 0);
+      const dense = denseOf(a);
+      const x = Float32Array.from({ length: cols * d }, () => rand() - 0.5);
+      const y = Float32Array.from({ length: rows * d }, () => rand() - 0.5);
+      const threads = 1 + (trial % 3);
+      const ax = spmm(a, x, d, { threads });
+      const want = refMul(dense, rows, cols, x, d, false);
+      expect(ax.length).toBe(rows * d);
+      for (let i = 0; i < ax.length; i++) expect(ax[i]).toBeCloseTo(want[i] as number, 5);
+      const aty = spmmT(a, y, d, { threads });
+      const wantT = refMul(dense, rows, cols, y, d, true);
+      expect(aty.length).toBe(cols * d);
+      for (let i = 0; i < aty.length; i++) expect(aty[i]).toBeCloseTo(wantT[i] as number, 5);
+    }
+  });
+
+  it('reject wrong dense lengths', () => {
+    const a = randomCsr(rng(1), 3, 4, 0.5);
+    expect(() => spmm(a, new Float32Array(7), 2)).toThrow(/x: expected length 8/);
+    expect(() => spmmT(a, new Float32Array(7), 2)).toThrow(/y: expected length 6/);
+  });
+});
+
+describe.skipIf(!nativeAvailable())('rowNormalize / csrNormalize', () => {
+  it('rowNormalize gives unit rows and keeps zero rows', () => {
+    const x = new Float32Array([3, 4, 0, 0, 1, 0]);
+    expect(Array.from(rowNormalize(x, 3, 2))).toEqual([0.6000000238418579, 0.800000011920929, 0, 0, 1, 0]);
+    expect(x[0]).toBe(3);
+    rowNormalize(x, 3, 2, { inPlace: true });
+    expect(x[1]).toBeCloseTo(0.8, 6);
+    expect(() => rowNormalize(x, 4, 2)).toThrow(/expected length 8/);
+  });
+
+  it('csrNormalize row and sym', () => {
+    const a = { rows: 2, cols: 2, indptr: new Int32Array([0, 2, 3]), indices: new Int32Array([0, 1, 1]) };
+    expect(Array.from(csrNormalize(a, 'row'))).toEqual([0.5, 0.5, 1]);
+    const s = csrNormalize(a, 'sym'); // row sums 2, 1; col sums 1, 2
+    expect(s[0]).toBeCloseTo(1 / Math.sqrt(2), 6);
+    expect(s[1]).toBeCloseTo(1 / 2, 6);
+    expect(s[2]).toBeCloseTo(1 / Math.sqrt(2), 6);
+  });
+});
+
+describe.skipIf(!nativeAvailable())('csrMatMul (tfjs op with gradient)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('forward and gradient equal a dense tf.matMul', () => {
+    const rand = rng(30);
+    const a = randomCsr(rand, 9, 7, 0.4, true);
+    const dense = tf.tensor2d(denseOf(a), [9, 7]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 7 * 3 }, () => rand() - 0.5),
+      [7, 3],
+    );
+    const w = tf.tensor2d(
+      Float32Array.from({ length: 9 * 3 }, () => rand() - 0.5),
+      [9, 3],
+    );
+    const before = tf.memory().numTensors;
+    const loss = (f: (t: tf.Tensor2D) => tf.Tensor2D) => (t: tf.Tensor) =>
+      tf.sum(tf.mul(f(t as tf.Tensor2D), w));
+    const gNative = tf.grad(loss((t) => csrMatMul(tf, a, t)))(x);
+    const gDense = tf.grad(loss((t) => tf.matMul(dense, t)))(x);
+    const yNative = csrMatMul(tf, a, x);
+    const yDense = tf.matMul(dense, x);
+    const yn = yNative.dataSync();
+    const yd = yDense.dataSync();
+    for (let i = 0; i < yd.length; i++) expect(yn[i]).toBeCloseTo(yd[i] as number, 5);
+    const gn = gNative.dataSync();
+    const gd = gDense.dataSync();
+    for (let i = 0; i < gd.length; i++) expect(gn[i]).toBeCloseTo(gd[i] as number, 5);
+    tf.dispose([gNative, gDense, yNative, yDense]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => csrMatMul(tf, a, tf.zeros([6, 3]) as tf.Tensor2D)).toThrow(/must be \[7, d\]/);
+    tf.dispose([dense, x, w]);
+  });
+});
