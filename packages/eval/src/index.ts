@@ -9,3 +9,14 @@ const plugin = definePlugin({
   components: [...dataComponents, ...evaluationComponents],
 });
 export default plugin;
+
+export {
+  BUILTIN_METRICS,
+  builtinMetric,
+  FullEvaluator,
+  metricKey,
+  SampledEvaluator,
+  topkBackend,
+} from './evaluation/index.ts';
+export type { CompareOptions, CompareRow, CompareTable } from './stats/index.ts';
+export { compareMetricSets, pairedBootstrapCI, pairedTTest } from './stats/index.ts';
