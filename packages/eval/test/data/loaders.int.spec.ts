@@ -98,7 +98,7 @@ describe.skipIf(!hasData)('MovieLens data sets match stats.json', () => {
     const occ = d.userFeatures!.categorical.occupation!;
     expect(occ.vocab.length).toBe(21);
     expect(Array.from(occ.values).every((v) => v >= 0)).toBe(true);
-    expect(d.userFeatures!.categorical.gender!.vocab.sort()).toEqual(['F', 'M']);
+    expect([...d.userFeatures!.categorical.gender!.vocab].sort()).toEqual(['F', 'M']);
   });
 
   it('ml-latest-small: CRLF, quoted titles, pipe genres', async () => {

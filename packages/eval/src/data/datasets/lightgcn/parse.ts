@@ -31,7 +31,7 @@ export function parseLightGcnFile(file: string): PairList {
   const len = buf.length;
   const fail = (field: string, start: number): never => {
     let end = start;
-    while (end < len && buf[end] !== 0x20 && buf[end] !== 0x0a && buf[end] !== 0x09) end++;
+    while (end < len && buf[end] !== 0x20 && buf[end] !== 0x0a && buf[end] !== 0x0d) end++;
     const found =
       end === start
         ? start < len
