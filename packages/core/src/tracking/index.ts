@@ -1,0 +1,21 @@
+export { mlflowTrackerComponent } from './component.ts';
+export type {
+  MlflowArtifactFile,
+  MlflowClientOptions,
+  MlflowExperiment,
+  MlflowKeyValue,
+  MlflowMetric,
+  MlflowRun,
+  MlflowRunInfo,
+  RetryOptions,
+  RunStatus,
+} from './mlflow-client.ts';
+export { DEFAULT_RETRY, MlflowClient, MlflowError } from './mlflow-client.ts';
+export { flattenParams, MLFLOW_LIMITS, mlflowKey, truncateValue } from './mlflow-names.ts';
+export type { MlflowTrackerOptions, TrackedRunInfoWithDir } from './mlflow-tracker.ts';
+export { MlflowTracker } from './mlflow-tracker.ts';
+export type { MarkerEntry, OutboxEntry, StatusFile, SweepFile } from './run-folder.ts';
+export { MARKER_FILE, OUTBOX_FILE, readOutbox } from './run-folder.ts';
+export type { SyncedRun, SyncOptions, SyncSummary } from './sync.ts';
+export { syncRuns } from './sync.ts';
+export { configHash, runKey, TAGS } from './tags.ts';

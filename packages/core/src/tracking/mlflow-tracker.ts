@@ -1,0 +1,289 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { coreVersion } from '../index.ts';
+import type { TrackedRunInfo, TrackerComponent } from '../plugin/kinds.ts';
+import type { Logger } from '../util/log.ts';
+import { type MlflowClient, MlflowError } from './mlflow-client.ts';
+import { appendOutbox, OUTBOX_FILE, readMarker, readSweepFile, writeMarker } from './run-folder.ts';
+import { configHash, gitCommit, runKey, TAGS } from './tags.ts';
+
+/**
+ * The `mlflow` tracker: mirrors a sweep as a parent run with one nested run per trial. The run
+ * folder stays the source of truth: a call that fails after the client's retries is written to
+ * `mlflow-outbox.jsonl` in the run folder instead of failing the trial, the server is then treated
+ * as away (no more waiting on it until the next trial finds it healthy), and the trial ends with
+ * the warning "mlflow: N calls failed, run `embrec track sync` later". `syncRuns` pushes the
+ * folders later; `mlflow.json` in each folder records the MLflow run so nothing is logged twice.
+ */
+
+/**
+ * What the runner passes to startSweep/startTrial. `dir` is the run folder being written (the
+ * sweep folder, or the trial folder): the outbox and the run marker go there. Without it they go
+ * to the tracker's fallback folder.
+ */
+export type TrackedRunInfoWithDir = TrackedRunInfo & { readonly dir?: string };
+
+export interface MlflowTrackerOptions {
+  readonly client: MlflowClient;
+  readonly log: Logger;
+  /** MLflow experiment to log into instead of `info.experiment`. */
+  readonly experimentName?: string | undefined;
+  /** Outbox folder when the runner gives no run folder. */
+  readonly fallbackDir: string;
+  /** Folder whose git commit is tagged (the experiment file's). */
+  readonly gitDir?: string;
+  /** Upload artifacts (default true). */
+  readonly artifacts?: boolean;
+}
+
+interface OpenRun {
+  readonly info: TrackedRunInfoWithDir;
+  runId?: string;
+  artifactUri?: string;
+  failed: number;
+}
+
+type Status = 'FINISHED' | 'FAILED' | 'KILLED';
+
+export class MlflowTracker implements TrackerComponent {
+  readonly name = 'mlflow';
+  readonly #o: MlflowTrackerOptions;
+  readonly #server: string;
+  #experimentId: string | undefined;
+  #sweep: OpenRun | undefined;
+  #trial: OpenRun | undefined;
+  #down = false;
+  #failedTotal = 0;
+
+  constructor(opts: MlflowTrackerOptions) {
+    this.#o = opts;
+    this.#server = opts.client.trackingUri;
+  }
+
+  /** Calls that did not reach the server since this tracker was made. */
+  get failedCalls(): number {
+    return this.#failedTotal;
+  }
+
+  async startSweep(info: TrackedRunInfoWithDir): Promise<void> {
+    const run: OpenRun = { info, failed: 0 };
+    this.#sweep = run;
+    await this.#openSweep(run);
+  }
+
+  async startTrial(info: TrackedRunInfoWithDir): Promise<void> {
+    if (this.#down && (await this.#o.client.health())) this.#down = false;
+    const run: OpenRun = { info, failed: 0 };
+    this.#trial = run;
+    const i = info;
+    // a parent made by another tracker instance (or an earlier process) is found by its marker
+    if (!this.#sweep && i.dir && existsSync(join(dirname(i.dir), 'sweep.json'))) {
+      const m = await readMarker(dirname(i.dir), this.#server).catch(() => undefined);
+      if (m)
+        this.#sweep = {
+          info: { ...info, dir: dirname(i.dir) },
+          runId: m.runId,
+          artifactUri: m.artifactUri,
+          failed: 0,
+        };
+    }
+    if (this.#sweep && !this.#sweep.runId) await this.#openSweep(this.#sweep);
+    await this.#call(run, 'createRun', { name: info.name }, async () => {
+      const experimentId = await this.#experiment(info);
+      const prev = i.dir ? await readMarker(i.dir, this.#server) : undefined;
+      if (prev && !prev.complete) {
+        // the same trial restarted after a crash: continue its run
+        run.runId = prev.runId;
+        run.artifactUri = prev.artifactUri;
+        await this.#o.client.updateRun(prev.runId, { status: 'RUNNING' });
+      } else {
+        const key = await this.#runKey(i.dir ? dirname(i.dir) : this.#sweep?.info.dir, info.name);
+        const commit = this.#o.gitDir ? gitCommit(this.#o.gitDir) : undefined;
+        const created = await this.#o.client.createRun({
+          experimentId,
+          runName: info.name,
+          tags: {
+            [TAGS.version]: coreVersion,
+            [TAGS.configHash]: configHash(info.params),
+            ...(commit ? { [TAGS.gitCommit]: commit } : {}),
+            ...info.tags,
+            [TAGS.kind]: 'trial',
+            [TAGS.trial]: info.name,
+            ...(this.#sweep ? { [TAGS.sweep]: this.#sweep.info.name } : {}),
+            ...(key ? { [TAGS.runKey]: key } : {}),
+          },
+          ...(this.#sweep?.runId ? { parentRunId: this.#sweep.runId } : {}),
+        });
+        run.runId = created.run_id;
+        run.artifactUri = created.artifact_uri;
+      }
+      if (i.dir) await this.#mark(i.dir, run, false);
+    });
+    if (run.runId)
+      await this.#call(run, 'logParams', {}, () =>
+        this.#o.client.logBatch(run.runId!, { params: info.params }),
+      );
+  }
+
+  async logMetrics(values: Readonly<Record<string, number>>, step?: number): Promise<void> {
+    const run = this.#trial ?? this.#sweep;
+    if (!run) return;
+    const timestamp = Date.now();
+    const metrics = Object.entries(values).map(([key, value]) => ({
+      key,
+      value,
+      timestamp,
+      step: step ?? 0,
+    }));
+    await this.#call(run, 'logMetrics', { values, step: step ?? 0, timestamp }, () =>
+      this.#o.client.logBatch(run.runId!, { metrics }),
+    );
+  }
+
+  async logArtifact(localPath: string, artifactPath: string): Promise<void> {
+    const run = this.#trial ?? this.#sweep;
+    if (!run || this.#o.artifacts === false) return;
+    await this.#call(run, 'logArtifact', { localPath, artifactPath }, async () => {
+      await this.#o.client.uploadArtifacts({ artifact_uri: run.artifactUri! }, localPath, artifactPath);
+    });
+  }
+
+  async endTrial(status: Status): Promise<void> {
+    const run = this.#trial;
+    if (!run) return;
+    this.#trial = undefined;
+    await this.#call(run, 'endRun', { status }, () =>
+      this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
+    );
+    await this.#finish(run);
+  }
+
+  async endSweep(status: Status): Promise<void> {
+    const run = this.#sweep;
+    if (!run) return;
+    this.#sweep = undefined;
+    await this.#call(run, 'endRun', { status }, () =>
+      this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
+    );
+    await this.#finish(run);
+    if (this.#failedTotal > 0 && this.#failedTotal !== run.failed)
+      this.#o.log.warn(
+        `mlflow: ${this.#failedTotal} calls failed in this sweep, run \`embrec track sync\` later`,
+      );
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async #openSweep(run: OpenRun): Promise<void> {
+    const info = run.info;
+    await this.#call(run, 'createRun', { name: info.name }, async () => {
+      const experimentId = await this.#experiment(info);
+      const prev = info.dir ? await readMarker(info.dir, this.#server) : undefined;
+      if (prev) {
+        // a sweep started again (after Ctrl-C or a crash): its trials join the same parent
+        run.runId = prev.runId;
+        run.artifactUri = prev.artifactUri;
+        await this.#o.client.updateRun(prev.runId, { status: 'RUNNING' });
+      } else {
+        const key = await this.#runKey(info.dir);
+        const commit = this.#o.gitDir ? gitCommit(this.#o.gitDir) : undefined;
+        const created = await this.#o.client.createRun({
+          experimentId,
+          runName: info.name,
+          tags: {
+            [TAGS.version]: coreVersion,
+            ...(commit ? { [TAGS.gitCommit]: commit } : {}),
+            ...info.tags,
+            [TAGS.kind]: 'sweep',
+            [TAGS.sweep]: info.name,
+            ...(key ? { [TAGS.runKey]: key } : {}),
+          },
+        });
+        run.runId = created.run_id;
+        run.artifactUri = created.artifact_uri;
+      }
+      if (info.dir) await this.#mark(info.dir, run, false);
+    });
+    if (run.runId && Object.keys(info.params).length > 0)
+      await this.#call(run, 'logParams', {}, () =>
+        this.#o.client.logBatch(run.runId!, { params: info.params }),
+      );
+  }
+
+  async #experiment(info: TrackedRunInfo): Promise<string> {
+    this.#experimentId ??= await this.#o.client.ensureExperiment(this.#o.experimentName ?? info.experiment);
+    return this.#experimentId;
+  }
+
+  /** The same runKey tag sync would give, when the sweep folder's sweep.json is readable. */
+  async #runKey(sweepDir: string | undefined, trial?: string): Promise<string | undefined> {
+    if (!sweepDir || !existsSync(join(sweepDir, 'sweep.json'))) return undefined;
+    try {
+      return runKey(await readSweepFile(sweepDir), trial);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #mark(dir: string, run: OpenRun, complete: boolean): Promise<void> {
+    if (!run.runId || !run.artifactUri || !this.#experimentId) return;
+    try {
+      await writeMarker(dir, this.#server, {
+        experimentId: this.#experimentId,
+        runId: run.runId,
+        artifactUri: run.artifactUri,
+        complete,
+      });
+    } catch (err) {
+      this.#o.log.warn(`mlflow: cannot write ${join(dir, 'mlflow.json')}: ${(err as Error).message}`);
+    }
+  }
+
+  async #finish(run: OpenRun): Promise<void> {
+    if (run.failed === 0) {
+      if (run.info.dir) await this.#mark(run.info.dir, run, true);
+      return;
+    }
+    const where = join(run.info.dir ?? this.#o.fallbackDir, OUTBOX_FILE);
+    this.#o.log.warn(
+      `mlflow: ${run.failed} call${run.failed === 1 ? '' : 's'} failed, run \`embrec track sync\` later (queued in ${where})`,
+    );
+  }
+
+  /**
+   * Runs one server call; never throws. A failure (after the client's retries) is queued in the
+   * outbox; a network failure also marks the server as away so later calls do not wait on it.
+   */
+  async #call(run: OpenRun, op: string, detail: unknown, fn: () => Promise<void>): Promise<void> {
+    let error: string | undefined;
+    if (this.#down) error = 'server unreachable (earlier call failed)';
+    else if (op !== 'createRun' && !run.runId) error = 'no MLflow run (its creation failed)';
+    else {
+      try {
+        await fn();
+        return;
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+        if (err instanceof MlflowError && err.retryable) this.#down = true;
+        else this.#o.log.warn(error);
+      }
+    }
+    run.failed++;
+    this.#failedTotal++;
+    const dir = run.info.dir ?? this.#o.fallbackDir;
+    try {
+      await mkdir(dir, { recursive: true });
+      await appendOutbox(dir, {
+        time: Date.now(),
+        server: this.#server,
+        op,
+        run: run.runId ?? `(${run.info.name})`,
+        error,
+        detail,
+      });
+    } catch (err) {
+      this.#o.log.warn(`mlflow: cannot write the outbox in ${dir}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Starts a real MLflow tracking server for tests: `mlflow server` on a free loopback port with a
+ * SQLite store and a local artifact folder in a temp directory, waits for /health, and stops it
+ * (the whole process group) after. `kill()` stops it hard, as a crashed server; `restart()` starts
+ * it again on the same port and store.
+ *
+ * mlflow is found on PATH, in $EMBREC_MLFLOW, or in the venv scripts/mlflow-setup.sh makes.
+ */
+
+export interface MlflowTestServer {
+  readonly uri: string;
+  readonly port: number;
+  readonly dir: string;
+  /** Stops the server like a crash (SIGKILL to its process group). */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export function findMlflow(): string | undefined {
+  const candidates = [
+    process.env.EMBREC_MLFLOW,
+    'mlflow',
+    join(
+      process.env.EMBREC_MLFLOW_VENV ?? join(homedir(), '.cache', 'embrec', 'mlflow-venv'),
+      'bin',
+      'mlflow',
+    ),
+  ];
+  for (const c of candidates) {
+    if (!c) continue;
+    const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status === 0) return c;
+  }
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startMlflowServer(opts: { timeoutMs?: number } = {}): Promise<MlflowTestServer> {
+  const bin = findMlflow();
+  if (!bin) {
+    throw new Error(
+      'mlflow is not installed: the tracking tests need a real MLflow server. Run scripts/mlflow-setup.sh (it pip-installs mlflow into ~/.cache/embrec/mlflow-venv), or set EMBREC_MLFLOW to the mlflow executable.',
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'embrec-mlflow-'));
+  const port = await freePort();
+  const uri = `http://127.0.0.1:${port}`;
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  let child: ChildProcess | undefined;
+
+  const start = async (): Promise<void> => {
+    const logFd = openSync(join(dir, 'server.log'), 'a');
+    child = spawn(
+      bin,
+      [
+        'server',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'mlflow.db')}`,
+        '--artifacts-destination',
+        join(dir, 'artifacts'),
+        '--workers',
+        '1',
+      ],
+      {
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: { ...process.env, MLFLOW_TRACKING_URI: '', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+      },
+    );
+    closeSync(logFd);
+    const started = Date.now();
+    let exited: number | null = null;
+    child.once('exit', (code) => {
+      exited = code ?? -1;
+    });
+    while (Date.now() - started < timeoutMs) {
+      if (exited !== null)
+        throw new Error(
+          `mlflow server exited with code ${exited} while starting; see ${join(dir, 'server.log')}`,
+        );
+      try {
+        const r = await fetch(`${uri}/health`, { signal: AbortSignal.timeout(2000) });
+        if (r.ok) return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await halt('SIGKILL');
+    throw new Error(
+      `mlflow server did not answer ${uri}/health within ${timeoutMs} ms; see ${join(dir, 'server.log')}`,
+    );
+  };
+
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c?.pid || c.exitCode !== null) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    try {
+      process.kill(-c.pid, signal); // the server and its uvicorn workers
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    await gone;
+    clearTimeout(timer);
+  };
+
+  await start();
+  return {
+    uri,
+    port,
+    dir,
+    kill: () => halt('SIGKILL'),
+    stop: () => halt('SIGTERM'),
+    restart: async () => {
+      await halt('SIGTERM');
+      await start();
+    },
+  };
+}
+
+/** True when an mlflow executable can be found (for messages, never for skipping). */
+export function mlflowAvailable(): boolean {
+  return findMlflow() !== undefined;
+}
