@@ -70,3 +70,5 @@ export type {
 export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
 export { Rng } from './util/rng.ts';
+export type { BackendInfo, SetupBackendOptions } from './backend.ts';
+export { BACKEND_NAMES, setupBackend } from './backend.ts';

@@ -1,5 +1,28 @@
 export { addon, nativeAvailable } from './addon.ts';
-export type { CsrIndex, CsrMatrix, TopKDotOptions, TopKOptions, TopKResult } from './ops.ts';
-export { topkDot, topkRows } from './ops.ts';
+export type { NativeBackendInfo } from './backend.ts';
+export { setupNativeBackend, teardownNativeBackend } from './backend.ts';
+export type { SgemmArgs } from './blas.ts';
+export { blasConfig, matmul, sgemm, sgemmBatched } from './blas.ts';
 export { csrMatMul } from './csr-matmul.ts';
-export { csrNormalize, easeWeights, gramCsr, rowNormalize, spmm, spmmT, symInverse } from './ops.ts';
+export { ensureGradients } from './kernels/gradients.ts';
+export {
+  NATIVE_KERNELS,
+  nativeKernelNames,
+  originalKernel,
+  registerNativeKernels,
+  unregisterNativeKernels,
+} from './kernels/register.ts';
+export type { CsrIndex, CsrMatrix, TopKDotOptions, TopKOptions, TopKResult } from './ops.ts';
+export {
+  csrNormalize,
+  easeWeights,
+  gramCsr,
+  rowNormalize,
+  spmm,
+  spmmT,
+  symInverse,
+  topkDot,
+  topkRows,
+} from './ops.ts';
+export type { ThreadSettings } from './threads.ts';
+export { getThreads, setThreads } from './threads.ts';

@@ -1,8 +1,499 @@
+// Bodies of the tfjs kernel overrides (see src/kernels/*.ts): gather, segment sum, broadcast
+// element-wise ops, unary ops, softmax, reductions, the fused in-batch softmax cross-entropy and the
+// Adam/Adagrad updates. Typed arrays in, typed arrays out, no copies, no allocation of JS memory:
+// the TypeScript side allocates outputs and checks shapes; this side re-checks lengths so that a bad
+// call throws instead of reading out of bounds.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
 #include "common.h"
 
 namespace embrec {
+namespace {
+
+struct F32View {
+  float* p = nullptr;
+  size_t n = 0;
+};
+struct I32View {
+  int32_t* p = nullptr;
+  size_t n = 0;
+};
+
+[[noreturn]] void Fail(Napi::Env env, const std::string& fn, const std::string& msg) {
+  throw Napi::RangeError::New(env, fn + ": " + msg);
+}
+
+F32View F32(const Napi::CallbackInfo& info, size_t i, const char* fn, bool nullable = false) {
+  if (nullable && (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined())) return {};
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) +
+                                               " must be a Float32Array");
+  auto a = info[i].As<Napi::Float32Array>();
+  return {a.Data(), a.ElementLength()};
+}
+
+I32View I32(const Napi::CallbackInfo& info, size_t i, const char* fn, bool nullable = false) {
+  if (nullable && (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined())) return {};
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) +
+                                               " must be an Int32Array");
+  auto a = info[i].As<Napi::Int32Array>();
+  return {a.Data(), a.ElementLength()};
+}
+
+// Any typed array whose elements are 4 bytes (float32, int32, uint32): raw bytes for gather.
+uint32_t* Raw4(const Napi::CallbackInfo& info, size_t i, const char* fn, size_t* n) {
+  if (i >= info.Length() || !info[i].IsTypedArray())
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) +
+                                               " must be a typed array");
+  auto t = info[i].As<Napi::TypedArray>();
+  auto ty = t.TypedArrayType();
+  if (ty != napi_float32_array && ty != napi_int32_array && ty != napi_uint32_array)
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument " + std::to_string(i) +
+                                               " must have 4-byte elements");
+  *n = t.ElementLength();
+  return reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+}
+
+int64_t Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int64Value(); }
+double Num(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+
+void Need(Napi::Env env, const char* fn, const char* what, size_t have, size_t need) {
+  if (have < need)
+    Fail(env, fn, std::string(what) + " has " + std::to_string(have) + " elements, needs " + std::to_string(need));
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather(x, indices, out, batch, outer, dim, slice, nIdx) -> -1, or the position of the first
+// index outside [0, dim). x: [batch, outer, dim, slice]; indices: [batch, nIdx];
+// out: [batch, outer, nIdx, slice]. Elements are copied as 4-byte words (float32 or int32).
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t nx = 0, no = 0;
+  uint32_t* x = Raw4(info, 0, "gather", &nx);
+  I32View idx = I32(info, 1, "gather");
+  uint32_t* out = Raw4(info, 2, "gather", &no);
+  const int64_t batch = Int(info, 3), outer = Int(info, 4), dim = Int(info, 5), slice = Int(info, 6),
+                nIdx = Int(info, 7);
+  Need(env, "gather", "x", nx, batch * outer * dim * slice);
+  Need(env, "gather", "indices", idx.n, batch * nIdx);
+  Need(env, "gather", "out", no, batch * outer * nIdx * slice);
+  for (int64_t i = 0; i < batch * nIdx; i++)
+    if (idx.p[i] < 0 || idx.p[i] >= dim) return Napi::Number::New(env, (double)i);
+  const size_t bytes = slice * sizeof(uint32_t);
+  for (int64_t b = 0; b < batch; b++)
+    for (int64_t o = 0; o < outer; o++) {
+      const uint32_t* src = x + (b * outer + o) * dim * slice;
+      uint32_t* dst = out + (b * outer + o) * nIdx * slice;
+      const int32_t* ix = idx.p + b * nIdx;
+      if (slice == 1) {
+        for (int64_t i = 0; i < nIdx; i++) dst[i] = src[ix[i]];
+      } else {
+        for (int64_t i = 0; i < nIdx; i++) std::memcpy(dst + i * slice, src + ix[i] * slice, bytes);
+      }
+    }
+  return Napi::Number::New(env, -1);
+}
+
+// segmentSum(x [n, cols], ids [n], numSegments, cols, out [numSegments, cols] zeroed).
+// Rows whose id is outside [0, numSegments) are dropped, as in TensorFlow.
+Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32View x = F32(info, 0, "segmentSum");
+  I32View ids = I32(info, 1, "segmentSum");
+  const int64_t numSegments = Int(info, 2), cols = Int(info, 3);
+  F32View out = F32(info, 4, "segmentSum");
+  Need(env, "segmentSum", "x", x.n, ids.n * cols);
+  Need(env, "segmentSum", "out", out.n, numSegments * cols);
+  for (size_t i = 0; i < ids.n; i++) {
+    const int32_t s = ids.p[i];
+    if (s < 0 || s >= numSegments) continue;
+    float* __restrict d = out.p + s * cols;
+    const float* __restrict r = x.p + i * cols;
+    for (int64_t j = 0; j < cols; j++) d[j] += r[j];
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broadcast binary ops. binary(op, a, b, out, shape, aStrides, bStrides): the TS side collapses
+// shapes so that the innermost stride of each input is 0 (broadcast) or 1 (contiguous).
+enum BinOp { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSqDiff };
+
+template <int OP>
+inline float Apply(float a, float b) {
+  if constexpr (OP == kAdd) return a + b;
+  if constexpr (OP == kSub) return a - b;
+  if constexpr (OP == kMul) return a * b;
+  if constexpr (OP == kDiv) return a / b;
+  if constexpr (OP == kMax) return (std::isnan(a) || std::isnan(b)) ? NAN : (a > b ? a : b);
+  if constexpr (OP == kMin) return (std::isnan(a) || std::isnan(b)) ? NAN : (a < b ? a : b);
+  if constexpr (OP == kSqDiff) return (a - b) * (a - b);
+  return 0.f;
+}
+
+template <int OP>
+void Inner(const float* __restrict a, int sa, const float* __restrict b, int sb, float* __restrict o,
+           int64_t n) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; i++) o[i] = Apply<OP>(a[i], b[i]);
+  } else if (sa == 1) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; i++) o[i] = Apply<OP>(a[i], bv);
+  } else if (sb == 1) {
+    const float av = a[0];
+    for (int64_t i = 0; i < n; i++) o[i] = Apply<OP>(av, b[i]);
+  } else {
+    const float v = Apply<OP>(a[0], b[0]);
+    for (int64_t i = 0; i < n; i++) o[i] = v;
+  }
+}
+
+// In-place variants (out aliases a or b) must not use __restrict: a separate, plain loop.
+template <int OP>
+void InnerAlias(const float* a, int sa, const float* b, int sb, float* o, int64_t n) {
+  for (int64_t i = 0; i < n; i++) o[i] = Apply<OP>(a[sa * i], b[sb * i]);
+}
+
+template <int OP>
+void BinaryND(const float* a, const float* b, float* o, const int32_t* shape, const int32_t* as,
+              const int32_t* bs, int rank, bool alias) {
+  const int64_t inner = shape[rank - 1];
+  const int sa = as[rank - 1], sb = bs[rank - 1];
+  int64_t outerCount = 1;
+  for (int d = 0; d < rank - 1; d++) outerCount *= shape[d];
+  std::vector<int64_t> ctr(rank, 0);
+  int64_t ao = 0, bo = 0;
+  for (int64_t r = 0; r < outerCount; r++) {
+    float* dst = o + r * inner;
+    if (alias)
+      InnerAlias<OP>(a + ao, sa, b + bo, sb, dst, inner);
+    else
+      Inner<OP>(a + ao, sa, b + bo, sb, dst, inner);
+    for (int d = rank - 2; d >= 0; d--) {  // odometer over the outer dims
+      ctr[d]++;
+      ao += as[d];
+      bo += bs[d];
+      if (ctr[d] < shape[d]) break;
+      ao -= as[d] * shape[d];
+      bo -= bs[d] * shape[d];
+      ctr[d] = 0;
+    }
+  }
+}
+
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int op = (int)Int(info, 0);
+  F32View a = F32(info, 1, "binary"), b = F32(info, 2, "binary"), o = F32(info, 3, "binary");
+  I32View shape = I32(info, 4, "binary"), as = I32(info, 5, "binary"), bs = I32(info, 6, "binary");
+  const int rank = (int)shape.n;
+  if (rank < 1 || as.n != shape.n || bs.n != shape.n) Fail(env, "binary", "bad shape/strides");
+  int64_t total = 1, aSpan = 1, bSpan = 1;
+  for (int d = 0; d < rank; d++) {
+    total *= shape.p[d];
+    if (shape.p[d] > 0) {
+      aSpan += (int64_t)as.p[d] * (shape.p[d] - 1);
+      bSpan += (int64_t)bs.p[d] * (shape.p[d] - 1);
+    }
+  }
+  if (total == 0) return env.Undefined();
+  if (as.p[rank - 1] > 1 || bs.p[rank - 1] > 1) Fail(env, "binary", "innermost stride must be 0 or 1");
+  Need(env, "binary", "a", a.n, aSpan);
+  Need(env, "binary", "b", b.n, bSpan);
+  Need(env, "binary", "out", o.n, total);
+  const bool alias = o.p == a.p || o.p == b.p;
+  switch (op) {
+    case kAdd: BinaryND<kAdd>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    case kSub: BinaryND<kSub>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    case kMul: BinaryND<kMul>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    case kDiv: BinaryND<kDiv>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    case kMax: BinaryND<kMax>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    case kMin: BinaryND<kMin>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    case kSqDiff: BinaryND<kSqDiff>(a.p, b.p, o.p, shape.p, as.p, bs.p, rank, alias); break;
+    default: Fail(env, "binary", "unknown op " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// unary(op, x, out, alpha)
+enum UnOp { kExp = 0, kLog, kSqrt, kRsqrt, kNeg, kSquare, kRelu, kSigmoid, kTanh, kAbs, kLeaky, kRelu6, kStep };
+
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int op = (int)Int(info, 0);
+  F32View x = F32(info, 1, "unary"), o = F32(info, 2, "unary");
+  const float alpha = info.Length() > 3 && info[3].IsNumber() ? (float)Num(info, 3) : 0.f;
+  Need(env, "unary", "out", o.n, x.n);
+  const int64_t n = (int64_t)x.n;
+  float* __restrict y = o.p;
+  const float* xp = x.p;
+  switch (op) {
+    case kExp: for (int64_t i = 0; i < n; i++) y[i] = std::exp(xp[i]); break;
+    case kLog: for (int64_t i = 0; i < n; i++) y[i] = std::log(xp[i]); break;
+    case kSqrt: for (int64_t i = 0; i < n; i++) y[i] = std::sqrt(xp[i]); break;
+    case kRsqrt: for (int64_t i = 0; i < n; i++) y[i] = 1.f / std::sqrt(xp[i]); break;
+    case kNeg: for (int64_t i = 0; i < n; i++) y[i] = -xp[i]; break;
+    case kSquare: for (int64_t i = 0; i < n; i++) y[i] = xp[i] * xp[i]; break;
+    case kRelu:
+      for (int64_t i = 0; i < n; i++) y[i] = std::isnan(xp[i]) ? xp[i] : (xp[i] < 0.f ? 0.f : xp[i]);
+      break;
+    case kSigmoid: for (int64_t i = 0; i < n; i++) y[i] = 1.f / (1.f + std::exp(-xp[i])); break;
+    case kTanh: for (int64_t i = 0; i < n; i++) y[i] = std::tanh(xp[i]); break;
+    case kAbs: for (int64_t i = 0; i < n; i++) y[i] = std::fabs(xp[i]); break;
+    case kLeaky: for (int64_t i = 0; i < n; i++) y[i] = xp[i] < 0.f ? alpha * xp[i] : xp[i]; break;
+    case kRelu6:
+      for (int64_t i = 0; i < n; i++) y[i] = std::isnan(xp[i]) ? xp[i] : std::min(std::max(xp[i], 0.f), 6.f);
+      break;
+    case kStep:
+      for (int64_t i = 0; i < n; i++) y[i] = std::isnan(xp[i]) ? NAN : (xp[i] > 0.f ? 1.f : alpha);
+      break;
+    default: Fail(env, "unary", "unknown op " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmax(x, out, rows, cols, log): softmax (or log-softmax) of each row.
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32View x = F32(info, 0, "softmax"), o = F32(info, 1, "softmax");
+  const int64_t rows = Int(info, 2), cols = Int(info, 3);
+  const bool log = info[4].ToBoolean();
+  Need(env, "softmax", "x", x.n, rows * cols);
+  Need(env, "softmax", "out", o.n, rows * cols);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x.p + r * cols;
+    float* yr = o.p + r * cols;
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < cols; j++) m = std::max(m, xr[j]);
+    double s = 0;
+    if (log) {
+      for (int64_t j = 0; j < cols; j++) s += std::exp(xr[j] - m);
+      const float lse = m + (float)std::log(s);
+      for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] - lse;
+    } else {
+      for (int64_t j = 0; j < cols; j++) {
+        yr[j] = std::exp(xr[j] - m);
+        s += yr[j];
+      }
+      const float inv = (float)(1.0 / s);
+      for (int64_t j = 0; j < cols; j++) yr[j] *= inv;
+    }
+  }
+  return env.Undefined();
+}
+
+// reduce(op, x, out, pre, red, post): out[p, q] = reduce over r of x[p, r, q].
+// op: 0 sum, 1 max, 2 min, 3 mean, 4 prod.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int op = (int)Int(info, 0);
+  F32View x = F32(info, 1, "reduce"), o = F32(info, 2, "reduce");
+  const int64_t pre = Int(info, 3), red = Int(info, 4), post = Int(info, 5);
+  Need(env, "reduce", "x", x.n, pre * red * post);
+  Need(env, "reduce", "out", o.n, pre * post);
+  if (op < 0 || op > 4) Fail(env, "reduce", "unknown op " + std::to_string(op));
+  std::vector<double> acc(post);
+  for (int64_t p = 0; p < pre; p++) {
+    const float* xp = x.p + p * red * post;
+    float* op_ = o.p + p * post;
+    if (op == 0 || op == 3 || op == 4) {
+      if (post == 1) {
+        double s = op == 4 ? 1.0 : 0.0;
+        if (op == 4)
+          for (int64_t r = 0; r < red; r++) s *= xp[r];
+        else
+          for (int64_t r = 0; r < red; r++) s += xp[r];
+        if (op == 3) s /= (double)red;
+        op_[0] = (float)s;
+      } else {
+        std::fill(acc.begin(), acc.end(), op == 4 ? 1.0 : 0.0);
+        double* __restrict a = acc.data();
+        for (int64_t r = 0; r < red; r++) {
+          const float* __restrict row = xp + r * post;
+          if (op == 4)
+            for (int64_t q = 0; q < post; q++) a[q] *= row[q];
+          else
+            for (int64_t q = 0; q < post; q++) a[q] += row[q];
+        }
+        const double div = op == 3 ? (double)red : 1.0;
+        for (int64_t q = 0; q < post; q++) op_[q] = (float)(a[q] / div);
+      }
+    } else {
+      const bool mx = op == 1;
+      for (int64_t q = 0; q < post; q++) {
+        float m = red > 0 ? xp[q] : (mx ? -INFINITY : INFINITY);
+        bool nan = false;
+        for (int64_t r = 0; r < red; r++) {
+          const float v = xp[r * post + q];
+          if (std::isnan(v)) nan = true;
+          m = mx ? (v > m ? v : m) : (v < m ? v : m);
+        }
+        op_[q] = nan ? NAN : m;
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// inBatchSoftmaxCE(logits [B,N], B, N, invTemp, logQ [N] | null, ids [N] | null, labels [B],
+//                  grad [B,N]) -> mean loss.
+// z[i,j] = logits[i,j] * invTemp - logQ[j]; columns j != labels[i] with ids[j] == ids[labels[i]]
+// are masked (accidental hits). loss = mean_i (logsumexp_j z[i,j] - z[i, labels[i]]).
+// grad (dloss/dlogits) = (softmax(z) - onehot(labels)) * invTemp / B; masked entries get 0.
+Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "inBatchSoftmaxCE";
+  F32View s = F32(info, 0, fn);
+  const int64_t B = Int(info, 1), N = Int(info, 2);
+  const float invT = (float)Num(info, 3);
+  F32View logQ = F32(info, 4, fn, true);
+  I32View ids = I32(info, 5, fn, true);
+  I32View labels = I32(info, 6, fn);
+  F32View g = F32(info, 7, fn);
+  Need(env, fn, "logits", s.n, B * N);
+  Need(env, fn, "grad", g.n, B * N);
+  Need(env, fn, "labels", labels.n, B);
+  if (logQ.p) Need(env, fn, "logQ", logQ.n, N);
+  if (ids.p) Need(env, fn, "ids", ids.n, N);
+  double total = 0;
+  const float scale = invT / (float)std::max<int64_t>(B, 1);
+  for (int64_t i = 0; i < B; i++) {
+    const int32_t li = labels.p[i];
+    if (li < 0 || li >= N) Fail(env, fn, "label " + std::to_string(li) + " of row " + std::to_string(i) +
+                                             " is not in [0, " + std::to_string(N) + ")");
+    const float* sr = s.p + i * N;
+    float* gr = g.p + i * N;
+    const int32_t pid = ids.p ? ids.p[li] : 0;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < N; j++) {
+      const bool masked = ids.p && j != li && ids.p[j] == pid;
+      const float z = masked ? -INFINITY : sr[j] * invT - (logQ.p ? logQ.p[j] : 0.f);
+      gr[j] = z;
+      m = std::max(m, z);
+    }
+    double sum = 0;
+    for (int64_t j = 0; j < N; j++) {
+      const float e = std::exp(gr[j] - m);
+      gr[j] = e;
+      sum += e;
+    }
+    const float zl = sr[li] * invT - (logQ.p ? logQ.p[li] : 0.f);
+    total += (double)m + std::log(sum) - zl;
+    const float inv = (float)(1.0 / sum);
+    for (int64_t j = 0; j < N; j++) gr[j] = gr[j] * inv * scale;
+    gr[li] -= scale;
+  }
+  return Napi::Number::New(env, B > 0 ? total / (double)B : 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimiser updates, in place.
+// adam(param, m, v, grad, lr, beta1, beta2, eps, step): tfjs/PyTorch Adam with bias correction.
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32View p = F32(info, 0, "adam"), m = F32(info, 1, "adam"), v = F32(info, 2, "adam"), g = F32(info, 3, "adam");
+  const double lr = Num(info, 4), b1 = Num(info, 5), b2 = Num(info, 6), eps = Num(info, 7), t = Num(info, 8);
+  Need(env, "adam", "m", m.n, p.n);
+  Need(env, "adam", "v", v.n, p.n);
+  Need(env, "adam", "grad", g.n, p.n);
+  const float c1 = (float)(1.0 / (1.0 - std::pow(b1, t))), c2 = (float)(1.0 / (1.0 - std::pow(b2, t)));
+  const float fb1 = (float)b1, fb2 = (float)b2, flr = (float)lr, feps = (float)eps;
+  for (size_t i = 0; i < p.n; i++) {
+    const float gi = g.p[i];
+    const float mi = m.p[i] * fb1 + gi * (1.f - fb1);
+    const float vi = v.p[i] * fb2 + gi * gi * (1.f - fb2);
+    m.p[i] = mi;
+    v.p[i] = vi;
+    p.p[i] -= flr * (mi * c1) / (std::sqrt(vi * c2) + feps);
+  }
+  return env.Undefined();
+}
+
+// sparseAdam(param [R,d], m, v, rows [n] (unique), grad [n,d], d, lr, beta1, beta2, eps, step):
+// lazy Adam, only the given rows' moments and values change (bias correction uses the global step).
+Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "sparseAdam";
+  F32View p = F32(info, 0, fn), m = F32(info, 1, fn), v = F32(info, 2, fn);
+  I32View rows = I32(info, 3, fn);
+  F32View g = F32(info, 4, fn);
+  const int64_t d = Int(info, 5);
+  const double lr = Num(info, 6), b1 = Num(info, 7), b2 = Num(info, 8), eps = Num(info, 9), t = Num(info, 10);
+  Need(env, fn, "m", m.n, p.n);
+  Need(env, fn, "v", v.n, p.n);
+  Need(env, fn, "grad", g.n, rows.n * d);
+  const int64_t R = d > 0 ? (int64_t)p.n / d : 0;
+  for (size_t k = 0; k < rows.n; k++)
+    if (rows.p[k] < 0 || rows.p[k] >= R)
+      Fail(env, fn, "row " + std::to_string(rows.p[k]) + " is not in [0, " + std::to_string(R) + ")");
+  const float c1 = (float)(1.0 / (1.0 - std::pow(b1, t))), c2 = (float)(1.0 / (1.0 - std::pow(b2, t)));
+  const float fb1 = (float)b1, fb2 = (float)b2, flr = (float)lr, feps = (float)eps;
+  for (size_t k = 0; k < rows.n; k++) {
+    const int64_t off = (int64_t)rows.p[k] * d;
+    const float* gr = g.p + k * d;
+    for (int64_t j = 0; j < d; j++) {
+      const float gi = gr[j];
+      const float mi = m.p[off + j] * fb1 + gi * (1.f - fb1);
+      const float vi = v.p[off + j] * fb2 + gi * gi * (1.f - fb2);
+      m.p[off + j] = mi;
+      v.p[off + j] = vi;
+      p.p[off + j] -= flr * (mi * c1) / (std::sqrt(vi * c2) + feps);
+    }
+  }
+  return env.Undefined();
+}
+
+// sparseAdagrad(param [R,d], accum [R,d], rows [n] (unique), grad [n,d], d, lr, eps):
+// accum += g^2; param -= lr * g / (sqrt(accum) + eps), only on the given rows.
+Napi::Value SparseAdagrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "sparseAdagrad";
+  F32View p = F32(info, 0, fn), a = F32(info, 1, fn);
+  I32View rows = I32(info, 2, fn);
+  F32View g = F32(info, 3, fn);
+  const int64_t d = Int(info, 4);
+  const float lr = (float)Num(info, 5), eps = (float)Num(info, 6);
+  Need(env, fn, "accum", a.n, p.n);
+  Need(env, fn, "grad", g.n, rows.n * d);
+  const int64_t R = d > 0 ? (int64_t)p.n / d : 0;
+  for (size_t k = 0; k < rows.n; k++)
+    if (rows.p[k] < 0 || rows.p[k] >= R)
+      Fail(env, fn, "row " + std::to_string(rows.p[k]) + " is not in [0, " + std::to_string(R) + ")");
+  for (size_t k = 0; k < rows.n; k++) {
+    const int64_t off = (int64_t)rows.p[k] * d;
+    const float* gr = g.p + k * d;
+    for (int64_t j = 0; j < d; j++) {
+      const float gi = gr[j];
+      a.p[off + j] += gi * gi;
+      p.p[off + j] -= lr * gi / (std::sqrt(a.p[off + j]) + eps);
+    }
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
 void InitKernels(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("segmentSum", Napi::Function::New(env, SegmentSum, "segmentSum"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("inBatchSoftmaxCE", Napi::Function::New(env, InBatchSoftmaxCE, "inBatchSoftmaxCE"));
+  exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
+  exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam, "sparseAdam"));
+  exports.Set("sparseAdagrad", Napi::Function::New(env, SparseAdagrad, "sparseAdagrad"));
 }
 }  // namespace embrec

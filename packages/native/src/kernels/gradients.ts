@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getGradient } from '@tensorflow/tfjs-core';
+
+/**
+ * tfjs-core's Node entry (dist/tf-core.node.js) registers no gradients: the full @tensorflow/tfjs
+ * package does that, and tfjs-core's ESM files that do it (dist/register_all_gradients.js) cannot
+ * be imported by Node's ESM loader (directory imports). This makes sure the gradients are
+ * registered: tfjs keeps its kernel and gradient registries and its engine in globals, so a second
+ * copy of the gradient code registers into the same registries as the copy the models use.
+ * 1. already registered (e.g. @tensorflow/tfjs or tfjs-node was imported): nothing to do;
+ * 2. the ESM file imports (bundlers, vitest): done;
+ * 3. otherwise esbuild bundles it once into build/tfjs-gradients.cjs, which is required.
+ */
+export async function ensureGradients(): Promise<'present' | 'imported' | 'bundled'> {
+  if (getGradient('Sum') !== undefined) return 'present';
+  try {
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+    if (getGradient('Sum') !== undefined) return 'imported';
+  } catch {
+    // Node's ESM loader: fall through to the bundle.
+  }
+  const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+  const file = join(root, 'build', 'tfjs-gradients.cjs');
+  if (!existsSync(file)) {
+    const { build } = await import('esbuild');
+    const r = await build({
+      stdin: {
+        contents: "import '@tensorflow/tfjs-core/dist/register_all_gradients.js';",
+        resolveDir: root,
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      write: false,
+      logLevel: 'error',
+    });
+    const text = r.outputFiles?.[0]?.text;
+    if (text === undefined) throw new Error('ensureGradients: esbuild produced no output');
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  }
+  createRequire(import.meta.url)(file);
+  if (getGradient('Sum') === undefined) {
+    throw new Error(`ensureGradients: ${file} loaded but registered no gradients`);
+  }
+  return 'bundled';
+}
