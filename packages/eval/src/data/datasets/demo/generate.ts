@@ -1,5 +1,4 @@
 import { type Dataset, IdMap, makeInteractions, Rng } from '@embrec/core';
-import { multiHotFromBags } from '../../common/features.ts';
 
 export interface DemoParams {
   readonly users: number;
@@ -133,21 +132,22 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
     const g1 = userGenres[2 * u]!;
     const g2 = userGenres[2 * u + 1]!;
     for (let k = 0; k < counts[u]!; k++) {
+      // the genre is chosen once; retries (to avoid repeats) stay inside it, then go anywhere
+      const inTaste = rng.next() < p.focus;
+      const g = inTaste
+        ? g2 >= 0 && rng.next() < 0.5
+          ? g2
+          : g1
+        : Math.min(search(genreCum, 0, G, rng.next() * tot), G - 1);
       let item = -1;
-      let liked = false;
-      for (let attempt = 0; attempt < 20 && item < 0; attempt++) {
-        liked = rng.next() < p.focus;
-        const g = liked
-          ? g2 >= 0 && rng.next() < 0.5
-            ? g2
-            : g1
-          : Math.min(search(genreCum, 0, G, rng.next() * tot), G - 1);
-        const cand = drawInGenre(g);
+      for (let attempt = 0; attempt < 40 && item < 0; attempt++) {
+        const gg = attempt < 20 ? g : Math.min(search(genreCum, 0, G, rng.next() * tot), G - 1);
+        const cand = drawInGenre(gg);
         if (!seen.has(cand)) item = cand;
       }
       if (item < 0) continue; // the user's genres are exhausted: fewer interactions
       seen.add(item);
-      liked = itemGenre[item] === g1 || itemGenre[item] === g2;
+      const liked = itemGenre[item] === g1 || itemGenre[item] === g2;
       users[n] = u;
       items[n] = item;
       const r = Math.round(3.3 + (liked ? 0.8 : -0.8) + 0.9 * rng.normal());
@@ -158,7 +158,8 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
     }
   }
   // side features
-  const bags: number[][] = new Array(nI);
+  const bagPtr = new Int32Array(nI + 1);
+  const bagIdx = new Int32Array(2 * nI);
   const brand = new Int32Array(nI);
   const price = new Float32Array(nI);
   const itemNames: string[] = new Array(nI);
@@ -166,7 +167,10 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
   for (let i = 0; i < nI; i++) {
     const g = itemGenre[i]!;
     const extra = G > 1 && rng.next() < 0.2 ? (g + 1 + rng.int(G - 1)) % G : -1;
-    bags[i] = extra >= 0 ? [g, extra] : [g];
+    let at = bagPtr[i]!;
+    bagIdx[at++] = g;
+    if (extra >= 0) bagIdx[at++] = extra;
+    bagPtr[i + 1] = at;
     brand[i] = (g * 7 + rng.int(Math.max(1, Math.ceil(p.brands / 2)))) % p.brands; // brands lean by genre
     price[i] = Math.round(100 * (5 + 3 * g) * Math.exp(0.4 * rng.normal())) / 100;
     itemNames[i] = `${genreName(g)} item ${++perGenre[g]!}`;
@@ -192,7 +196,12 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
       categorical: {
         brand: { values: brand, vocab: Array.from({ length: p.brands }, (_, b) => `Brand ${b + 1}`) },
       },
-      multiHot: { genres: multiHotFromBags(bags, genreVocab) },
+      multiHot: {
+        genres: {
+          bags: { rows: nI, cols: G, indptr: bagPtr, indices: bagIdx.slice(0, bagPtr[nI]!) },
+          vocab: genreVocab,
+        },
+      },
       numeric: { price },
     },
     userFeatures: {
