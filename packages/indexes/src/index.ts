@@ -1,17 +1,37 @@
 import { definePlugin } from '@embrec/core';
-import { exactComponent } from './exact/component.ts';
-import { hnswComponent } from './hnsw/component.ts';
+import { indexComponents } from './components.ts';
 
 export { BaseIndex } from './common/base.ts';
 export type { Metric } from './common/metric.ts';
 export { ExactScorer, exactSearch } from './common/scan.ts';
 export { ExactIndex } from './exact/exact.ts';
 export { HnswIndex } from './hnsw/hnsw.ts';
+export type { LoadedEmbeddings } from './io/embeddings.ts';
+export { loadEmbeddings, npyBytes, readNpyTable, readTable } from './io/embeddings.ts';
+export type { AutoTuneMode, AutoTuneResult } from './tuning/autotune.ts';
+export { autoTune } from './tuning/autotune.ts';
+export { paretoFront } from './tuning/pareto.ts';
+export type { PlotOptions } from './tuning/plot.ts';
+export { sweepSpec, writeSweepPlot } from './tuning/plot.ts';
+export { percentile, recallAtK } from './tuning/recall.ts';
+export type { IndexSpec } from './tuning/specs.ts';
+export {
+  createIndex,
+  defaultGrid,
+  parseGrid,
+  parseIndexSpec,
+  specName,
+  sweepEntries,
+} from './tuning/specs.ts';
+export type { SweepEntry, SweepOptions, SweepRow } from './tuning/sweep.ts';
+export { crossParams, settingLabel, sweepIndex, timeSearch } from './tuning/sweep.ts';
+export type { AutoTuneToolOptions, IndexToolOptions, SweepToolResult } from './tuning/tool.ts';
+export { pickQueries, runAutoTuneTool, runSweepTool, sweepMarkdown } from './tuning/tool.ts';
 
 /** Built-in indexes components. */
 const plugin = definePlugin({
   meta: { name: '@embrec/indexes', version: '0.1.0', namespace: 'embrec' },
   engines: { '@embrec/core': '^0.1.0' },
-  components: [exactComponent, hnswComponent],
+  components: [...indexComponents],
 });
 export default plugin;

@@ -1,0 +1,5 @@
+import { exactComponent } from './exact/component.ts';
+import { hnswComponent } from './hnsw/component.ts';
+
+/** Every index component of this package (the plugin lists them; the index tools look types up here). */
+export const indexComponents = [exactComponent, hnswComponent] as const;
