@@ -55,7 +55,7 @@ function unaryKernel(kernelName: string, op: number): NativeKernelConfig {
       const x = inputs.x;
       if (!x || !isF32(x)) return undefined;
       const out = new Float32Array(sizeOf(x.shape));
-      const alpha = (attrs.alpha as number | undefined) ?? (kernelName === 'Step' ? 0 : 0.2);
+      const alpha = (attrs?.alpha as number | undefined) ?? (kernelName === 'Step' ? 0 : 0.2);
       n.unary(op, values(backend, x), out, alpha);
       return backend.makeTensorInfo(x.shape, 'float32', out);
     },
