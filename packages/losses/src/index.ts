@@ -7,12 +7,14 @@ import { tripletComponent } from './losses/triplet.ts';
 import { inBatchSampler, mixedSampler, popularitySampler, uniformSampler } from './samplers/basic.ts';
 import { hardSampler } from './samplers/hard.ts';
 
-export { bpr } from './losses/bpr.ts';
-export { ccl } from './losses/ccl.ts';
-export { infonce } from './losses/infonce.ts';
-export { sampledSoftmax } from './losses/sampled-softmax.ts';
-export { triplet } from './losses/triplet.ts';
+export { bpr, bprComponent } from './losses/bpr.ts';
+export { ccl, cclComponent } from './losses/ccl.ts';
+export { infonce, infonceComponent } from './losses/infonce.ts';
+export { sampledSoftmax, sampledSoftmaxComponent } from './losses/sampled-softmax.ts';
+export { triplet, tripletComponent } from './losses/triplet.ts';
+export { inBatchSampler, mixedSampler, popularitySampler, uniformSampler } from './samplers/basic.ts';
 export { ItemDistribution } from './samplers/distribution.ts';
+export { hardSampler } from './samplers/hard.ts';
 
 /** Built-in losses and negative samplers. */
 const plugin = definePlugin({

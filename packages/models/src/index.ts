@@ -1,10 +1,16 @@
 import { definePlugin } from '@embrec/core';
 import { baselineComponents } from './baselines/index.ts';
+import { mfComponent } from './mf/component.ts';
+import { twoTowerComponent } from './two-tower/component.ts';
+
+export { EmbeddingModel } from './embedding/model.ts';
+export { mfComponent } from './mf/component.ts';
+export { twoTowerComponent } from './two-tower/component.ts';
 
 /** Built-in model components. */
 const plugin = definePlugin({
   meta: { name: '@embrec/models', version: '0.1.0', namespace: 'embrec' },
   engines: { '@embrec/core': '^0.1.0' },
-  components: [...baselineComponents],
+  components: [mfComponent, twoTowerComponent, ...baselineComponents],
 });
 export default plugin;

@@ -1,3 +1,11 @@
 export { makeTestContext, makeTestCreateContext } from './context.ts';
+export { createComponent } from './create.ts';
+export { tinyClusteredDataset } from './fixture.ts';
 export type { DescribeIndexOptions, IndexFixture } from './index-suite.ts';
 export { describeIndex, makeIndexFixture } from './index-suite.ts';
+export type { DescribeLossOptions } from './loss.ts';
+export { describeLoss } from './loss.ts';
+export type { DescribeModelOptions } from './model.ts';
+export { describeModel } from './model.ts';
+export type { DescribeSamplerOptions } from './sampler.ts';
+export { describeSampler, fakeScoringView } from './sampler.ts';

@@ -83,7 +83,9 @@ export function makeTemperature(
   learnable: boolean,
 ): { tau: () => tf.Scalar | number; variables: tf.Variable[] } {
   if (!learnable) return { tau: () => temperature, variables: [] };
-  const theta = tf.variable(tf.scalar(Math.log(temperature)), true);
+  const init = tf.scalar(Math.log(temperature));
+  const theta = tf.variable(init, true);
+  init.dispose();
   return {
     tau: () => tf.clipByValue(tf.exp(theta), 0.005, 10) as tf.Scalar,
     variables: [theta],

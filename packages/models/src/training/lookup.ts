@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { TableParam } from './params.ts';
+
+interface TableRows {
+  readonly table: TableParam;
+  readonly slot: Map<number, number>;
+  readonly rows: number[];
+  tensor?: tf.Tensor2D;
+}
+
+/**
+ * The embedding rows one batch needs. Plan phase: `request(table, ids)` records ids (deduplicated
+ * per table) and returns a handle. `materialize()` copies the unique rows into one tensor per table
+ * (a tf.Variable when training, so gradients arrive per unique row). Forward phase: `get(handle)`
+ * gathers [ids.length, dim] from it.
+ */
+export class BatchLookup {
+  readonly #tables = new Map<string, TableRows>();
+  readonly #requests: { t: TableRows; pos: Int32Array }[] = [];
+  #vars: tf.Variable[] = [];
+
+  constructor(readonly trainable: boolean) {}
+
+  request(table: TableParam, ids: Int32Array): number {
+    let t = this.#tables.get(table.name);
+    if (!t) {
+      t = { table, slot: new Map(), rows: [] };
+      this.#tables.set(table.name, t);
+    }
+    const pos = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      let s = t.slot.get(id);
+      if (s === undefined) {
+        s = t.rows.length;
+        t.slot.set(id, s);
+        t.rows.push(id);
+      }
+      pos[i] = s;
+    }
+    this.#requests.push({ t, pos });
+    return this.#requests.length - 1;
+  }
+
+  materialize(): void {
+    for (const t of this.#tables.values()) {
+      const d = t.table.dim;
+      const buf = new Float32Array(Math.max(t.rows.length, 1) * d);
+      for (let r = 0; r < t.rows.length; r++)
+        buf.set(t.table.data.subarray(t.rows[r]! * d, (t.rows[r]! + 1) * d), r * d);
+      const x = tf.tensor2d(buf, [Math.max(t.rows.length, 1), d]);
+      if (this.trainable) {
+        const v = tf.variable(x, true);
+        x.dispose();
+        this.#vars.push(v);
+        t.tensor = v as unknown as tf.Tensor2D;
+      } else t.tensor = x;
+    }
+  }
+
+  /** [ids.length, dim] rows of a request (call inside the forward pass). */
+  get(handle: number): tf.Tensor2D {
+    const r = this.#requests[handle]!;
+    return tf.gather(r.t.tensor!, tf.tensor1d(r.pos, 'int32'));
+  }
+
+  variables(): tf.Variable[] {
+    return this.#vars;
+  }
+
+  /** Tables with their unique rows and the variable holding them (training). */
+  entries(): { table: TableParam; rows: Int32Array; variable: tf.Variable }[] {
+    const out: { table: TableParam; rows: Int32Array; variable: tf.Variable }[] = [];
+    for (const t of this.#tables.values()) {
+      if (t.rows.length > 0 && t.tensor)
+        out.push({
+          table: t.table,
+          rows: Int32Array.from(t.rows),
+          variable: t.tensor as unknown as tf.Variable,
+        });
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const t of this.#tables.values()) t.tensor?.dispose();
+    this.#tables.clear();
+    this.#vars = [];
+  }
+}

@@ -1,0 +1,69 @@
+import type { DenseParam, Param, TableParam } from './params.ts';
+
+export interface OptimizerConfig {
+  readonly type: 'adam' | 'adagrad';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** L2 penalty added to the gradient (g + λw) of every updated value. */
+  readonly weightDecay: number;
+}
+
+/**
+ * Adam (Kingma & Ba 2015) and Adagrad (Duchi et al. 2011) on typed arrays. Embedding tables get
+ * lazy sparse updates (moments of a row advance only when the row is in the batch, as PyTorch's
+ * SparseAdam / TF's LazyAdam); bias correction uses the global step.
+ */
+export class Optimizer {
+  step = 0;
+  constructor(readonly cfg: OptimizerConfig) {}
+
+  /** Starts a new step: call once per batch before the updates. */
+  begin(): void {
+    this.step++;
+  }
+
+  #state(p: Param): { m: Float32Array; v: Float32Array } {
+    if (!p.v) p.v = new Float32Array(p.data.length);
+    if (!p.m) p.m = this.cfg.type === 'adam' ? new Float32Array(p.data.length) : new Float32Array(0);
+    return { m: p.m, v: p.v };
+  }
+
+  #update(p: Param, from: number, grad: Float32Array, gFrom: number, len: number, lr: number): void {
+    const { m, v } = this.#state(p);
+    const w = p.data;
+    const { beta1, beta2, eps, weightDecay } = this.cfg;
+    if (this.cfg.type === 'adam') {
+      const c1 = 1 - beta1 ** this.step;
+      const c2 = 1 - beta2 ** this.step;
+      const a = lr / c1;
+      for (let k = 0; k < len; k++) {
+        const i = from + k;
+        const g = grad[gFrom + k]! + weightDecay * w[i]!;
+        const mi = beta1 * m[i]! + (1 - beta1) * g;
+        const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i]! - (a * mi) / (Math.sqrt(vi / c2) + eps);
+      }
+    } else {
+      for (let k = 0; k < len; k++) {
+        const i = from + k;
+        const g = grad[gFrom + k]! + weightDecay * w[i]!;
+        const vi = v[i]! + g * g;
+        v[i] = vi;
+        w[i] = w[i]! - (lr * g) / (Math.sqrt(vi) + eps);
+      }
+    }
+  }
+
+  /** Updates the given rows of a table; grad is [rows.length, dim] aligned with rows (unique). */
+  updateRows(p: TableParam, rows: Int32Array, grad: Float32Array, lr: number): void {
+    const d = p.dim;
+    for (let r = 0; r < rows.length; r++) this.#update(p, rows[r]! * d, grad, r * d, d, lr);
+  }
+
+  updateDense(p: DenseParam, grad: Float32Array, lr: number): void {
+    this.#update(p, 0, grad, 0, p.data.length, lr);
+  }
+}

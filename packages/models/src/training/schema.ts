@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** The `train:` block of an embedding model. */
+export const trainSchema = z.strictObject({
+  epochs: z.number().int().positive().default(20),
+  batchSize: z.number().int().positive().default(1024),
+  lr: z.number().positive().default(0.001),
+  optimizer: z.enum(['adam', 'adagrad']).default('adam'),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.999),
+  eps: z.number().positive().default(1e-8),
+  weightDecay: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('L2 penalty on the updated values (embedding rows of the batch)'),
+  schedule: z
+    .strictObject({
+      type: z.enum(['constant', 'cosine', 'step', 'linear']).default('constant'),
+      warmupSteps: z.number().int().min(0).default(0),
+      /** step: multiply by gamma every stepEpochs epochs. */
+      stepEpochs: z.number().int().positive().default(10),
+      gamma: z.number().positive().default(0.5),
+      /** cosine/linear: final learning rate as a fraction of lr. */
+      minFactor: z.number().min(0).max(1).default(0),
+    })
+    .prefault({}),
+  earlyStopping: z
+    .strictObject({
+      metric: z.string().default('NDCG@20').describe('a validation metric (display name), higher is better'),
+      patience: z.number().int().positive().default(3),
+    })
+    .optional(),
+  validateEvery: z.number().int().positive().default(1).describe('epochs between validations'),
+  checkpoint: z.boolean().default(true).describe('write a checkpoint each epoch and resume from it'),
+  viewRefresh: z
+    .number()
+    .int()
+    .positive()
+    .default(100)
+    .describe('steps between item-table refreshes of the scoring view (hard negatives)'),
+});
+export type TrainConfig = z.output<typeof trainSchema>;
+
+/** Learning rate at a step (0-based), for an epoch (0-based) of `stepsPerEpoch`. */
+export function learningRate(cfg: TrainConfig, step: number, stepsPerEpoch: number): number {
+  const s = cfg.schedule;
+  const total = Math.max(cfg.epochs * stepsPerEpoch, 1);
+  let lr = cfg.lr;
+  if (s.type === 'cosine') {
+    const t = Math.min(step / total, 1);
+    lr = cfg.lr * (s.minFactor + (1 - s.minFactor) * 0.5 * (1 + Math.cos(Math.PI * t)));
+  } else if (s.type === 'linear') {
+    const t = Math.min(step / total, 1);
+    lr = cfg.lr * (1 - (1 - s.minFactor) * t);
+  } else if (s.type === 'step') {
+    lr = cfg.lr * s.gamma ** Math.floor(step / stepsPerEpoch / s.stepEpochs);
+  }
+  if (s.warmupSteps > 0 && step < s.warmupSteps) lr *= (step + 1) / s.warmupSteps;
+  return lr;
+}
