@@ -136,6 +136,7 @@ async function syncSweep(
   // the trials
   const statuses: RunStatus[] = [];
   let endTime = 0;
+  let changed = false;
   for (const trial of sweep.trials) {
     if (only !== undefined && trial !== only) continue;
     const tdir = join(dir, trial);
@@ -148,13 +149,14 @@ async function syncSweep(
     endTime = Math.max(endTime, toMillis(status.endTime) ?? 0);
     const r = await syncTrial(tdir, trial, sweep, client, experimentId, parent.entry.runId, opts);
     runs.push(r);
+    changed ||= r.action !== 'skipped';
     log?.info(`mlflow: ${sweep.name}/${trial} ${r.action} (run ${r.runId})`);
   }
 
   // close the parent: finished when every trial is, killed when some never ran
   const allDone = only === undefined && statuses.length === sweep.trials.length;
   const parentStatus: RunStatus = !allDone ? 'KILLED' : statuses.includes('FAILED') ? 'FAILED' : 'FINISHED';
-  if (only === undefined) {
+  if (only === undefined && (parent.action !== 'skipped' || changed)) {
     if (opts.artifacts !== false) {
       const top = (await readdir(dir, { withFileTypes: true })).filter(
         (e) => e.isFile() && !OWN_FILES.has(e.name),
