@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Dataset, DatasetComponent, MetricSet, ModelComponent, Splits } from '@embrec/core';
+import { makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
+import evalPlugin, { builtinMetric, FullEvaluator } from '@embrec/eval';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+/** The shared data folder (never copied into the repo). */
+export const dataRoot = process.env.EMBREC_DATA ?? path.resolve(repoRoot, '../shared/data');
+
+export function hasData(sub: string): boolean {
+  const ok = existsSync(path.join(dataRoot, sub, 'train.txt'));
+  if (!ok) console.warn(`skipping: ${path.join(dataRoot, sub)} not found (set EMBREC_DATA)`);
+  return ok;
+}
+
+/** Loads a LightGCN-format folder through the `lightgcn` dataset component of @embrec/eval. */
+export async function loadLightGcn(sub: string): Promise<Dataset & { givenSplits: Splits }> {
+  const def = evalPlugin.components.find((c) => c.kind === 'dataset' && c.type === 'lightgcn');
+  if (!def) throw new Error('@embrec/eval has no lightgcn dataset component');
+  const ctx = makeTestCreateContext();
+  const comp = (await def.create(
+    def.schema.parse({ path: path.join(dataRoot, sub) }),
+    {},
+    ctx,
+  )) as DatasetComponent;
+  const d = await comp.load(ctx);
+  if (!d.givenSplits) throw new Error(`${sub}: no given splits`);
+  return d as Dataset & { givenSplits: Splits };
+}
+
+/** Full ranking at K = 20 with only training items masked, Recall and NDCG. */
+export async function evaluate(
+  model: ModelComponent,
+  splits: Splits,
+  target: 'valid' | 'test',
+): Promise<MetricSet> {
+  const ev = new FullEvaluator({
+    ks: [20],
+    metrics: [builtinMetric('recall'), builtinMetric('ndcg')],
+    batchSize: 512,
+    aggregates: false,
+  });
+  const t = splits[target];
+  if (!t) throw new Error(`no ${target} split`);
+  return ev.evaluate({
+    scorer: model.scorer(),
+    mask: [splits.train],
+    target: t,
+    train: splits.train,
+    ctx: makeTestContext(),
+  });
+}
+
+/** |got − want| / want. */
+export function rel(got: number, want: number): number {
+  return Math.abs(got - want) / want;
+}
