@@ -15,7 +15,7 @@ export { flattenParams, MLFLOW_LIMITS, mlflowKey, truncateValue } from './mlflow
 export type { MlflowTrackerOptions, TrackedRunInfoWithDir } from './mlflow-tracker.ts';
 export { MlflowTracker } from './mlflow-tracker.ts';
 export type { MarkerEntry, OutboxEntry, StatusFile, SweepFile } from './run-folder.ts';
-export { MARKER_FILE, OUTBOX_FILE, readOutbox } from './run-folder.ts';
+export { isOwnFile, MARKER_FILE, OUTBOX_FILE, readOutbox } from './run-folder.ts';
 export type { SyncedRun, SyncOptions, SyncSummary } from './sync.ts';
-export { syncRuns } from './sync.ts';
-export { configHash, runKey, TAGS } from './tags.ts';
+export { describeSync, syncRuns } from './sync.ts';
+export { configHash, embrecVersion, runKey, TAGS } from './tags.ts';

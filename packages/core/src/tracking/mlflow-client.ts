@@ -409,11 +409,15 @@ export class MlflowClient {
     await this.request('PUT', `${this.artifactProxyPath(run.artifact_uri)}/${path}`, new Uint8Array(data));
   }
 
-  /** Uploads a file, or a folder recursively, under `artifactPath` ('' for the root). */
+  /**
+   * Uploads a file, or a folder recursively, under `artifactPath` ('' for the root). `skip` leaves
+   * out files of a folder by their path relative to it.
+   */
   async uploadArtifacts(
     run: Pick<MlflowRunInfo, 'artifact_uri'>,
     local: string,
     artifactPath: string,
+    skip?: (relPath: string) => boolean,
   ): Promise<number> {
     const s = await stat(local);
     if (!s.isDirectory()) {
@@ -423,6 +427,7 @@ export class MlflowClient {
     let n = 0;
     for (const f of await listFiles(local)) {
       const rel = relative(local, f).split(sep).join('/');
+      if (skip?.(rel)) continue;
       await this.uploadArtifact(run, f, artifactPath ? `${artifactPath}/${rel}` : rel);
       n++;
     }

@@ -1,12 +1,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { coreVersion } from '../index.ts';
 import type { TrackedRunInfo, TrackerComponent } from '../plugin/kinds.ts';
 import type { Logger } from '../util/log.ts';
 import { type MlflowClient, MlflowError } from './mlflow-client.ts';
-import { appendOutbox, OUTBOX_FILE, readMarker, readSweepFile, writeMarker } from './run-folder.ts';
-import { configHash, gitCommit, runKey, TAGS } from './tags.ts';
+import {
+  appendOutbox,
+  isOwnFile,
+  OUTBOX_FILE,
+  readMarker,
+  readSweepFile,
+  writeMarker,
+} from './run-folder.ts';
+import { configHash, embrecVersion, gitCommit, runKey, TAGS } from './tags.ts';
 
 /**
  * The `mlflow` tracker: mirrors a sweep as a parent run with one nested run per trial. The run
@@ -104,7 +110,7 @@ export class MlflowTracker implements TrackerComponent {
           experimentId,
           runName: info.name,
           tags: {
-            [TAGS.version]: coreVersion,
+            [TAGS.version]: embrecVersion(),
             [TAGS.configHash]: configHash(info.params),
             ...(commit ? { [TAGS.gitCommit]: commit } : {}),
             ...info.tags,
@@ -145,7 +151,12 @@ export class MlflowTracker implements TrackerComponent {
     const run = this.#trial ?? this.#sweep;
     if (!run || this.#o.artifacts === false) return;
     await this.#call(run, 'logArtifact', { localPath, artifactPath }, async () => {
-      await this.#o.client.uploadArtifacts({ artifact_uri: run.artifactUri! }, localPath, artifactPath);
+      await this.#o.client.uploadArtifacts(
+        { artifact_uri: run.artifactUri! },
+        localPath,
+        artifactPath,
+        isOwnFile,
+      );
     });
   }
 
@@ -192,7 +203,7 @@ export class MlflowTracker implements TrackerComponent {
           experimentId,
           runName: info.name,
           tags: {
-            [TAGS.version]: coreVersion,
+            [TAGS.version]: embrecVersion(),
             ...(commit ? { [TAGS.gitCommit]: commit } : {}),
             ...info.tags,
             [TAGS.kind]: 'sweep',

@@ -20,6 +20,12 @@ import { DataError } from '../errors.ts';
 export const MARKER_FILE = 'mlflow.json';
 export const OUTBOX_FILE = 'mlflow-outbox.jsonl';
 
+/** Tracking's own bookkeeping files (and temp files) in a run folder: never uploaded as artifacts. */
+export function isOwnFile(relPath: string): boolean {
+  const name = relPath.split('/').pop() ?? relPath;
+  return name === MARKER_FILE || name === OUTBOX_FILE || name.endsWith('.tmp');
+}
+
 export interface SweepFile {
   readonly name: string;
   readonly experiment: string;

@@ -2,15 +2,13 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { DataError } from '../errors.ts';
-import { coreVersion } from '../index.ts';
 import type { Logger } from '../util/log.ts';
 import { listFiles, type MlflowClient, type RunStatus } from './mlflow-client.ts';
 import { flattenParams } from './mlflow-names.ts';
 import {
   clearOutbox,
-  MARKER_FILE,
+  isOwnFile,
   type MarkerEntry,
-  OUTBOX_FILE,
   readHistory,
   readJson,
   readMarker,
@@ -23,7 +21,7 @@ import {
   toMillis,
   writeMarker,
 } from './run-folder.ts';
-import { configHash, runKey, TAGS } from './tags.ts';
+import { configHash, embrecVersion, runKey, TAGS } from './tags.ts';
 
 /**
  * Pushes run folders made offline (or while the server was away) to an MLflow server. Idempotent:
@@ -57,9 +55,6 @@ export interface SyncSummary {
   /** Trials listed in sweep.json that have no finished folder yet. */
   readonly pending: readonly string[];
 }
-
-/** Files of the run folder that are tracking's own bookkeeping, never uploaded. */
-const OWN_FILES = new Set([MARKER_FILE, OUTBOX_FILE]);
 
 /**
  * Syncs `target`: a runs root (every sweep folder below it), a sweep folder (with sweep.json) or
@@ -128,7 +123,7 @@ async function syncSweep(
       [TAGS.kind]: 'sweep',
       [TAGS.sweep]: sweep.name,
       [TAGS.runKey]: key,
-      [TAGS.version]: coreVersion,
+      [TAGS.version]: embrecVersion(),
       ...(sweep.baseline ? { [TAGS.baseline]: sweep.baseline } : {}),
     },
   }));
@@ -159,7 +154,7 @@ async function syncSweep(
   if (only === undefined && (parent.action !== 'skipped' || changed)) {
     if (opts.artifacts !== false) {
       const top = (await readdir(dir, { withFileTypes: true })).filter(
-        (e) => e.isFile() && !OWN_FILES.has(e.name),
+        (e) => e.isFile() && !isOwnFile(e.name),
       );
       for (const f of top)
         await client.uploadArtifact({ artifact_uri: parent.entry.artifactUri }, join(dir, f.name), f.name);
@@ -226,7 +221,7 @@ async function syncTrial(
   const startTime = toMillis(status.startTime) ?? Date.now();
   const endTime = toMillis(status.endTime) ?? startTime;
   const tags: Record<string, string> = {
-    [TAGS.version]: coreVersion,
+    [TAGS.version]: embrecVersion(),
     [TAGS.configHash]: configHash(params),
     ...status.tags,
     [TAGS.kind]: 'trial',
@@ -265,7 +260,7 @@ async function syncTrial(
   if (opts.artifacts !== false) {
     for (const f of await listFiles(dir)) {
       const rel = relative(dir, f).split(sep).join('/');
-      if (OWN_FILES.has(rel) || rel.endsWith('.tmp')) continue;
+      if (isOwnFile(rel)) continue;
       await client.uploadArtifact({ artifact_uri: run.entry.artifactUri }, f, rel);
     }
   }
@@ -289,4 +284,17 @@ async function withoutLogged<P extends { key: string; value: number; step: numbe
     for (const m of await client.getMetricHistory(runId, k))
       have.add(`${k}\u0000${m.step}\u0000${String(m.value)}`);
   return points.filter((p) => !have.has(`${p.key}\u0000${p.step}\u0000${String(p.value)}`));
+}
+
+/** A few lines for the CLI: what a sync did, and which trials are still to run. */
+export function describeSync(s: SyncSummary, server: string): string {
+  const lines = [
+    `mlflow: ${server}: ${s.created} run${s.created === 1 ? '' : 's'} created, ${s.completed} completed, ${s.skipped} already synced`,
+  ];
+  for (const r of s.runs)
+    if (r.action !== 'skipped')
+      lines.push(`  ${r.action.padEnd(9)} ${r.kind.padEnd(5)} ${r.name}  (run ${r.runId})`);
+  if (s.pending.length > 0)
+    lines.push(`  not run yet (sync again after they finish): ${s.pending.join(', ')}`);
+  return lines.join('\n');
 }

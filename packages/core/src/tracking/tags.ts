@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 /** Tag keys embrec sets on MLflow runs (MLflow's own `mlflow.*` tags where one exists). */
 export const TAGS = {
@@ -14,6 +15,14 @@ export const TAGS = {
   gitCommit: 'mlflow.source.git.commit',
   parentRunId: 'mlflow.parentRunId',
 } as const;
+
+let version: string | undefined;
+
+/** @embrec/core's version (read from its package.json, so tracking does not import the package index). */
+export function embrecVersion(): string {
+  version ??= (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  return version;
+}
 
 /** A short, order-independent hash of a flattened config. */
 export function configHash(params: Readonly<Record<string, string>>): string {

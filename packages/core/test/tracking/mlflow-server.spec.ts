@@ -14,7 +14,7 @@ import {
   readOutbox,
   writeMarker,
 } from '../../src/tracking/run-folder.ts';
-import { syncRuns } from '../../src/tracking/sync.ts';
+import { describeSync, syncRuns } from '../../src/tracking/sync.ts';
 import { configHash } from '../../src/tracking/tags.ts';
 import { createLogger } from '../../src/util/log.ts';
 import {
@@ -247,12 +247,31 @@ describe('mlflow tracking against a real server', () => {
     const sweepDir = join(root, 'ex-offline');
     const trials = grid3x2();
     writeSweep(sweepDir, 'ex-offline', 'ex-offline', trials);
-    for (const t of trials) await runTrial(sweepDir, 'ex-offline', t); // no tracker: offline
+    // offline (no tracker), and interrupted after 4 of the 6 trials
+    for (const t of trials.slice(0, 4)) await runTrial(sweepDir, 'ex-offline', t);
+    const partial = await syncRuns(root, client);
+    expect(partial.created).toBe(5);
+    expect(partial.pending).toEqual(trials.slice(4).map((t) => `ex-offline/${t.name}`));
+    expect(describeSync(partial, server.uri)).toContain('not run yet');
+    const early = await readBack('ex-offline');
+    expect(early.parents.map((p) => p.info.status)).toEqual(['KILLED']);
+    expect(early.children).toHaveLength(4);
 
+    // the sweep is run again: the 2 missing trials run, and a sync completes the same parent
+    for (const t of trials.slice(4)) await runTrial(sweepDir, 'ex-offline', t);
     const first = await syncRuns(root, client);
-    expect(first.created).toBe(7);
+    expect(first.runs.map((r) => r.action)).toEqual([
+      'completed',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+      'created',
+      'created',
+    ]);
     expect(first.pending).toEqual([]);
     const { parents, children } = await readBack('ex-offline');
+    expect(parents[0]!.info.run_id).toBe(early.parents[0]!.info.run_id);
     expect(parents).toHaveLength(1);
     expect(parents[0]!.info.run_name).toBe('ex-offline');
     expect(parents[0]!.info.status).toBe('FINISHED');
