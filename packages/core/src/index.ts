@@ -1,4 +1,4 @@
-export const coreVersion = '0.1.0';
+export { coreVersion } from './version.ts';
 export type { ConfigIssue, PluginFailureSite } from './errors.ts';
 export { ConfigError, DataError, EmbrecError, PluginError, UsageError } from './errors.ts';
 export type {
@@ -70,5 +70,24 @@ export type {
 export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
 export { Rng } from './util/rng.ts';
+export type { LoadedExperiment, LoadOptions, Trial } from './config/load.ts';
+export { loadExperiment } from './config/load.ts';
+export type { BackendName, Block, RetrieveSettings, SweepSettings, TrialConfig } from './config/sections.ts';
+export { SECTIONS } from './config/sections.ts';
+export { validateBlock } from './config/validate.ts';
+export { formatPath, parsePath } from './config/merge.ts';
+export { Registry, BUILTIN_NAMESPACE } from './plugin/registry.ts';
+export type { RegisteredComponent } from './plugin/registry.ts';
+export { importPlugin } from './plugin/resolve.ts';
+export { RootScope, TrialScope } from './plugin/container.ts';
+export { configHash, formatError, runExperiment, sweepDirOf } from './runner/run.ts';
+export type { RunOptions, SweepOutcome } from './runner/run.ts';
+export type { RunEvent } from './runner/events.ts';
+export { layout, readStatus } from './runner/layout.ts';
+export type { SweepRecord, TrialStatus } from './runner/layout.ts';
+export { bytesOf, writeFileAtomic, writeJsonAtomic } from './runner/fs.ts';
+export { writeEmbeddingTable } from './runner/artifacts.ts';
+export { didYouMean } from './util/suggest.ts';
 export type { BackendInfo, SetupBackendOptions } from './backend.ts';
 export { BACKEND_NAMES, setupBackend } from './backend.ts';
+export { corePlugin } from './builtin.ts';

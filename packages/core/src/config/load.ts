@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
@@ -56,7 +57,7 @@ function readChain(
   let merged: Record<string, unknown> = {};
   if (ext !== undefined) {
     const refs = typeof ext === 'string' ? [ext] : Array.isArray(ext) ? ext : undefined;
-    if (!refs || !refs.every((r) => typeof r === 'string')) {
+    if (!refs?.every((r) => typeof r === 'string')) {
       issues.push({
         path: 'extends',
         message: 'Expected a file path (or a list of paths) in "extends"',
@@ -64,7 +65,17 @@ function readChain(
       });
     } else {
       for (const r of refs as string[]) {
-        const parent = readChain(resolveRelative(abs, r), [...stack, abs], issues);
+        const parentFile = resolveRelative(abs, r);
+        if (!existsSync(parentFile)) {
+          throw new ConfigError(stack[0] ?? abs, [
+            {
+              path: 'extends',
+              message: `The file named by "extends" does not exist: ${parentFile}`,
+              line: src.lineOf(['extends']) ?? 1,
+            },
+          ]);
+        }
+        const parent = readChain(parentFile, [...stack, abs], issues);
         sources = [...sources, ...parent.sources];
         merged = deepMerge(merged, parent.merged) as Record<string, unknown>;
       }

@@ -32,15 +32,23 @@ export function readSource(file: string): SourceFile {
     try {
       JSON.parse(text);
     } catch (e) {
-      throw new ConfigError(file, [{ path: '', message: `Invalid JSON: ${(e as Error).message}` }]);
+      const msg = (e as Error).message;
+      const pos = /position (\d+)/.exec(msg);
+      const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
+      const issue: ConfigIssue = {
+        path: '',
+        message: `Invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`,
+      };
+      if (line !== undefined) issue.line = line;
+      throw new ConfigError(file, [issue]);
     }
   }
   // JSON is YAML: parse both with the YAML parser to keep positions.
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const issues: ConfigIssue[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      const msg = e.message.split('\n')[0] ?? e.message;
+      const msg = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
       return pos
         ? { path: '', message: `Invalid YAML: ${msg}`, line: pos.line }
         : { path: '', message: `Invalid YAML: ${msg}` };

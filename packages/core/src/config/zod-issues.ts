@@ -33,7 +33,7 @@ export function zodIssuesToConfigIssues(
               ? `${owner ? `${owner} accepts: ` : ' (accepted: '}${accepted.join(', ')})`
               : '';
           out.push({
-            path: formatPath(full),
+            path: formatPath([...full, key]),
             message: `Unrecognized key "${key}".${dym ? ` Did you mean "${dym}"?` : ''}${acc}`,
           });
         }

@@ -1,0 +1,12 @@
+import { corePlugin, coreVersion, Registry } from '@embrec/core';
+import evalPlugin from '@embrec/eval';
+import indexesPlugin from '@embrec/indexes';
+import lossesPlugin from '@embrec/losses';
+import modelsPlugin from '@embrec/models';
+
+/** A registry holding every built-in plugin (namespace `embrec`). */
+export function builtinRegistry(): Registry {
+  const r = new Registry(coreVersion);
+  for (const p of [corePlugin, evalPlugin, modelsPlugin, lossesPlugin, indexesPlugin]) r.add(p);
+  return r;
+}

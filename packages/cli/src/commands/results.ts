@@ -1,0 +1,123 @@
+import { IdMap } from '@embrec/core';
+import { compareMetricSets } from '@embrec/eval';
+import type { CommandModule } from 'yargs';
+import { EXIT, fmt, printError, renderTable, type TableFormat } from '../output.ts';
+import { sweepReport } from '../report.ts';
+import { readPerUser, readRun } from '../runs.ts';
+
+interface ReportArgs {
+  sweep: string;
+  format: TableFormat;
+  metric?: string[];
+  baseline?: string;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report <sweep>',
+  describe:
+    'Results table across the trials of a sweep: mean ± 95% CI over seeds, paired significance vs the baseline',
+  builder: (y) =>
+    y
+      .positional('sweep', {
+        type: 'string',
+        demandOption: true,
+        describe: 'sweep folder (<output>/<experiment>)',
+      })
+      .option('format', { choices: ['md', 'csv', 'latex'] as const, default: 'md' as const })
+      .option('metric', {
+        type: 'string',
+        array: true,
+        describe: 'Metrics to show (display names, e.g. NDCG@20)',
+      })
+      .option('baseline', {
+        type: 'string',
+        describe: 'Trial group to test against (default: sweep.baseline)',
+      }) as never,
+  handler: (args) => {
+    try {
+      const r = sweepReport(args.sweep, {
+        format: args.format,
+        ...(args.metric ? { metrics: args.metric } : {}),
+        ...(args.baseline ? { baseline: args.baseline } : {}),
+      });
+      process.stdout.write(`${r.text}\n`);
+      process.exitCode = EXIT.ok;
+    } catch (e) {
+      process.exitCode = printError(e);
+    }
+  },
+};
+
+interface CompareArgs {
+  runA: string;
+  runB: string;
+  format: TableFormat;
+  metric?: string[];
+  samples: number;
+  pipeline: boolean;
+}
+
+export const compareCommand: CommandModule<object, CompareArgs> = {
+  command: 'compare <runA> <runB>',
+  describe: 'Two runs side by side: metrics, paired t-test and bootstrap CI of the difference over users',
+  builder: (y) =>
+    y
+      .positional('runA', { type: 'string', demandOption: true, describe: 'trial folder' })
+      .positional('runB', { type: 'string', demandOption: true, describe: 'trial folder' })
+      .option('format', { choices: ['md', 'csv', 'latex'] as const, default: 'md' as const })
+      .option('metric', { type: 'string', array: true })
+      .option('samples', { type: 'number', default: 2000, describe: 'bootstrap resamples' })
+      .option('pipeline', {
+        type: 'boolean',
+        default: false,
+        describe: 'compare the retrieval-pipeline metrics',
+      }) as never,
+  handler: (args) => {
+    try {
+      const ids = new IdMap();
+      const which = args.pipeline ? 'pipeline' : 'model';
+      const a = readPerUser(args.runA, ids, which);
+      const b = readPerUser(args.runB, ids, which);
+      const t = compareMetricSets(a, b, {
+        samples: args.samples,
+        ...(args.metric ? { metrics: args.metric } : {}),
+      });
+      const rows = t.rows.map((r) => [
+        r.metric,
+        fmt(r.a),
+        fmt(r.b),
+        `${r.diff >= 0 ? '+' : ''}${fmt(r.diff)} (${(r.relDiff * 100).toFixed(1)}%)`,
+        `[${fmt(r.ciLow)}, ${fmt(r.ciHigh)}]`,
+        Number.isNaN(r.p) ? 'n/a' : r.p < 1e-4 ? r.p.toExponential(1) : r.p.toFixed(4),
+      ]);
+      const header = [
+        'metric',
+        'A',
+        'B',
+        'A − B',
+        `${Math.round(t.level * 100)}% CI (bootstrap)`,
+        'p (paired t)',
+      ];
+      process.stdout.write(`${renderTable(header, rows, args.format)}\n`);
+      if (args.format === 'md') {
+        const ra = readRun(args.runA);
+        const rb = readRun(args.runB);
+        const other = Object.keys(ra.values).filter((k) => !t.rows.some((r) => r.metric === k));
+        if (other.length > 0) {
+          const side = other.map((k) => [
+            k,
+            fmt(ra.values[k] ?? Number.NaN),
+            fmt(rb.values[k] ?? Number.NaN),
+          ]);
+          process.stdout.write(`\n${renderTable(['metric (aggregate)', 'A', 'B'], side, 'md')}\n`);
+        }
+        process.stdout.write(
+          `\nprotocol: ${t.protocol}; ${t.users} paired users (${t.onlyA} only in A, ${t.onlyB} only in B); A = ${args.runA}, B = ${args.runB}\n`,
+        );
+      }
+      process.exitCode = EXIT.ok;
+    } catch (e) {
+      process.exitCode = printError(e);
+    }
+  },
+};

@@ -1,0 +1,103 @@
+import { type RunEvent, runExperiment } from '@embrec/core';
+import type { CommandModule } from 'yargs';
+import { EXIT, fmt, printError } from '../output.ts';
+import { load, setOption } from './common.ts';
+
+interface Args {
+  file: string;
+  set?: string[];
+  output?: string;
+  json: boolean;
+  force: boolean;
+  only?: string[];
+  quiet: boolean;
+}
+
+function describeEvent(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case 'sweep-start':
+      return `▶ ${e.experiment}: ${e.trials} trial${e.trials === 1 ? '' : 's'} (${e.toRun} to run) → ${e.dir}`;
+    case 'trial-skip':
+      return `↷ ${e.trial}: skipped, ${e.reason}`;
+    case 'trial-start':
+      return `● trial ${e.index}/${e.total}: ${e.trial}`;
+    case 'trial-end': {
+      const m = Object.entries(e.metrics)
+        .slice(0, 8)
+        .map(([k, v]) => `${k}=${fmt(v)}`)
+        .join('  ');
+      return `${e.status === 'FINISHED' ? '✔' : '✖'} ${e.trial}: ${e.status}${m ? `  ${m}` : ''}${e.error ? `\n${e.error}` : ''}`;
+    }
+    case 'warning':
+      return `⚠ ${e.message}`;
+    case 'sweep-end':
+      return `■ ${e.experiment}: ${e.finished} finished, ${e.failed} failed, ${e.skipped} skipped → ${e.dir}`;
+    default:
+      return undefined;
+  }
+}
+
+export const runCommand: CommandModule<object, Args> = {
+  command: 'run <file>',
+  describe: 'Run an experiment file (every trial of its sweep); finished trials are skipped',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (YAML or JSON)' })
+      .option('set', setOption)
+      .option('output', {
+        type: 'string',
+        describe: 'Folder for run folders (default: the file\'s "output")',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print machine-readable JSON lines on stdout',
+      })
+      .option('force', { type: 'boolean', default: false, describe: 'Re-run trials that finished before' })
+      .option('only', { type: 'string', array: true, describe: 'Run only these trials (by name)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'Only warnings and errors' }) as never,
+  handler: async (args) => {
+    const ac = new AbortController();
+    let interrupts = 0;
+    const onSignal = () => {
+      interrupts++;
+      if (interrupts > 1) process.exit(130);
+      process.stderr.write(
+        '\ninterrupt: stopping after the current step (Ctrl-C again to quit now); finished trials are kept\n',
+      );
+      ac.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const { exp, registry } = await load(args);
+      const outcome = await runExperiment(exp, {
+        registry,
+        signal: ac.signal,
+        progress: args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines',
+        logLevel: args.quiet ? 'warn' : 'info',
+        force: args.force,
+        ...(args.only ? { only: args.only } : {}),
+        ...(args.output ? { output: args.output } : {}),
+        onEvent: (e) => {
+          if (args.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+          else if (
+            !args.quiet ||
+            e.type === 'warning' ||
+            (e.type === 'trial-end' && e.status !== 'FINISHED')
+          ) {
+            const line = describeEvent(e);
+            if (line) process.stderr.write(`${line}\n`);
+          }
+        },
+      });
+      if (outcome.aborted) process.exitCode = 130;
+      else process.exitCode = outcome.failed.length > 0 ? EXIT.failure : EXIT.ok;
+    } catch (e) {
+      process.exitCode = printError(e);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

@@ -1,0 +1,63 @@
+import { ConfigError, EmbrecError } from '@embrec/core';
+
+/** Exit codes: 0 success, 1 run failure, 2 usage or config error. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Prints an error the way users should see it (never a bare stack trace unless EMBREC_DEBUG=1). */
+export function printError(e: unknown): number {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.format()}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof EmbrecError) {
+    process.stderr.write(`${e.format()}\n`);
+    if (process.env.EMBREC_DEBUG && e.cause instanceof Error) process.stderr.write(`${e.cause.stack}\n`);
+    return e.code === 'E_USAGE' ||
+      e.code.startsWith('E_CONFIG') ||
+      e.code === 'E_UNKNOWN_TYPE' ||
+      e.code.startsWith('E_PLUGIN_')
+      ? EXIT.usage
+      : EXIT.failure;
+  }
+  const err = e as Error;
+  process.stderr.write(`✖ ${err?.message ?? String(e)}\n`);
+  if (process.env.EMBREC_DEBUG && err?.stack) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write('  (set EMBREC_DEBUG=1 for the stack trace)\n');
+  return EXIT.failure;
+}
+
+/** Formats a number for tables. */
+export function fmt(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Math.abs(x) >= 1000 || (Math.abs(x) < 1e-3 && x !== 0)) return x.toExponential(2);
+  return x.toFixed(digits);
+}
+
+export type TableFormat = 'md' | 'csv' | 'latex';
+
+/** Renders a table as Markdown, CSV or LaTeX. */
+export function renderTable(header: string[], rows: string[][], format: TableFormat): string {
+  if (format === 'csv') {
+    const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    return [header, ...rows].map((r) => r.map(q).join(',')).join('\n');
+  }
+  if (format === 'latex') {
+    const esc = (s: string) =>
+      s
+        .replace(/([&%$#_{}])/g, '\\$1')
+        .replace(/±/g, '$\\pm$')
+        .replace(/@/g, '@');
+    return [
+      `\\begin{tabular}{l${'r'.repeat(header.length - 1)}}`,
+      '\\toprule',
+      `${header.map(esc).join(' & ')} \\\\`,
+      '\\midrule',
+      ...rows.map((r) => `${r.map(esc).join(' & ')} \\\\`),
+      '\\bottomrule',
+      '\\end{tabular}',
+    ].join('\n');
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}

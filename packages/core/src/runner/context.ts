@@ -1,0 +1,88 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateBlock } from '../config/validate.ts';
+import { ConfigError, type ConfigIssue } from '../errors.ts';
+import type { CreateContext } from '../plugin/define.ts';
+import type { ComponentKind, ComponentKinds, TrialContext } from '../plugin/kinds.ts';
+import type { Registry } from '../plugin/registry.ts';
+import type { Logger, LogLevel } from '../util/log.ts';
+import { createLogger } from '../util/log.ts';
+import { Rng } from '../util/rng.ts';
+import { appendLine } from './fs.ts';
+import { layout } from './layout.ts';
+import { makeProgress, type ProgressMode } from './progress.ts';
+
+export interface TrialEnv {
+  readonly trial: string;
+  readonly seed: number;
+  readonly threads: number;
+  readonly configDir: string;
+  readonly stagingDir: string;
+  readonly checkpointDir: string;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressMode;
+  readonly logLevel: LogLevel;
+  readonly echo: (level: LogLevel, line: string) => void;
+  readonly onMetrics: (values: Readonly<Record<string, number>>, step: number | undefined) => void;
+}
+
+/** The trial's logger: every line goes to logs.txt in the trial folder, and to the console. */
+export function trialLogger(env: TrialEnv): Logger {
+  const file = layout.logs(env.stagingDir);
+  mkdirSync(env.stagingDir, { recursive: true });
+  return createLogger({
+    level: env.logLevel,
+    sink: (level, line) => {
+      appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase()} ${line}\n`);
+      env.echo(level, line);
+    },
+  });
+}
+
+/** A TrialContext for one component: its own RNG stream forked from the trial seed by name. */
+export function makeTrialContext(env: TrialEnv, log: Logger, component: string): TrialContext {
+  const artifactsDir = layout.artifacts(env.stagingDir);
+  mkdirSync(artifactsDir, { recursive: true });
+  mkdirSync(env.checkpointDir, { recursive: true });
+  const history = layout.history(env.stagingDir);
+  return {
+    trial: env.trial,
+    seed: env.seed,
+    rng: new Rng(env.seed).fork(component),
+    log: log.child(component),
+    configDir: env.configDir,
+    artifactsDir,
+    checkpointDir: join(env.checkpointDir, component.replace(/[/:]/g, '_')),
+    signal: env.signal,
+    threads: env.threads,
+    progress: (label, total) =>
+      makeProgress(env.progress, `${env.trial} ${label}`, total, (line) => log.info(line)),
+    logMetrics: (values, step) => {
+      appendLine(history, JSON.stringify({ step: step ?? null, values, time: Date.now(), component }));
+      env.onMetrics(values, step);
+    },
+  };
+}
+
+/** Adds `instantiate` for nested components (validated against the registry like the file). */
+export function makeCreateContext(
+  ctx: TrialContext,
+  registry: Registry,
+  file: string,
+  path: string,
+  create: <K extends ComponentKind>(
+    kind: K,
+    block: { type: string },
+    path: string,
+  ) => Promise<ComponentKinds[K]>,
+): CreateContext {
+  return {
+    ...ctx,
+    instantiate: async (kind, ref) => {
+      const issues: ConfigIssue[] = [];
+      const block = validateBlock(registry, kind, ref, [path], issues);
+      if (!block) throw new ConfigError(file, issues);
+      return create(kind, block, path);
+    },
+  };
+}

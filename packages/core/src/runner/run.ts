@@ -1,0 +1,339 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { LoadedExperiment, Trial } from '../config/load.ts';
+import type { TrialConfig } from '../config/sections.ts';
+import { EmbrecError } from '../errors.ts';
+import { RootScope } from '../plugin/container.ts';
+import type { TrackerComponent } from '../plugin/kinds.ts';
+import { Registry } from '../plugin/registry.ts';
+import { flattenParams } from '../tracking/mlflow-names.ts';
+import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
+import { coreVersion } from '../version.ts';
+import { makeCreateContext, makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
+import type { RunEvent } from './events.ts';
+import { promoteFolder, writeJsonAtomic } from './fs.ts';
+import { layout, readStatus, type SweepRecord, type TrialStatus } from './layout.ts';
+import type { ProgressMode } from './progress.ts';
+import { AbortedError, runTrial } from './trial.ts';
+
+export interface RunOptions {
+  readonly registry: Registry;
+  readonly progress?: ProgressMode;
+  readonly logLevel?: LogLevel;
+  /** Where console lines go (stderr by default). */
+  readonly echo?: (level: LogLevel, line: string) => void;
+  readonly onEvent?: (e: RunEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Overrides the experiment's `output` folder. */
+  readonly output?: string;
+  /** Re-run trials even when they finished before. */
+  readonly force?: boolean;
+  /** Only these trials (by name). */
+  readonly only?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Sets up the tensor backend (core's setupBackend by default). */
+  readonly setupBackend?: (name: TrialConfig['backend'], threads: number) => Promise<string | undefined>;
+}
+
+export interface SweepOutcome {
+  readonly dir: string;
+  readonly finished: string[];
+  readonly failed: { trial: string; error: EmbrecError | Error }[];
+  readonly skipped: string[];
+  readonly aborted: boolean;
+  readonly metrics: Record<string, Record<string, number>>;
+}
+
+export function configHash(cfg: unknown): string {
+  const stable = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(stable)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, stable((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(stable(cfg)))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function gitCommit(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The folder a sweep writes to: `<output>/<experiment name>` (output relative to the experiment file). */
+export function sweepDirOf(exp: LoadedExperiment, output?: string): string {
+  const out = output ?? exp.trials[0]?.config.output ?? 'runs';
+  const base = isAbsolute(out) ? out : output ? resolve(out) : resolve(exp.dir, out);
+  return join(base, exp.name);
+}
+
+async function defaultSetupBackend(
+  name: TrialConfig['backend'],
+  threads: number,
+): Promise<string | undefined> {
+  const spec = '../backend.ts'; // written by the native-backend work; absent in minimal builds
+  const mod = (await import(spec).catch(() => undefined)) as
+    | { setupBackend?: (n: string, o: { threads: number }) => Promise<{ name: string; detail: string }> }
+    | undefined;
+  if (!mod?.setupBackend) return undefined;
+  const r = await mod.setupBackend(name, { threads });
+  return `${r.name} (${r.detail})`;
+}
+
+/**
+ * Runs every trial of an experiment. Finished trials (same config hash) are skipped, so an
+ * interrupted sweep run again completes without redoing work. Tracker failures are warnings.
+ */
+export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Promise<SweepOutcome> {
+  const registry = opts.registry;
+  const emit = opts.onEvent ?? (() => {});
+  const echo = opts.echo ?? ((_l: LogLevel, line: string) => process.stderr.write(`${line}\n`));
+  const logLevel = opts.logLevel ?? 'info';
+  const console: Logger = createLogger({ level: logLevel, sink: echo });
+  const signal = opts.signal ?? new AbortController().signal;
+  const dir = sweepDirOf(exp, opts.output);
+  mkdirSync(dir, { recursive: true });
+  const root = new RootScope(registry, console);
+  const commit = gitCommit(exp.dir);
+
+  const groups: Record<string, string> = {};
+  for (const t of exp.trials) groups[t.name] = t.group;
+  const record: SweepRecord = {
+    name: exp.name,
+    experiment: exp.name,
+    file: exp.file,
+    trials: exp.trials.map((t) => t.name),
+    groups,
+    createdAt: Date.now(),
+  };
+  if (exp.sweep?.baseline) record.baseline = exp.sweep.baseline;
+  const prev = existsSync(layout.sweepFile(dir))
+    ? (JSON.parse(readFileSync(layout.sweepFile(dir), 'utf8')) as SweepRecord)
+    : undefined;
+  if (prev) record.createdAt = prev.createdAt;
+  writeJsonAtomic(layout.sweepFile(dir), record);
+
+  const selected = exp.trials.filter((t) => !opts.only || opts.only.includes(t.name));
+  const todo: Trial[] = [];
+  const skipped: string[] = [];
+  for (const t of selected) {
+    const st = readStatus(layout.trialDir(dir, t.name));
+    if (!opts.force && st?.status === 'FINISHED' && st.tags['embrec.config_hash'] === configHash(t.config)) {
+      skipped.push(t.name);
+    } else todo.push(t);
+  }
+  emit({ type: 'sweep-start', experiment: exp.name, dir, trials: exp.trials.length, toRun: todo.length });
+  for (const t of skipped) emit({ type: 'trial-skip', trial: t, reason: 'finished before (same config)' });
+
+  // Trackers live for the whole sweep (a sweep is one parent run).
+  const sweepScope = root.trial();
+  const trackers: TrackerComponent[] = [];
+  const first = exp.trials[0]?.config;
+  const trackerBlocks = [...(first?.trackers ?? [])];
+  const uri = (opts.env ?? process.env).MLFLOW_TRACKING_URI ?? '';
+  if (
+    /^https?:\/\//.test(uri) &&
+    !trackerBlocks.some((b) => b.type === 'embrec/mlflow') &&
+    registry.lookup('tracker', 'mlflow').ok
+  ) {
+    trackerBlocks.push({ type: 'embrec/mlflow' });
+  }
+  const sweepEnv: TrialEnv = {
+    trial: '(sweep)',
+    seed: first?.seed ?? 0,
+    threads: first?.threads ?? 1,
+    configDir: exp.dir,
+    stagingDir: join(dir, '.staging', '_sweep'),
+    checkpointDir: join(dir, '.checkpoints', '_sweep'),
+    signal,
+    progress: 'none',
+    logLevel,
+    echo,
+    onMetrics: () => {},
+  };
+  for (const b of trackerBlocks) {
+    try {
+      const def = sweepScope.factory('tracker', Registry.qualify(b.type));
+      const { type: _t, ...params } = b as { type: string; [k: string]: unknown };
+      const ctx = makeTrialContext(sweepEnv, console, `tracker:${b.type}`);
+      const cctx = makeCreateContext(ctx, registry, exp.file, 'trackers', async () => {
+        throw new Error('trackers cannot nest components');
+      });
+      trackers.push(sweepScope.own(await def.create(params as never, {} as never, cctx)) as TrackerComponent);
+    } catch (e) {
+      const msg = `tracker ${b.type} could not start: ${(e as Error).message}. The run continues; run folders are kept locally (embrec track sync pushes them later).`;
+      console.warn(msg);
+      emit({ type: 'warning', message: msg });
+    }
+  }
+  const track = async (what: string, fn: (t: TrackerComponent) => Promise<void>): Promise<void> => {
+    for (const t of trackers) {
+      try {
+        await fn(t);
+      } catch (e) {
+        const msg = `tracker ${t.name}: ${what} failed: ${(e as Error).message} (the local run folder is complete; sync it later with embrec track sync)`;
+        console.warn(msg);
+        emit({ type: 'warning', message: msg });
+      }
+    }
+  };
+  const isSweep = exp.trials.length > 1 || exp.sweep !== undefined;
+  const baseTags: Record<string, string> = {
+    'embrec.version': coreVersion,
+    'embrec.experiment_file': exp.file,
+  };
+  if (commit) baseTags['mlflow.source.git.commit'] = commit;
+  if (isSweep && todo.length > 0) {
+    await track('startSweep', (t) =>
+      t.startSweep({
+        experiment: exp.name,
+        name: exp.name,
+        params: { 'sweep.trials': String(exp.trials.length) },
+        tags: baseTags,
+      }),
+    );
+  }
+
+  const finished: string[] = [];
+  const failed: { trial: string; error: Error }[] = [];
+  const metrics: Record<string, Record<string, number>> = {};
+  let aborted = false;
+  for (let i = 0; i < todo.length; i++) {
+    const trial = todo[i]!;
+    if (signal.aborted) {
+      aborted = true;
+      break;
+    }
+    emit({ type: 'trial-start', trial: trial.name, index: i + 1, total: todo.length });
+    const staging = layout.stagingDir(dir, trial.name);
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    const hash = configHash(trial.config);
+    const tags: Record<string, string> = {
+      ...baseTags,
+      'embrec.trial': trial.name,
+      'embrec.config_hash': hash,
+    };
+    const params = flattenParams(trial.config);
+    const env: TrialEnv = {
+      trial: trial.name,
+      seed: trial.config.seed,
+      threads: trial.config.threads,
+      configDir: exp.dir,
+      stagingDir: staging,
+      checkpointDir: layout.checkpointDir(dir, trial.name),
+      signal,
+      progress: opts.progress ?? 'lines',
+      logLevel,
+      echo,
+      onMetrics: (values, step) => {
+        void track('logMetrics', (t) => t.logMetrics(values, step));
+      },
+    };
+    const log = trialLogger(env);
+    writeJsonAtomic(layout.config(staging), trial.config);
+    writeJsonAtomic(layout.params(staging), params);
+    await track('startTrial', (t) => t.startTrial({ experiment: exp.name, name: trial.name, params, tags }));
+    const startTime = Date.now();
+    const scope = root.trial();
+    let status: TrialStatus['status'] = 'FINISHED';
+    let error: Error | undefined;
+    try {
+      const out = await runTrial({
+        trial,
+        file: exp.file,
+        registry,
+        scope,
+        env,
+        log,
+        onStage: (stage, ms) => {
+          log.info(`stage ${stage}: ${(ms / 1000).toFixed(2)} s`);
+          emit({ type: 'stage', trial: trial.name, stage, ms });
+        },
+        setupBackend: opts.setupBackend ?? defaultSetupBackend,
+      });
+      writeJsonAtomic(layout.metrics(staging), { protocol: out.protocol, values: out.metrics });
+      writeJsonAtomic(layout.stages(staging), out.stages);
+      metrics[trial.name] = out.metrics;
+      await track('logMetrics', (t) => t.logMetrics(out.metrics));
+    } catch (e) {
+      error = e as Error;
+      status = e instanceof AbortedError || signal.aborted ? 'KILLED' : 'FAILED';
+      // into the trial's log file only: the console gets the trial-end event
+      appendFileSync(
+        layout.logs(staging),
+        `${new Date().toISOString()} ERROR ${status === 'KILLED' ? 'interrupted' : formatError(error)}\n`,
+      );
+    } finally {
+      scope.dispose();
+    }
+    const st: TrialStatus = { status, startTime, endTime: Date.now(), tags };
+    if (error && status === 'FAILED') st.error = formatError(error);
+    writeJsonAtomic(layout.status(staging), st);
+    if (status === 'KILLED') {
+      // An interrupted trial is not promoted: its folder would be incomplete. Checkpoints remain.
+      await track('endTrial', (t) => t.endTrial('KILLED'));
+      emit({ type: 'trial-end', trial: trial.name, status, metrics: {} });
+      aborted = true;
+      break;
+    }
+    await track('logArtifacts', async (t) => {
+      for (const f of ['config.json', 'metrics.json', 'stages.json', 'logs.txt']) {
+        if (existsSync(join(staging, f))) await t.logArtifact(join(staging, f), f);
+      }
+      if (existsSync(layout.artifacts(staging))) await t.logArtifact(layout.artifacts(staging), 'artifacts');
+    });
+    await track('endTrial', (t) => t.endTrial(status === 'FINISHED' ? 'FINISHED' : 'FAILED'));
+    promoteFolder(staging, layout.trialDir(dir, trial.name));
+    if (status === 'FINISHED') finished.push(trial.name);
+    else failed.push({ trial: trial.name, error: error! });
+    emit(
+      error
+        ? {
+            type: 'trial-end',
+            trial: trial.name,
+            status,
+            metrics: metrics[trial.name] ?? {},
+            error: formatError(error),
+          }
+        : { type: 'trial-end', trial: trial.name, status, metrics: metrics[trial.name] ?? {} },
+    );
+  }
+  if (isSweep && todo.length > 0) {
+    await track('endSweep', (t) =>
+      t.endSweep(aborted ? 'KILLED' : failed.length > 0 ? 'FAILED' : 'FINISHED'),
+    );
+  }
+  sweepScope.dispose();
+  rmSync(join(dir, '.staging', '_sweep'), { recursive: true, force: true });
+  emit({
+    type: 'sweep-end',
+    experiment: exp.name,
+    dir,
+    finished: finished.length,
+    failed: failed.length,
+    skipped: skipped.length,
+  });
+  return { dir, finished, failed, skipped, aborted, metrics };
+}
+
+export function formatError(e: Error): string {
+  if (e instanceof EmbrecError) {
+    const cause = e.cause instanceof Error && process.env.EMBREC_DEBUG ? `\n${e.cause.stack}` : '';
+    return `${e.format()}${cause}`;
+  }
+  return process.env.EMBREC_DEBUG ? (e.stack ?? e.message) : e.message;
+}

@@ -1,0 +1,53 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from '../helpers/cli.ts';
+
+const dir = join(repoRoot, 'test', 'e2e', 'third-party');
+
+describe('third-party plugins', () => {
+  it('loads a plugin by short name from the experiment folder and runs its component', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'embrec-toy-'));
+    const r = await runCli(['run', join(dir, 'toy.yaml'), '--json'], { env: { EMBREC_TEST_OUT: out } });
+    expect(r.stderr).not.toContain('✖');
+    expect(r.code).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'toy', 'run', 'metrics.json'), 'utf8'));
+    expect(metrics.protocol).toBe('full');
+    // popularity beats nothing on planted data: a real number, not a placeholder
+    expect(metrics.values['Recall@10']).toBeGreaterThan(0);
+    expect(metrics.values['Recall@10']).toBeLessThan(1);
+    const config = JSON.parse(readFileSync(join(out, 'toy', 'run', 'config.json'), 'utf8'));
+    expect(config.model).toEqual({ type: 'toy/popular', power: 1, failIn: 'none' });
+  });
+
+  it('lists third-party components with their package', async () => {
+    const r = await runCli(['plugins', '--kind', 'model', '--plugin', 'toy'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\| model +\| toy\/popular +\| embrec-plugin-toy +\| power: number = 1/);
+  });
+
+  it('refuses a plugin built for another core version, with a clear message and exit 2', async () => {
+    const r = await runCli(['validate', join(dir, 'old.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'plugin embrec-plugin-old@3.2.0 expects @embrec/core ^9.0.0, but 0.1.0 is installed',
+    );
+    expect(r.stderr).toContain('→ at plugins[0]');
+  });
+
+  it('attributes a failure inside plugin code to the plugin, component and stage', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'embrec-toy-'));
+    const r = await runCli(['run', join(dir, 'toy.yaml'), '--set', 'model.failIn=fit'], {
+      env: { EMBREC_TEST_OUT: out },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      '(plugin embrec-plugin-toy) model "toy/popular" failed in stage "fit" (fit): toy model was asked to fail',
+    );
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no bare stack trace
+    const status = JSON.parse(readFileSync(join(out, 'toy', 'run', 'status.json'), 'utf8'));
+    expect(status.status).toBe('FAILED');
+    expect(existsSync(join(out, 'toy', 'run', 'logs.txt'))).toBe(true);
+  });
+});
