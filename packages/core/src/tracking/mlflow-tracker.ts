@@ -94,7 +94,8 @@ export class MlflowTracker implements TrackerComponent {
           failed: 0,
         };
     }
-    if (this.#sweep && !this.#sweep.runId) await this.#openSweep(this.#sweep);
+    // the parent could not be made earlier: try again once the server is back
+    if (this.#sweep && !this.#sweep.runId && !this.#down) await this.#openSweep(this.#sweep);
     await this.#call(run, 'createRun', { name: info.name }, async () => {
       const experimentId = await this.#experiment(info);
       const prev = i.dir ? await readMarker(i.dir, this.#server) : undefined;
