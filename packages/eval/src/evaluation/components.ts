@@ -8,6 +8,8 @@ const DEFAULT_METRICS: ComponentRef[] = ['recall', 'ndcg', 'hr', 'precision', 'm
 const common = {
   ks: z.array(z.number().int().min(1)).min(1).default([10, 20]),
   metrics: z.array(componentRef('metric')).min(1).default(DEFAULT_METRICS),
+  /** Read by the runner: also mask each user's validation items when ranking test items. */
+  maskValid: z.boolean().default(false),
 };
 
 async function instantiateAll(
