@@ -12,6 +12,14 @@ export {
   registerNativeKernels,
   unregisterNativeKernels,
 } from './kernels/register.ts';
+export type { InBatchSoftmaxOptions } from './kernels/softmax-ce.ts';
+export {
+  inBatchSoftmaxCrossEntropy,
+  inBatchSoftmaxCrossEntropyTfjs,
+  inBatchSoftmaxLoss,
+} from './kernels/softmax-ce.ts';
+export type { SparseOptimizerOptions } from './kernels/sparse-optim.ts';
+export { adamUpdate, dedupRows, gatherRows, SparseRowOptimizer } from './kernels/sparse-optim.ts';
 export type { CsrIndex, CsrMatrix, TopKDotOptions, TopKOptions, TopKResult } from './ops.ts';
 export {
   csrNormalize,

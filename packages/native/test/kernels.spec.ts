@@ -309,6 +309,11 @@ describe('element-wise ops', () => {
     const z = tf.tensor1d([0, 1, Number.NaN, -2]);
     const y = tf.tensor1d([0, 0, 1, Number.NaN]);
     for (const [name, op] of ops) expectSame(() => op(z, y), `${name} special values`);
+    // a float32 tensor backed by another array (Cast from bool keeps the Uint8Array)
+    const ma = rand([4, 5]);
+    const mb = rand([4, 5]);
+    expectSame(() => tf.mul(tf.cast(tf.greater(ma, mb), 'float32'), mb), 'mul of cast bool');
+    expectSame(() => tf.sum(tf.cast(tf.greater(ma, mb), 'float32'), 1), 'sum of cast bool');
     // int32 falls back to tfjs
     const ia = rand([3, 4], 'int32');
     const ib = rand([4], 'int32');

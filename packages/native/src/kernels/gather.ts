@@ -1,6 +1,6 @@
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { NativeKernelConfig } from './util.ts';
-import { int32Values, isF32, sizeOf } from './util.ts';
+import { int32Values, isF32, sizeOf, values } from './util.ts';
 
 /** GatherV2 for float32 and int32 tensors, any axis and batchDims (memcpy of slices). */
 export const gatherV2Kernel: NativeKernelConfig = {
@@ -14,7 +14,7 @@ export const gatherV2Kernel: NativeKernelConfig = {
     const info = backend_util.segment_util.collectGatherOpShapeInfo(x, indices, axis, batchDims);
     const idx = int32Values(backend, indices);
     const nIdx = info.batchSize > 0 ? sizeOf(indices.shape) / info.batchSize : 0;
-    const src = backend.data.get(x.dataId).values as Float32Array | Int32Array;
+    const src = x.dtype === 'float32' ? values(backend, x) : int32Values(backend, x);
     const out =
       x.dtype === 'float32'
         ? new Float32Array(sizeOf(info.outputShape))
@@ -51,7 +51,7 @@ export const unsortedSegmentSumKernel: NativeKernelConfig = {
     const cols = sizeOf(x.shape.slice(1));
     const outShape = [numSegments, ...x.shape.slice(1)];
     const out = new Float32Array(numSegments * cols);
-    n.segmentSum(backend.data.get(x.dataId).values, int32Values(backend, segmentIds), numSegments, cols, out);
+    n.segmentSum(values(backend, x), int32Values(backend, segmentIds), numSegments, cols, out);
     return backend.makeTensorInfo(outShape, 'float32', out);
   },
 };

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getGradient } from '@tensorflow/tfjs-core';
+import { getGradient, version_core } from '@tensorflow/tfjs-core';
 
 /**
  * tfjs-core's Node entry (dist/tf-core.node.js) registers no gradients: the full @tensorflow/tfjs
@@ -12,7 +13,7 @@ import { getGradient } from '@tensorflow/tfjs-core';
  * copy of the gradient code registers into the same registries as the copy the models use.
  * 1. already registered (e.g. @tensorflow/tfjs or tfjs-node was imported): nothing to do;
  * 2. the ESM file imports (bundlers, vitest): done;
- * 3. otherwise esbuild bundles it once into build/tfjs-gradients.cjs, which is required.
+ * 3. otherwise esbuild bundles it once into a cache file in the temp folder, which is required.
  */
 export async function ensureGradients(): Promise<'present' | 'imported' | 'bundled'> {
   if (getGradient('Sum') !== undefined) return 'present';
@@ -23,7 +24,7 @@ export async function ensureGradients(): Promise<'present' | 'imported' | 'bundl
     // Node's ESM loader: fall through to the bundle.
   }
   const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-  const file = join(root, 'build', 'tfjs-gradients.cjs');
+  const file = join(tmpdir(), `embrec-tfjs-gradients-${version_core}.cjs`);
   if (!existsSync(file)) {
     const { build } = await import('esbuild');
     const r = await build({

@@ -26,13 +26,18 @@ export interface NativeKernelConfig {
   kernelFunc: NativeKernel;
 }
 
-/** The typed array that backs a tensor in the cpu backend (no copy). */
+/**
+ * The Float32Array that backs a float32 tensor in the cpu backend (no copy). A few tfjs kernels
+ * leave other arrays behind a float32 tensor (Cast from bool keeps the Uint8Array): those are copied.
+ */
 export function values(b: CpuBackend, t: TensorInfo): Float32Array {
-  return b.data.get(t.dataId).values as Float32Array;
+  const v = b.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
 export function int32Values(b: CpuBackend, t: TensorInfo): Int32Array {
-  return b.data.get(t.dataId).values as Int32Array;
+  const v = b.data.get(t.dataId).values;
+  return v instanceof Int32Array ? v : Int32Array.from(v as ArrayLike<number>);
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -1,0 +1,173 @@
+// The fused in-batch softmax cross-entropy and the row-sparse optimisers against tfjs.
+import { Rng } from '@embrec/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupNativeBackend } from '../src/backend.ts';
+import {
+  inBatchSoftmaxCrossEntropy,
+  inBatchSoftmaxCrossEntropyTfjs,
+  inBatchSoftmaxLoss,
+} from '../src/kernels/softmax-ce.ts';
+import { dedupRows, gatherRows, SparseRowOptimizer } from '../src/kernels/sparse-optim.ts';
+
+const rng = new Rng(11);
+function randn(n: number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal() * scale);
+}
+function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, label: string): void {
+  expect(a.length, label).toBe(b.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (Math.abs(x - y) > tol * (1 + Math.abs(y))) expect.fail(`${label}[${i}]: ${x} vs ${y}`);
+  }
+}
+
+/** Reference in float64: loss and dloss/dlogits. */
+function reference(
+  s: Float32Array,
+  B: number,
+  N: number,
+  t: number,
+  logQ?: Float32Array,
+  ids?: Int32Array,
+  labels?: Int32Array,
+): { loss: number; grad: Float64Array } {
+  const grad = new Float64Array(B * N);
+  let total = 0;
+  for (let i = 0; i < B; i++) {
+    const l = labels ? (labels[i] as number) : i;
+    const z: number[] = [];
+    for (let j = 0; j < N; j++) {
+      const masked = ids !== undefined && j !== l && ids[j] === ids[l];
+      z.push(
+        masked ? Number.NEGATIVE_INFINITY : (s[i * N + j] as number) / t - (logQ ? (logQ[j] as number) : 0),
+      );
+    }
+    const m = Math.max(...z);
+    const sum = z.reduce((a, v) => a + Math.exp(v - m), 0);
+    total += m + Math.log(sum) - (z[l] as number);
+    for (let j = 0; j < N; j++)
+      grad[i * N + j] = (Math.exp((z[j] as number) - m) / sum - (j === l ? 1 : 0)) / (t * B);
+  }
+  return { loss: total / B, grad };
+}
+
+beforeAll(async () => {
+  await setupNativeBackend();
+});
+
+describe('inBatchSoftmaxCrossEntropy', () => {
+  it('native and tfjs paths match a float64 reference (value and gradient)', () => {
+    for (let trial = 0; trial < 12; trial++) {
+      const B = 1 + rng.int(9);
+      const square = trial % 3 !== 2;
+      const N = square ? B : B + rng.int(5);
+      const t = [1, 0.1, 0.05, 2][trial % 4] as number;
+      const s = randn(B * N);
+      const logQ = trial % 2 === 0 ? randn(N, 0.5) : undefined;
+      const ids = trial % 4 < 2 ? Int32Array.from({ length: N }, () => rng.int(4)) : undefined;
+      const labels = square && trial % 5 !== 0 ? undefined : Int32Array.from({ length: B }, () => rng.int(N));
+      const opts = {
+        temperature: t,
+        ...(logQ ? { logQ } : {}),
+        ...(ids ? { ids } : {}),
+        ...(labels ? { labels } : {}),
+      };
+      const ref = reference(s, B, N, t, logQ, ids, labels);
+      const x = tf.tensor2d(s, [B, N]);
+      for (const impl of ['native', 'tfjs'] as const) {
+        const { value, grad } = tf.valueAndGrad((l: tf.Tensor) =>
+          inBatchSoftmaxCrossEntropy(l as tf.Tensor2D, { ...opts, impl }),
+        )(x);
+        close([value.dataSync()[0] as number], [ref.loss], 1e-5, `${impl} loss (trial ${trial})`);
+        close(grad.dataSync(), ref.grad, 1e-5, `${impl} grad (trial ${trial})`);
+        tf.dispose([value, grad]);
+      }
+      x.dispose();
+    }
+  });
+  it('leaves no tensors behind and composes with matMul (inBatchSoftmaxLoss)', () => {
+    const q = tf.tensor2d(randn(8 * 4), [8, 4]);
+    const p = tf.tensor2d(randn(8 * 4), [8, 4]);
+    const before = tf.memory().numTensors;
+    const g = tf.tidy(() => {
+      const [gq] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        inBatchSoftmaxLoss(a as tf.Tensor2D, b as tf.Tensor2D, { temperature: 0.2 }),
+      )([q, p]);
+      return gq as tf.Tensor;
+    });
+    const gRef = tf.tidy(() => {
+      const [gq] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        inBatchSoftmaxCrossEntropyTfjs(tf.matMul(a, b, false, true) as tf.Tensor2D, { temperature: 0.2 }),
+      )([q, p]);
+      return gq as tf.Tensor;
+    });
+    close(g.dataSync(), gRef.dataSync(), 1e-5, 'dL/dq');
+    tf.dispose([g, gRef]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('rejects inconsistent option lengths', () => {
+    const x = tf.zeros([3, 3]) as tf.Tensor2D;
+    expect(() => inBatchSoftmaxCrossEntropy(x, { logQ: new Float32Array(2) })).toThrow(/logQ has 2 entries/);
+    expect(() => inBatchSoftmaxCrossEntropy(x, { temperature: 0 })).toThrow(/temperature/);
+  });
+});
+
+describe('SparseRowOptimizer', () => {
+  function denseRun(
+    kind: 'adam' | 'adagrad',
+    table: Float32Array,
+    dim: number,
+    batches: { ids: Int32Array; g: Float32Array }[],
+  ): Float32Array {
+    const rows = table.length / dim;
+    const v = tf.variable(tf.tensor2d(table.slice(), [rows, dim]));
+    const opt = kind === 'adam' ? tf.train.adam(0.01) : tf.train.adagrad(0.05, 0.1);
+    for (const b of batches) {
+      const idx = tf.tensor1d(b.ids, 'int32');
+      const gRows = tf.tensor2d(b.g, [b.ids.length, dim]);
+      const dense = tf.unsortedSegmentSum(gRows, idx, rows);
+      opt.applyGradients([{ name: v.name, tensor: dense }]);
+      tf.dispose([idx, gRows, dense]);
+    }
+    const out = v.dataSync().slice() as Float32Array;
+    opt.dispose();
+    v.dispose();
+    return out;
+  }
+  for (const kind of ['adam', 'adagrad'] as const) {
+    it(`${kind}: equals tf.train.${kind} when the same rows get gradients every step`, () => {
+      const dim = 5;
+      const rows = 12;
+      const table = randn(rows * dim);
+      const touched = [3, 7, 7, 0, 11]; // a repeated id: its gradients are summed
+      const batches = Array.from({ length: 6 }, () => ({
+        ids: Int32Array.from(touched),
+        g: randn(touched.length * dim),
+      }));
+      const ref = denseRun(kind, table, dim, batches);
+      const mine = table.slice();
+      const opt = new SparseRowOptimizer(
+        mine,
+        dim,
+        kind === 'adam' ? { lr: 0.01 } : { kind, lr: 0.05, eps: 1e-7 },
+      );
+      for (const b of batches) opt.apply(b.ids, b.g);
+      close(mine, ref, kind === 'adam' ? 1e-5 : 1e-4, kind);
+      // untouched rows did not move
+      for (let j = 0; j < dim; j++) expect(mine[1 * dim + j]).toBe(table[1 * dim + j]);
+    });
+  }
+  it('gatherRows/dedupRows and bad ids', () => {
+    const t = Float32Array.from({ length: 12 }, (_, i) => i);
+    expect(Array.from(gatherRows(t, 3, Int32Array.of(2, 0)))).toEqual([6, 7, 8, 0, 1, 2]);
+    expect(() => gatherRows(t, 3, Int32Array.of(4))).toThrow(/not in \[0, 4\)/);
+    const d = dedupRows(Int32Array.of(5, 2, 5, 9), 10);
+    expect(Array.from(d.unique)).toEqual([5, 2, 9]);
+    expect(Array.from(d.inverse)).toEqual([0, 1, 0, 2]);
+    const opt = new SparseRowOptimizer(new Float32Array(12), 3);
+    expect(() => opt.apply(Int32Array.of(1), new Float32Array(2))).toThrow(/expected 1 x 3/);
+    expect(() => opt.apply(Int32Array.of(7), new Float32Array(3))).toThrow(/not in \[0, 4\)/);
+  });
+});
