@@ -4,6 +4,14 @@ export { setupNativeBackend, teardownNativeBackend } from './backend.ts';
 export type { SgemmArgs } from './blas.ts';
 export { blasConfig, matmul, sgemm, sgemmBatched } from './blas.ts';
 export { csrMatMul } from './csr-matmul.ts';
+export type {
+  FaissMetric,
+  FaissSearchOptions,
+  FaissSearchParams,
+  FaissSearchResult,
+  FaissSelector,
+} from './faiss.ts';
+export { FaissIndex } from './faiss.ts';
 export { ensureGradients } from './kernels/gradients.ts';
 export {
   NATIVE_KERNELS,
