@@ -51,11 +51,19 @@ export class InteractionsBuilder {
     this.addIndex(this.userIds.add(user), this.itemIds.add(item), values);
   }
 
+  /** Appends a row by external IDs with positional values (no per-row object: the fast path for big files). */
+  addRow(user: string, item: string, rating = Number.NaN, timestamp = Number.NaN, weight = 1): void {
+    this.addIndex(this.userIds.add(user), this.itemIds.add(item), undefined, rating, timestamp, weight);
+  }
+
   /** Appends a row by dense indices (which must already exist in the maps by build time). */
   addIndex(
     u: number,
     i: number,
-    values: { rating?: number; timestamp?: number; weight?: number } = {},
+    values?: { rating?: number; timestamp?: number; weight?: number },
+    rating = values?.rating ?? Number.NaN,
+    timestamp = values?.timestamp ?? Number.NaN,
+    weight = values?.weight ?? 1,
   ): void {
     const n = this.#n;
     if (n >= this.#users.length) {
@@ -67,9 +75,9 @@ export class InteractionsBuilder {
     }
     this.#users[n] = u;
     this.#items[n] = i;
-    if (this.#cols.ratings) this.#ratings[n] = values.rating ?? Number.NaN;
-    if (this.#cols.timestamps) this.#timestamps[n] = values.timestamp ?? Number.NaN;
-    if (this.#cols.weights) this.#weights[n] = values.weight ?? 1;
+    if (this.#cols.ratings) this.#ratings[n] = rating;
+    if (this.#cols.timestamps) this.#timestamps[n] = timestamp;
+    if (this.#cols.weights) this.#weights[n] = weight;
     this.#n = n + 1;
   }
 

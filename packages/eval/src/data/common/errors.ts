@@ -25,26 +25,33 @@ export function badFile(file: string, message: string): DataError {
 }
 
 /** Parses an integer field or throws a DataError naming the place. */
-export function parseIntField(s: string | undefined, site: Site): number {
-  if (s === undefined) throw badValue(site, 'an integer', '(missing field)');
+export function parseIntField(s: string | undefined, file: string, line: number, field: string): number {
+  if (s === undefined) throw badValue({ file, line, field }, 'an integer', '(missing field)');
+  // fast path: plain digits
+  let ok = s.length > 0 && s.length < 16;
+  for (let k = 0; ok && k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    ok = c >= 48 && c <= 57;
+  }
+  if (ok) return Number(s);
   const t = s.trim();
-  if (!/^[+-]?\d+$/.test(t)) throw badValue(site, 'an integer', s);
+  if (!/^[+-]?\d+$/.test(t)) throw badValue({ file, line, field }, 'an integer', s);
   return Number(t);
 }
 
 /** Parses a finite number field or throws a DataError naming the place. */
-export function parseNumberField(s: string | undefined, site: Site): number {
-  if (s === undefined) throw badValue(site, 'a number', '(missing field)');
+export function parseNumberField(s: string | undefined, file: string, line: number, field: string): number {
+  if (s === undefined) throw badValue({ file, line, field }, 'a number', '(missing field)');
   const t = s.trim();
   const v = t === '' ? Number.NaN : Number(t);
-  if (!Number.isFinite(v)) throw badValue(site, 'a number', s);
+  if (!Number.isFinite(v)) throw badValue({ file, line, field }, 'a number', s);
   return v;
 }
 
 /** A non-empty ID field. */
-export function parseIdField(s: string | undefined, site: Site): string {
-  if (s === undefined) throw badValue(site, 'an ID', '(missing field)');
+export function parseIdField(s: string | undefined, file: string, line: number, field: string): string {
+  if (s === undefined) throw badValue({ file, line, field }, 'an ID', '(missing field)');
   const t = s.trim();
-  if (t === '') throw badValue(site, 'a non-empty ID', s);
+  if (t === '') throw badValue({ file, line, field }, 'a non-empty ID', s);
   return t;
 }

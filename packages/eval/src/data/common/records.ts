@@ -24,34 +24,39 @@ export function readDelimited(
     /** Names of the fields, for error messages ("rating" rather than "field 3"). */
     names?: readonly string[];
   },
-): { header: string[] | undefined; records: DelimitedRecord[] } {
+): { header: string[] | undefined; records: Iterable<DelimitedRecord> } {
   const lines = readLines(file, opts.encoding ?? 'utf8');
-  const records: DelimitedRecord[] = [];
-  let header: string[] | undefined;
-  for (let k = 0; k < lines.length; k++) {
-    const text = lines[k]!;
-    const line = k + 1;
-    if (text.trim() === '') continue;
+  const split = (text: string, line: number): string[] => {
     const fields = opts.csv ? splitCsvLine(text, opts.delimiter) : text.split(opts.delimiter);
     if (fields === undefined) throw badValue({ file, line }, 'a closed quoted field', text);
-    if (opts.header && header === undefined) {
-      header = fields.map((f) => f.trim());
-      continue;
-    }
-    const want = opts.fields;
-    if (
-      (want !== undefined && fields.length !== want) ||
-      (opts.minFields !== undefined && fields.length < opts.minFields)
-    ) {
-      const exp = want !== undefined ? `${want}` : `at least ${opts.minFields}`;
-      const sep = opts.delimiter === '\t' ? 'tab' : `"${opts.delimiter}"`;
-      throw badValue(
-        { file, line },
-        `${exp} ${sep}-separated fields${opts.names ? ` (${opts.names.join(', ')})` : ''}`,
-        `${fields.length} fields in ${text}`,
-      );
-    }
-    records.push({ fields, line });
+    return fields;
+  };
+  let first = 0;
+  let header: string[] | undefined;
+  if (opts.header) {
+    while (first < lines.length && lines[first]!.trim() === '') first++;
+    if (first < lines.length) header = split(lines[first]!, first + 1).map((f) => f.trim());
+    first++;
   }
-  return { header, records };
+  const want = opts.fields;
+  const min = opts.minFields;
+  function* records(): Generator<DelimitedRecord> {
+    for (let k = first; k < lines.length; k++) {
+      const text = lines[k]!;
+      if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue;
+      const fields = split(text, k + 1);
+      if ((want !== undefined && fields.length !== want) || (min !== undefined && fields.length < min)) {
+        const exp = want !== undefined ? `${want}` : `at least ${min}`;
+        const sep = opts.delimiter === '\t' ? 'tab' : `"${opts.delimiter}"`;
+        const names = opts.names ? ` (${opts.names.join(', ')})` : '';
+        throw badValue(
+          { file, line: k + 1 },
+          `${exp} ${sep}-separated fields${names}`,
+          `${fields.length} fields in ${text}`,
+        );
+      }
+      yield { fields, line: k + 1 };
+    }
+  }
+  return { header, records: records() };
 }

@@ -60,9 +60,8 @@ export function loadCsv(file: string, p: z.output<typeof csvSchema>): Dataset {
         `at least ${width} fields`,
         `${r.fields.length} fields in ${r.fields.join(delimiter)}`,
       );
-    const site = (role: keyof typeof cols) => ({ file, line: r.line, field: cols[role]!.name });
     const num = (role: 'rating' | 'timestamp' | 'weight') =>
-      cols[role] ? parseNumberField(r.fields[cols[role].index], site(role)) : undefined;
+      cols[role] ? parseNumberField(r.fields[cols[role].index], file, r.line, cols[role].name) : undefined;
     const values: { rating?: number; timestamp?: number; weight?: number } = {};
     const rating = num('rating');
     const timestamp = num('timestamp');
@@ -71,8 +70,8 @@ export function loadCsv(file: string, p: z.output<typeof csvSchema>): Dataset {
     if (timestamp !== undefined) values.timestamp = timestamp;
     if (weight !== undefined) values.weight = weight;
     b.add(
-      parseIdField(r.fields[cols.user!.index], site('user')),
-      parseIdField(r.fields[cols.item!.index], site('item')),
+      parseIdField(r.fields[cols.user!.index], file, r.line, cols.user!.name),
+      parseIdField(r.fields[cols.item!.index], file, r.line, cols.item!.name),
       values,
     );
   }

@@ -41,7 +41,7 @@ export function loadMl100k(dir: string, opts: { features: boolean }): Dataset {
     const names = ['movie id', 'title', 'release date', 'video release date', 'IMDb URL', ...ML100K_GENRES];
     const { records } = readDelimited(itemFile, { delimiter: '|', encoding: 'latin1', fields: 24, names });
     for (const r of records) {
-      const id = String(parseIntField(r.fields[0], { file: itemFile, line: r.line, field: 'movie id' }));
+      const id = String(parseIntField(r.fields[0], itemFile, r.line, 'movie id'));
       const row = b.itemIds.add(id);
       const bag: number[] = [];
       for (let g = 0; g < 19; g++) {
@@ -65,11 +65,11 @@ export function loadMl100k(dir: string, opts: { features: boolean }): Dataset {
     const names = ['user id', 'age', 'gender', 'occupation', 'zip code'];
     const { records } = readDelimited(userFile, { delimiter: '|', encoding: 'latin1', fields: 5, names });
     for (const r of records) {
-      const site = { file: userFile, line: r.line };
-      const id = String(parseIntField(r.fields[0], { ...site, field: 'user id' }));
-      const age = parseIntField(r.fields[1], { ...site, field: 'age' });
+      const id = String(parseIntField(r.fields[0], userFile, r.line, 'user id'));
+      const age = parseIntField(r.fields[1], userFile, r.line, 'age');
       const gender = r.fields[2]!;
-      if (gender !== 'M' && gender !== 'F') throw badValue({ ...site, field: 'gender' }, 'M or F', gender);
+      if (gender !== 'M' && gender !== 'F')
+        throw badValue({ file: userFile, line: r.line, field: 'gender' }, 'M or F', gender);
       userRaw.push({ row: b.userIds.add(id), age, gender, occupation: r.fields[3]! });
     }
   }
@@ -77,14 +77,13 @@ export function loadMl100k(dir: string, opts: { features: boolean }): Dataset {
   const names = ['user id', 'item id', 'rating', 'timestamp'];
   const { records } = readDelimited(dataFile, { delimiter: '\t', fields: 4, names });
   for (const r of records) {
-    const site = { file: dataFile, line: r.line };
-    const u = String(parseIntField(r.fields[0], { ...site, field: 'user id' }));
-    const i = String(parseIntField(r.fields[1], { ...site, field: 'item id' }));
-    const rating = parseNumberField(r.fields[2], { ...site, field: 'rating' });
+    const u = String(parseIntField(r.fields[0], dataFile, r.line, 'user id'));
+    const i = String(parseIntField(r.fields[1], dataFile, r.line, 'item id'));
+    const rating = parseNumberField(r.fields[2], dataFile, r.line, 'rating');
     if (rating < 1 || rating > 5)
-      throw badValue({ ...site, field: 'rating' }, 'a rating from 1 to 5', r.fields[2]!);
-    const ts = parseIntField(r.fields[3], { ...site, field: 'timestamp' });
-    b.add(u, i, { rating, timestamp: ts });
+      throw badValue({ file: dataFile, line: r.line, field: 'rating' }, 'a rating from 1 to 5', r.fields[2]!);
+    const ts = parseIntField(r.fields[3], dataFile, r.line, 'timestamp');
+    b.addRow(u, i, rating, ts);
   }
   const interactions = b.build();
   const nItems = b.itemIds.size;

@@ -62,7 +62,7 @@ export function loadMl1m(dir: string, opts: { features: boolean }): Dataset {
       names: ['MovieID', 'Title', 'Genres'],
     });
     for (const r of records) {
-      const id = String(parseIntField(r.fields[0], { file: moviesFile, line: r.line, field: 'MovieID' }));
+      const id = String(parseIntField(r.fields[0], moviesFile, r.line, 'MovieID'));
       const row = b.itemIds.add(id);
       titles[row] = r.fields[1]!;
       genres[row] = r.fields[2]!;
@@ -73,17 +73,16 @@ export function loadMl1m(dir: string, opts: { features: boolean }): Dataset {
     const names = ['UserID', 'Gender', 'Age', 'Occupation', 'Zip-code'];
     const { records } = readDelimited(usersFile, { delimiter: '::', encoding: 'latin1', fields: 5, names });
     for (const r of records) {
-      const site = { file: usersFile, line: r.line };
-      const id = String(parseIntField(r.fields[0], { ...site, field: 'UserID' }));
+      const id = String(parseIntField(r.fields[0], usersFile, r.line, 'UserID'));
       if (r.fields[1] !== 'M' && r.fields[1] !== 'F')
-        throw badValue({ ...site, field: 'Gender' }, 'M or F', r.fields[1]!);
+        throw badValue({ file: usersFile, line: r.line, field: 'Gender' }, 'M or F', r.fields[1]!);
       if (ML1M_AGE[r.fields[2]!] === undefined)
         throw badValue(
-          { ...site, field: 'Age' },
+          { file: usersFile, line: r.line, field: 'Age' },
           `an age code (${Object.keys(ML1M_AGE).join(', ')})`,
           r.fields[2]!,
         );
-      parseIntField(r.fields[3], { ...site, field: 'Occupation' });
+      parseIntField(r.fields[3], usersFile, r.line, 'Occupation');
       userRows.push({ row: b.userIds.add(id), f: r.fields, line: r.line });
     }
   }
@@ -94,14 +93,17 @@ export function loadMl1m(dir: string, opts: { features: boolean }): Dataset {
     names: ['UserID', 'MovieID', 'Rating', 'Timestamp'],
   });
   for (const r of records) {
-    const site = { file: ratingsFile, line: r.line };
-    const u = String(parseIntField(r.fields[0], { ...site, field: 'UserID' }));
-    const i = String(parseIntField(r.fields[1], { ...site, field: 'MovieID' }));
-    const rating = parseNumberField(r.fields[2], { ...site, field: 'Rating' });
+    const u = String(parseIntField(r.fields[0], ratingsFile, r.line, 'UserID'));
+    const i = String(parseIntField(r.fields[1], ratingsFile, r.line, 'MovieID'));
+    const rating = parseNumberField(r.fields[2], ratingsFile, r.line, 'Rating');
     if (rating < 1 || rating > 5)
-      throw badValue({ ...site, field: 'Rating' }, 'a rating from 1 to 5', r.fields[2]!);
-    const ts = parseIntField(r.fields[3], { ...site, field: 'Timestamp' });
-    b.add(u, i, { rating, timestamp: ts });
+      throw badValue(
+        { file: ratingsFile, line: r.line, field: 'Rating' },
+        'a rating from 1 to 5',
+        r.fields[2]!,
+      );
+    const ts = parseIntField(r.fields[3], ratingsFile, r.line, 'Timestamp');
+    b.addRow(u, i, rating, ts);
   }
   const interactions = b.build();
   const out: { -readonly [K in keyof Dataset]: Dataset[K] } = {

@@ -31,7 +31,7 @@ export function loadMlLatest(dir: string, opts: { features: boolean }): Dataset 
     });
     checkHeader(moviesFile, header, want);
     for (const r of records) {
-      const id = String(parseIntField(r.fields[0], { file: moviesFile, line: r.line, field: 'movieId' }));
+      const id = String(parseIntField(r.fields[0], moviesFile, r.line, 'movieId'));
       const row = b.itemIds.add(id);
       titles[row] = r.fields[1]!;
       genres[row] = r.fields[2]!;
@@ -48,14 +48,17 @@ export function loadMlLatest(dir: string, opts: { features: boolean }): Dataset 
   });
   checkHeader(ratingsFile, header, want);
   for (const r of records) {
-    const site = { file: ratingsFile, line: r.line };
-    const u = String(parseIntField(r.fields[0], { ...site, field: 'userId' }));
-    const i = String(parseIntField(r.fields[1], { ...site, field: 'movieId' }));
-    const rating = parseNumberField(r.fields[2], { ...site, field: 'rating' });
+    const u = String(parseIntField(r.fields[0], ratingsFile, r.line, 'userId'));
+    const i = String(parseIntField(r.fields[1], ratingsFile, r.line, 'movieId'));
+    const rating = parseNumberField(r.fields[2], ratingsFile, r.line, 'rating');
     if (rating < 0.5 || rating > 5)
-      throw badValue({ ...site, field: 'rating' }, 'a rating from 0.5 to 5', r.fields[2]!);
-    const ts = parseIntField(r.fields[3], { ...site, field: 'timestamp' });
-    b.add(u, i, { rating, timestamp: ts });
+      throw badValue(
+        { file: ratingsFile, line: r.line, field: 'rating' },
+        'a rating from 0.5 to 5',
+        r.fields[2]!,
+      );
+    const ts = parseIntField(r.fields[3], ratingsFile, r.line, 'timestamp');
+    b.addRow(u, i, rating, ts);
   }
   const interactions = b.build();
   const out: { -readonly [K in keyof Dataset]: Dataset[K] } = {
