@@ -54,6 +54,7 @@ export const mlflowTrackerComponent = defineComponent({
       log: ctx.log.child('mlflow'),
       experimentName: params.experimentName,
       fallbackDir: ctx.checkpointDir,
+      searchFrom: ctx.checkpointDir,
       gitDir: ctx.configDir,
       artifacts: params.artifacts,
     });

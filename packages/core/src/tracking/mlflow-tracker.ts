@@ -35,8 +35,14 @@ export interface MlflowTrackerOptions {
   readonly log: Logger;
   /** MLflow experiment to log into instead of `info.experiment`. */
   readonly experimentName?: string | undefined;
-  /** Outbox folder when the runner gives no run folder. */
+  /** Outbox folder when no run folder is known. */
   readonly fallbackDir: string;
+  /**
+   * When the runner gives no `dir`, the sweep folder is the nearest folder above this one holding a
+   * sweep.json of the same experiment (the component passes its checkpoint folder, which the runner
+   * keeps inside the sweep folder); trials' markers and outbox entries then go to the sweep folder.
+   */
+  readonly searchFrom?: string;
   /** Folder whose git commit is tagged (the experiment file's). */
   readonly gitDir?: string;
   /** Upload artifacts (default true). */
@@ -45,6 +51,11 @@ export interface MlflowTrackerOptions {
 
 interface OpenRun {
   readonly info: TrackedRunInfoWithDir;
+  /** Where its marker and outbox go: its own folder, or the sweep folder (with `trial`). */
+  readonly dir: string | undefined;
+  readonly trial: string | undefined;
+  /** The sweep folder, when known (for the runKey tag). */
+  readonly sweepDir: string | undefined;
   runId?: string;
   artifactUri?: string;
   failed: number;
@@ -73,39 +84,51 @@ export class MlflowTracker implements TrackerComponent {
   }
 
   async startSweep(info: TrackedRunInfoWithDir): Promise<void> {
-    const run: OpenRun = { info, failed: 0 };
+    const sweepDir = info.dir ?? (await this.#findSweepDir(info.experiment));
+    const run: OpenRun = { info, dir: sweepDir, trial: undefined, sweepDir, failed: 0 };
     this.#sweep = run;
     await this.#openSweep(run);
   }
 
   async startTrial(info: TrackedRunInfoWithDir): Promise<void> {
     if (this.#down && (await this.#o.client.health())) this.#down = false;
-    const run: OpenRun = { info, failed: 0 };
+    const sweepDir =
+      this.#sweep?.sweepDir ??
+      (info.dir && existsSync(join(dirname(info.dir), 'sweep.json'))
+        ? dirname(info.dir)
+        : await this.#findSweepDir(info.experiment));
+    const run: OpenRun = info.dir
+      ? { info, dir: info.dir, trial: undefined, sweepDir, failed: 0 }
+      : { info, dir: sweepDir, trial: sweepDir ? info.name : undefined, sweepDir, failed: 0 };
     this.#trial = run;
-    const i = info;
     // a parent made by another tracker instance (or an earlier process) is found by its marker
-    if (!this.#sweep && i.dir && existsSync(join(dirname(i.dir), 'sweep.json'))) {
-      const m = await readMarker(dirname(i.dir), this.#server).catch(() => undefined);
-      if (m)
+    if (!this.#sweep && sweepDir) {
+      const m = await readMarker(sweepDir, this.#server).catch(() => undefined);
+      if (m) {
+        this.#experimentId ??= m.experimentId;
         this.#sweep = {
-          info: { ...info, dir: dirname(i.dir) },
+          info,
+          dir: sweepDir,
+          trial: undefined,
+          sweepDir,
           runId: m.runId,
           artifactUri: m.artifactUri,
           failed: 0,
         };
+      }
     }
     // the parent could not be made earlier: try again once the server is back
     if (this.#sweep && !this.#sweep.runId && !this.#down) await this.#openSweep(this.#sweep);
     await this.#call(run, 'createRun', { name: info.name }, async () => {
       const experimentId = await this.#experiment(info);
-      const prev = i.dir ? await readMarker(i.dir, this.#server) : undefined;
+      const prev = run.dir ? await readMarker(run.dir, this.#server, run.trial) : undefined;
       if (prev && !prev.complete) {
         // the same trial restarted after a crash: continue its run
         run.runId = prev.runId;
         run.artifactUri = prev.artifactUri;
         await this.#o.client.updateRun(prev.runId, { status: 'RUNNING' });
       } else {
-        const key = await this.#runKey(i.dir ? dirname(i.dir) : this.#sweep?.info.dir, info.name);
+        const key = await this.#runKey(sweepDir, info.name);
         const commit = this.#o.gitDir ? gitCommit(this.#o.gitDir) : undefined;
         const created = await this.#o.client.createRun({
           experimentId,
@@ -125,7 +148,7 @@ export class MlflowTracker implements TrackerComponent {
         run.runId = created.run_id;
         run.artifactUri = created.artifact_uri;
       }
-      if (i.dir) await this.#mark(i.dir, run, false);
+      await this.#mark(run, false);
     });
     if (run.runId)
       await this.#call(run, 'logParams', {}, () =>
@@ -168,7 +191,8 @@ export class MlflowTracker implements TrackerComponent {
     await this.#call(run, 'endRun', { status }, () =>
       this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
     );
-    await this.#finish(run);
+    // an interrupted trial is run again later: its run stays open to be continued
+    await this.#finish(run, status !== 'KILLED');
   }
 
   async endSweep(status: Status): Promise<void> {
@@ -178,7 +202,7 @@ export class MlflowTracker implements TrackerComponent {
     await this.#call(run, 'endRun', { status }, () =>
       this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
     );
-    await this.#finish(run);
+    await this.#finish(run, status !== 'KILLED');
     if (this.#failedTotal > 0 && this.#failedTotal !== run.failed)
       this.#o.log.warn(
         `mlflow: ${this.#failedTotal} calls failed in this sweep, run \`embrec track sync\` later`,
@@ -191,14 +215,14 @@ export class MlflowTracker implements TrackerComponent {
     const info = run.info;
     await this.#call(run, 'createRun', { name: info.name }, async () => {
       const experimentId = await this.#experiment(info);
-      const prev = info.dir ? await readMarker(info.dir, this.#server) : undefined;
+      const prev = run.dir ? await readMarker(run.dir, this.#server) : undefined;
       if (prev) {
         // a sweep started again (after Ctrl-C or a crash): its trials join the same parent
         run.runId = prev.runId;
         run.artifactUri = prev.artifactUri;
         await this.#o.client.updateRun(prev.runId, { status: 'RUNNING' });
       } else {
-        const key = await this.#runKey(info.dir);
+        const key = await this.#runKey(run.sweepDir);
         const commit = this.#o.gitDir ? gitCommit(this.#o.gitDir) : undefined;
         const created = await this.#o.client.createRun({
           experimentId,
@@ -215,7 +239,7 @@ export class MlflowTracker implements TrackerComponent {
         run.runId = created.run_id;
         run.artifactUri = created.artifact_uri;
       }
-      if (info.dir) await this.#mark(info.dir, run, false);
+      await this.#mark(run, false);
     });
     if (run.runId && Object.keys(info.params).length > 0)
       await this.#call(run, 'logParams', {}, () =>
@@ -238,26 +262,42 @@ export class MlflowTracker implements TrackerComponent {
     }
   }
 
-  async #mark(dir: string, run: OpenRun, complete: boolean): Promise<void> {
-    if (!run.runId || !run.artifactUri || !this.#experimentId) return;
+  /** The nearest folder at or above `searchFrom` with a sweep.json of this experiment. */
+  async #findSweepDir(experiment: string): Promise<string | undefined> {
+    let dir = this.#o.searchFrom;
+    for (let i = 0; dir && i < 5; i++, dir = dirname(dir)) {
+      if (!existsSync(join(dir, 'sweep.json'))) continue;
+      try {
+        const s = await readSweepFile(dir);
+        if (s.name === experiment || s.experiment === experiment) return dir;
+      } catch {
+        // not a sweep folder we can read: keep looking up
+      }
+      if (dirname(dir) === dir) break;
+    }
+    return undefined;
+  }
+
+  async #mark(run: OpenRun, complete: boolean): Promise<void> {
+    if (!run.dir || !run.runId || !run.artifactUri || !this.#experimentId) return;
     try {
-      await writeMarker(dir, this.#server, {
-        experimentId: this.#experimentId,
-        runId: run.runId,
-        artifactUri: run.artifactUri,
-        complete,
-      });
+      await writeMarker(
+        run.dir,
+        this.#server,
+        { experimentId: this.#experimentId, runId: run.runId, artifactUri: run.artifactUri, complete },
+        run.trial,
+      );
     } catch (err) {
-      this.#o.log.warn(`mlflow: cannot write ${join(dir, 'mlflow.json')}: ${(err as Error).message}`);
+      this.#o.log.warn(`mlflow: cannot write ${join(run.dir, 'mlflow.json')}: ${(err as Error).message}`);
     }
   }
 
-  async #finish(run: OpenRun): Promise<void> {
+  async #finish(run: OpenRun, complete: boolean): Promise<void> {
     if (run.failed === 0) {
-      if (run.info.dir) await this.#mark(run.info.dir, run, true);
+      await this.#mark(run, complete);
       return;
     }
-    const where = join(run.info.dir ?? this.#o.fallbackDir, OUTBOX_FILE);
+    const where = join(run.dir ?? this.#o.fallbackDir, OUTBOX_FILE);
     this.#o.log.warn(
       `mlflow: ${run.failed} call${run.failed === 1 ? '' : 's'} failed, run \`embrec track sync\` later (queued in ${where})`,
     );
@@ -283,7 +323,7 @@ export class MlflowTracker implements TrackerComponent {
     }
     run.failed++;
     this.#failedTotal++;
-    const dir = run.info.dir ?? this.#o.fallbackDir;
+    const dir = run.dir ?? this.#o.fallbackDir;
     try {
       await mkdir(dir, { recursive: true });
       await appendOutbox(dir, {
@@ -292,6 +332,7 @@ export class MlflowTracker implements TrackerComponent {
         op,
         run: run.runId ?? `(${run.info.name})`,
         error,
+        ...(run.trial !== undefined ? { trial: run.trial } : {}),
         detail,
       });
     } catch (err) {

@@ -61,7 +61,11 @@ export interface MarkerEntry {
   readonly updatedAt: string;
 }
 
-export type MarkerFile = { readonly servers: Readonly<Record<string, MarkerEntry>> };
+/** `mlflow.json`: the folder's run per server; in a sweep folder also its trials' runs, when known. */
+export interface MarkerFile {
+  readonly servers?: Readonly<Record<string, MarkerEntry>>;
+  readonly trials?: Readonly<Record<string, { readonly servers: Readonly<Record<string, MarkerEntry>> }>>;
+}
 
 function fail(file: string, expected: string, found: unknown, field?: string): never {
   const shown = typeof found === 'string' ? JSON.stringify(found) : JSON.stringify(found)?.slice(0, 80);
@@ -134,11 +138,12 @@ export async function readHistory(dir: string): Promise<HistoryLine[]> {
         `${file}:${i + 1}: expected a JSON object {step, values, time}, found ${line.slice(0, 80)}`,
       );
     }
-    if (!isRecord(j) || typeof j.step !== 'number' || !isRecord(j.values))
+    if (!isRecord(j) || !(typeof j.step === 'number' || j.step == null) || !isRecord(j.values))
       throw new DataError(
-        `${file}:${i + 1}: expected {"step": number, "values": {...}}, found ${line.slice(0, 80)}`,
+        `${file}:${i + 1}: expected {"step": number | null, "values": {...}}, found ${line.slice(0, 80)}`,
       );
-    out.push(j as unknown as HistoryLine);
+    // values logged without a step go to step 0, as the tracker logs them
+    out.push({ ...(j as unknown as HistoryLine), step: typeof j.step === 'number' ? j.step : 0 });
   });
   return out;
 }
@@ -165,36 +170,54 @@ export function toMillis(v: string | number | undefined): number | undefined {
 // ---------------------------------------------------------------------------------------------
 // marker and outbox
 
-export async function readMarker(dir: string, server: string): Promise<MarkerEntry | undefined> {
+/**
+ * Which run mirrors `dir` on `server`. With `trial`, the record of that trial kept in the sweep
+ * folder's marker (when the tracker did not know the trial's own folder).
+ */
+export async function readMarker(
+  dir: string,
+  server: string,
+  trial?: string,
+): Promise<MarkerEntry | undefined> {
   const file = join(dir, MARKER_FILE);
   if (!existsSync(file)) return undefined;
   const j = (await readJson(file)) as Partial<MarkerFile>;
-  return j.servers?.[server];
+  return trial === undefined ? j.servers?.[server] : j.trials?.[trial]?.servers[server];
 }
 
-/** Records (atomically) which run mirrors `dir` on `server`. */
+/** Records (atomically) which run mirrors `dir` (or, with `trial`, that trial of the sweep `dir`). */
 export async function writeMarker(
   dir: string,
   server: string,
   entry: Omit<MarkerEntry, 'updatedAt'>,
+  trial?: string,
 ): Promise<void> {
   const file = join(dir, MARKER_FILE);
   const prev = existsSync(file) ? ((await readJson(file)) as Partial<MarkerFile>) : {};
-  const next: MarkerFile = {
-    servers: { ...prev.servers, [server]: { ...entry, updatedAt: new Date().toISOString() } },
-  };
+  const stamped = { ...entry, updatedAt: new Date().toISOString() };
+  const next: MarkerFile =
+    trial === undefined
+      ? { ...prev, servers: { ...prev.servers, [server]: stamped } }
+      : {
+          ...prev,
+          trials: {
+            ...prev.trials,
+            [trial]: { servers: { ...prev.trials?.[trial]?.servers, [server]: stamped } },
+          },
+        };
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(next, null, 2)}\n`);
   await rename(tmp, file);
 }
 
-/** One call that could not reach the server. */
+/** One call that could not reach the server. `trial` is set for a trial's call queued in the sweep folder. */
 export interface OutboxEntry {
   readonly time: number;
   readonly server: string;
   readonly op: string;
   readonly run: string;
   readonly error: string;
+  readonly trial?: string;
   readonly detail?: unknown;
 }
 
@@ -202,7 +225,8 @@ export async function appendOutbox(dir: string, entry: OutboxEntry): Promise<voi
   await appendFile(join(dir, OUTBOX_FILE), `${JSON.stringify(entry)}\n`);
 }
 
-export async function readOutbox(dir: string): Promise<OutboxEntry[]> {
+/** The outbox entries for `server`; with `trial`, only that trial's (in a sweep folder), else the folder's own. */
+export async function readOutbox(dir: string, server?: string, trial?: string): Promise<OutboxEntry[]> {
   const file = join(dir, OUTBOX_FILE);
   if (!existsSync(file)) return [];
   return (await readFile(file, 'utf8'))
@@ -214,12 +238,13 @@ export async function readOutbox(dir: string): Promise<OutboxEntry[]> {
       } catch {
         return [];
       }
-    });
+    })
+    .filter((e) => server === undefined || (e.server === server && e.trial === trial));
 }
 
-/** Drops the outbox entries of `server` (after a sync pushed the folder there). */
-export async function clearOutbox(dir: string, server: string): Promise<void> {
-  const rest = (await readOutbox(dir)).filter((e) => e.server !== server);
+/** Drops the outbox entries of `server` (and `trial`) after a sync pushed them there. */
+export async function clearOutbox(dir: string, server: string, trial?: string): Promise<void> {
+  const rest = (await readOutbox(dir)).filter((e) => e.server !== server || e.trial !== trial);
   const file = join(dir, OUTBOX_FILE);
   if (rest.length === 0) await rm(file, { force: true });
   else await writeFile(file, rest.map((e) => `${JSON.stringify(e)}\n`).join(''));

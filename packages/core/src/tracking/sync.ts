@@ -114,19 +114,23 @@ async function syncSweep(
   const experimentId = await client.ensureExperiment(opts.experimentName ?? sweep.experiment);
   const log = opts.log;
 
-  // the parent run
+  // the parent run (a single-trial experiment has none, as when the runner tracked it)
   const key = runKey(sweep);
-  const parent = await findOrCreate(client, dir, experimentId, key, () => ({
-    runName: sweep.name,
-    startTime: toMillis(sweep.createdAt) ?? Date.now(),
-    tags: {
-      [TAGS.kind]: 'sweep',
-      [TAGS.sweep]: sweep.name,
-      [TAGS.runKey]: key,
-      [TAGS.version]: embrecVersion(),
-      ...(sweep.baseline ? { [TAGS.baseline]: sweep.baseline } : {}),
-    },
-  }));
+  const single = sweep.trials.length === 1 && (await readMarker(dir, server)) === undefined;
+  const parent = single
+    ? undefined
+    : await findOrCreate(client, { dir }, experimentId, key, () => ({
+        runName: sweep.name,
+        startTime: toMillis(sweep.createdAt) ?? Date.now(),
+        tags: {
+          [TAGS.kind]: 'sweep',
+          [TAGS.sweep]: sweep.name,
+          [TAGS.runKey]: key,
+          [TAGS.version]: embrecVersion(),
+          ...(sweep.baseline ? { [TAGS.baseline]: sweep.baseline } : {}),
+        },
+      }));
+  const at = runs.length;
 
   // the trials
   const statuses: RunStatus[] = [];
@@ -142,7 +146,7 @@ async function syncSweep(
     }
     statuses.push(status.status);
     endTime = Math.max(endTime, toMillis(status.endTime) ?? 0);
-    const r = await syncTrial(tdir, trial, sweep, client, experimentId, parent.entry.runId, opts);
+    const r = await syncTrial(tdir, dir, trial, sweep, client, experimentId, parent?.entry.runId, opts);
     runs.push(r);
     changed ||= r.action !== 'skipped';
     log?.info(`mlflow: ${sweep.name}/${trial} ${r.action} (run ${r.runId})`);
@@ -151,6 +155,7 @@ async function syncSweep(
   // close the parent: finished when every trial is, killed when some never ran
   const allDone = only === undefined && statuses.length === sweep.trials.length;
   const parentStatus: RunStatus = !allDone ? 'KILLED' : statuses.includes('FAILED') ? 'FAILED' : 'FINISHED';
+  if (!parent) return;
   if (only === undefined && (parent.action !== 'skipped' || changed)) {
     if (opts.artifacts !== false) {
       const top = (await readdir(dir, { withFileTypes: true })).filter(
@@ -163,20 +168,36 @@ async function syncSweep(
     await writeMarker(dir, server, { ...parent.entry, complete: allDone });
     await clearOutbox(dir, server);
   }
-  runs.unshift({ dir, kind: 'sweep', name: sweep.name, runId: parent.entry.runId, action: parent.action });
+  runs.splice(at, 0, {
+    dir,
+    kind: 'sweep',
+    name: sweep.name,
+    runId: parent.entry.runId,
+    action: parent.action,
+  });
 }
 
-/** The run mirroring `dir`: from mlflow.json, else by its runKey tag, else a new one. */
+/**
+ * The run mirroring `where.dir`: from its mlflow.json (or, for a trial, the record the tracker kept
+ * in the sweep folder), else by its runKey tag, else a new one.
+ */
 async function findOrCreate(
   client: MlflowClient,
-  dir: string,
+  where: { dir: string; sweepDir?: string; trial?: string },
   experimentId: string,
   key: string,
   make: () => { runName: string; startTime: number; tags: Record<string, string>; parentRunId?: string },
 ): Promise<{ entry: Omit<MarkerEntry, 'updatedAt'>; action: SyncedRun['action']; existed: boolean }> {
   const server = client.trackingUri;
-  const marker = await readMarker(dir, server);
-  const outbox = (await readOutbox(dir)).filter((e) => e.server === server);
+  const dir = where.dir;
+  const inSweep = where.sweepDir !== undefined && where.trial !== undefined;
+  const marker =
+    (await readMarker(dir, server)) ??
+    (inSweep ? await readMarker(where.sweepDir!, server, where.trial) : undefined);
+  const outbox = [
+    ...(await readOutbox(dir, server)),
+    ...(inSweep ? await readOutbox(where.sweepDir!, server, where.trial) : []),
+  ];
   if (marker) {
     const action = marker.complete && outbox.length === 0 ? 'skipped' : 'completed';
     return { entry: marker, action, existed: true };
@@ -205,11 +226,12 @@ async function findOrCreate(
 
 async function syncTrial(
   dir: string,
+  sweepDir: string,
   trial: string,
   sweep: SweepFile,
   client: MlflowClient,
   experimentId: string,
-  parentRunId: string,
+  parentRunId: string | undefined,
   opts: SyncOptions,
 ): Promise<SyncedRun> {
   const server = client.trackingUri;
@@ -229,11 +251,11 @@ async function syncTrial(
     [TAGS.trial]: trial,
     [TAGS.runKey]: key,
   };
-  const run = await findOrCreate(client, dir, experimentId, key, () => ({
+  const run = await findOrCreate(client, { dir, sweepDir, trial }, experimentId, key, () => ({
     runName: trial,
     startTime,
     tags,
-    parentRunId,
+    ...(parentRunId ? { parentRunId } : {}),
   }));
   if (run.action === 'skipped')
     return { dir, kind: 'trial', name: trial, runId: run.entry.runId, action: 'skipped' };
@@ -253,7 +275,7 @@ async function syncTrial(
     metrics,
     tags: {
       ...tags,
-      ...(run.existed ? { [TAGS.parentRunId]: parentRunId } : {}),
+      ...(run.existed && parentRunId ? { [TAGS.parentRunId]: parentRunId } : {}),
       ...(final?.protocol ? { 'embrec.protocol': final.protocol } : {}),
     },
   });
@@ -270,6 +292,7 @@ async function syncTrial(
   });
   await writeMarker(dir, server, { ...run.entry, complete: true });
   await clearOutbox(dir, server);
+  await clearOutbox(sweepDir, server, trial);
   return { dir, kind: 'trial', name: trial, runId: run.entry.runId, action: run.action };
 }
 

@@ -9,7 +9,7 @@ export const TAGS = {
   trial: 'embrec.trial',
   baseline: 'embrec.baseline',
   version: 'embrec.version',
-  configHash: 'embrec.configHash',
+  configHash: 'embrec.config_hash',
   /** A stable identity of the run folder: sync finds the run again even without mlflow.json. */
   runKey: 'embrec.runKey',
   gitCommit: 'mlflow.source.git.commit',

@@ -75,7 +75,7 @@ async function expectTrialRun(r: MlflowRun, t: FakeTrial, dir: string): Promise<
   expect(param(r, 'evaluate.ks.1')).toBe('20');
   expect(r.data.params).toHaveLength(Object.keys(params).length);
   expect(tag(r, 'embrec.trial')).toBe(t.name);
-  expect(tag(r, 'embrec.configHash')).toBe(configHash(params));
+  expect(tag(r, 'embrec.config_hash')).toBe(configHash(params));
   expect(tag(r, 'embrec.version')).toMatch(/^\d+\.\d+\.\d+/);
   const final = finalMetrics(t);
   expect(metric(r, 'recall_at_20')).toBeCloseTo(final['Recall@20']!, 12);
