@@ -17,7 +17,13 @@ import { kCoreTransform } from './transforms/k-core/component.ts';
 
 export { concatInteractions, InteractionsBuilder } from './common/builder.ts';
 export { compactDataset, mapInteractions } from './common/dataset.ts';
-export { loadInteractions, saveInteractions, writeFileAtomic } from './common/store.ts';
+export {
+  loadInteractions,
+  loadSplits,
+  saveInteractions,
+  saveSplits,
+  writeFileAtomic,
+} from './common/store.ts';
 export type { DemoParams, DemoTruth } from './datasets/demo/generate.ts';
 export { generateDemo } from './datasets/demo/generate.ts';
 

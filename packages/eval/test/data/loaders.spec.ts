@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { DataError, type Dataset, type IdMap } from '@embrec/core';
+import { DataError, type Dataset, IdMap } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionsBuilder } from '../../src/data/common/builder.ts';
 import { resolveSource, sha256File } from '../../src/data/common/source.ts';
-import { loadInteractions, saveInteractions } from '../../src/data/common/store.ts';
+import { loadInteractions, loadSplits, saveInteractions, saveSplits } from '../../src/data/common/store.ts';
 import { splitCsvLine } from '../../src/data/common/text.ts';
 import { readZip } from '../../src/data/common/zip.ts';
 import { csvDataset } from '../../src/data/datasets/csv/component.ts';
@@ -97,6 +97,30 @@ describe('interactions builder and store', () => {
     expect(ext(y.itemIds, y.items.subarray(0, 3))).toEqual(['item-0', 'item-13', 'item-26']);
   });
 });
+
+describe('splits store', () => {
+  it('round-trips train/valid/test and restores shared ID maps', () => {
+    const u = new IdMap(['a', 'b']);
+    const i = new IdMap(['x', 'y', 'z']);
+    const part = (items: number[]) => buildRows(u, i, items);
+    const s = { train: part([0, 1]), valid: part([2]), test: part([1]) };
+    const dir = mkdtempSync(join(tmpdir(), 'embrec-splits-'));
+    saveSplits(s, dir);
+    const back = loadSplits(dir);
+    expect(back.test.itemIds).toBe(back.train.itemIds);
+    expect(back.valid!.userIds).toBe(back.train.userIds);
+    expect(Array.from(back.valid!.items)).toEqual([2]);
+    saveInteractions(part([0]), join(dir, 'test'));
+    writeFileSync(join(dir, 'test', 'item-ids.json'), JSON.stringify(['x', 'y', 'w']));
+    expect(() => loadSplits(dir)).toThrow(/item-ids\.json: expected the same item IDs as train/);
+  });
+});
+
+function buildRows(u: IdMap, i: IdMap, items: number[]) {
+  const b = new InteractionsBuilder({ userIds: u, itemIds: i });
+  for (const it of items) b.addIndex(it % 2, it);
+  return b.build();
+}
 
 describe('text helpers', () => {
   it('splits CSV with quotes, doubled quotes and custom delimiters', () => {

@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, IdMap, type Interactions, makeInteractions } from '@embrec/core';
+import { DataError, IdMap, type Interactions, makeInteractions, type Splits } from '@embrec/core';
 
 const FORMAT = 'embrec-interactions/1';
 
@@ -129,4 +129,33 @@ export function loadInteractions(dir: string): Interactions {
     timestamps: read('timestamps') as Float64Array | undefined,
     weights: read('weights') as Float32Array | undefined,
   });
+}
+
+/** Saves train / valid / test into sub-folders of `dir` (each with its columns and ID maps). */
+export function saveSplits(s: Splits, dir: string): void {
+  saveInteractions(s.train, join(dir, 'train'));
+  if (s.valid) saveInteractions(s.valid, join(dir, 'valid'));
+  saveInteractions(s.test, join(dir, 'test'));
+}
+
+/** Loads what `saveSplits` wrote; the parts share one pair of ID maps again (checked equal). */
+export function loadSplits(dir: string): Splits {
+  const train = loadInteractions(join(dir, 'train'));
+  const share = (x: Interactions, part: string): Interactions => {
+    for (const [name, a, b] of [
+      ['user', x.userIds, train.userIds],
+      ['item', x.itemIds, train.itemIds],
+    ] as const) {
+      const ea = a.toArray();
+      const eb = b.toArray();
+      if (ea.length !== eb.length || ea.some((id, k) => id !== eb[k]))
+        throw new DataError(
+          `${join(dir, part, `${name}-ids.json`)}: expected the same ${name} IDs as train, found a different list`,
+        );
+    }
+    return makeInteractions({ ...x, userIds: train.userIds, itemIds: train.itemIds });
+  };
+  const test = share(loadInteractions(join(dir, 'test')), 'test');
+  if (!existsSync(join(dir, 'valid', 'meta.json'))) return { train, test };
+  return { train, valid: share(loadInteractions(join(dir, 'valid')), 'valid'), test };
 }
