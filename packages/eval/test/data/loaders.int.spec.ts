@@ -1,11 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Dataset, Interactions } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
+import { csvDataset } from '../../src/data/datasets/csv/component.ts';
 import { lightgcnDataset } from '../../src/data/datasets/lightgcn/component.ts';
 import { movielens100kDataset } from '../../src/data/datasets/movielens-100k/component.ts';
 import { movielensLatestDataset } from '../../src/data/datasets/movielens-latest/component.ts';
+import { parquetDataset } from '../../src/data/datasets/parquet/component.ts';
+import { leaveOneOutSplitter } from '../../src/data/splitters/leave-one-out/component.ts';
+import { temporalSplitter } from '../../src/data/splitters/temporal/component.ts';
+import { implicitTransform } from '../../src/data/transforms/implicit/component.ts';
+import { kCoreTransform } from '../../src/data/transforms/k-core/component.ts';
 import { dataRoot, hasData } from './helpers.ts';
 
 interface FileStats {
@@ -124,5 +131,94 @@ describe.skipIf(!hasData)('MovieLens data sets match stats.json', () => {
     const g = d.itemFeatures!.multiHot.genres!;
     expect(g.vocab).toContain('Sci-Fi');
     expect(g.vocab).not.toContain('(no genres listed)');
+  });
+});
+
+describe.skipIf(!hasData)('generic loaders agree with the MovieLens loader on ml-100k', () => {
+  it('csv (tab, no header) and parquet (written to a temp file) give the same rows', async () => {
+    const ml = (await load(movielens100kDataset, { path: resolve(dataRoot, 'ml-100k'), features: false }))
+      .interactions;
+    const csv = (
+      await load(csvDataset, {
+        path: resolve(dataRoot, 'ml-100k/u.data'),
+        delimiter: 'tab',
+        header: false,
+        columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
+      })
+    ).interactions;
+    expect(csv.users.length).toBe(ml.users.length);
+    expect(csv.userIds.toArray()).toEqual(ml.userIds.toArray());
+    expect(csv.items).toEqual(ml.items);
+    expect(csv.ratings).toEqual(ml.ratings);
+    const pq = await import('parquet-wasm');
+    const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+    const t = tableFromArrays({
+      user: Array.from(ml.users, (u) => ml.userIds.external(u)),
+      item: Int32Array.from(ml.items, (i) => Number(ml.itemIds.external(i))),
+      rating: ml.ratings!,
+      ts: ml.timestamps!,
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'embrec-pq-')), 'ml100k.parquet'); // temp only, never in the repo
+    writeFileSync(file, pq.writeParquet(pq.Table.fromIPCStream(tableToIPC(t, 'stream'))));
+    const p = (
+      await load(parquetDataset, {
+        path: file,
+        columns: { user: 'user', item: 'item', rating: 'rating', timestamp: 'ts' },
+      })
+    ).interactions;
+    expect(p.users.length).toBe(100000);
+    expect(p.itemIds.toArray()).toEqual(ml.itemIds.toArray());
+    expect(p.ratings).toEqual(ml.ratings);
+    expect(p.timestamps).toEqual(ml.timestamps);
+  });
+});
+
+describe.skipIf(!hasData)('transforms and splitters on real data', () => {
+  const ctx = makeTestContext();
+  const make = <T>(
+    def: { schema: { parse(x: unknown): unknown }; create: (...a: never[]) => unknown },
+    p: object,
+  ) => (def.create as (p: unknown, d: unknown, c: unknown) => T)(def.schema.parse(p), {}, ctx);
+  it('ml-100k: implicit ≥ 4 keeps the 4- and 5-star ratings; leave-one-out holds one per user', async () => {
+    const d = await load(movielens100kDataset, { path: resolve(dataRoot, 'ml-100k') });
+    const imp = make<{ apply(d: Dataset, c: unknown): Dataset }>(implicitTransform, { threshold: 4 }).apply(
+      d,
+      ctx,
+    );
+    expect(imp.interactions.users.length).toBe(34174 + 21201);
+    const s = make<{
+      split(d: Dataset, c: unknown): { test: Interactions; valid?: Interactions; train: Interactions };
+    }>(leaveOneOutSplitter, { valid: true }).split(d, ctx);
+    expect(s.test.users.length).toBe(943);
+    expect(s.valid!.users.length).toBe(943);
+    expect(s.train.users.length).toBe(100000 - 2 * 943);
+  });
+  it('ml-latest-small: 10-core leaves users and items with ≥ 10 ratings; temporal train precedes test', async () => {
+    const d = await load(movielensLatestDataset, { path: resolve(dataRoot, 'ml-latest-small') });
+    const k = make<{ apply(d: Dataset, c: unknown): Dataset }>(kCoreTransform, {
+      users: 10,
+      items: 10,
+    }).apply(d, ctx);
+    const uc = new Int32Array(k.interactions.userIds.size);
+    const ic = new Int32Array(k.interactions.itemIds.size);
+    for (let r = 0; r < k.interactions.users.length; r++) {
+      uc[k.interactions.users[r]!]!++;
+      ic[k.interactions.items[r]!]!++;
+    }
+    expect(Math.min(...uc)).toBeGreaterThanOrEqual(10);
+    expect(Math.min(...ic)).toBeGreaterThanOrEqual(10);
+    expect(k.interactions.userIds.size).toBeGreaterThan(600);
+    expect(k.interactions.itemIds.size).toBeLessThan(d.interactions.itemIds.size);
+    expect(k.itemNames).toHaveLength(k.interactions.itemIds.size);
+    const s = make<{ split(d: Dataset, c: unknown): { test: Interactions; train: Interactions } }>(
+      temporalSplitter,
+      {
+        quantile: 0.9,
+      },
+    ).split(d, ctx);
+    let maxTrain = 0;
+    for (const t of s.train.timestamps!) maxTrain = Math.max(maxTrain, t);
+    for (const t of s.test.timestamps!) expect(t).toBeGreaterThan(maxTrain);
+    expect(s.test.users.length / d.interactions.users.length).toBeCloseTo(0.1, 2);
   });
 });
