@@ -20,7 +20,7 @@ export const csvSchema = z.strictObject({
   name: z.string().default('csv').describe('Dataset name used in run records'),
   delimiter: z.string().min(1).default(',').describe('Field separator: "," (default), "tab", ";", "::", ...'),
   header: z.boolean().default(true).describe('Is the first line a header with column names?'),
-  encoding: z.enum(['utf8', 'latin1']).default('utf8'),
+  encoding: z.enum(['utf8', 'latin1']).default('utf8').describe('Text encoding of the file'),
   columns: columnsSchema.default({ user: 0, item: 1 }),
 });
 

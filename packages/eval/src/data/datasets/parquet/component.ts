@@ -14,7 +14,8 @@ export const parquetSchema = z.strictObject({
       timestamp: z.string().optional().describe('Timestamp column (optional; numbers or Arrow timestamps)'),
       weight: z.string().optional().describe('Weight column (optional)'),
     })
-    .default({ user: 'user', item: 'item' }),
+    .default({ user: 'user', item: 'item' })
+    .describe('Which column holds what (column names)'),
 });
 
 export const parquetDataset = defineComponent({
