@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { negativeScores, negativesPerRow, requireNegatives } from './common.ts';
 
 function l2n(x: tf.Tensor, axis: number): tf.Tensor {
-  return tf.div(x, tf.add(tf.norm(x, 'euclidean', axis, true), 1e-8));
+  return tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), axis, true), 1e-12)));
 }
 
 /**

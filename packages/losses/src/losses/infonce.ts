@@ -48,7 +48,7 @@ export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoN
           }
       if (any) logits = tf.add(logits, tf.tensor2d(m, [b, b]));
     }
-    const labels = tf.oneHot(tf.range(0, b, 1, 'int32'), b); // [B, B]
+    const labels = tf.eye(b); // [B, B] float32 one-hot targets
     let all: tf.Tensor = logits;
     let target: tf.Tensor = labels;
     if (inputs.negatives) {

@@ -224,7 +224,7 @@ export class Tower {
       if (l.ln) x = layerNorm(x, l.ln.g.variable, l.ln.b.variable);
     }
     if (this.out) x = tf.add(tf.matMul(x, this.out.w.variable as tf.Tensor2D), this.out.b.variable); // [n, dim]
-    if (this.cfg.normalize) x = tf.div(x, tf.add(tf.norm(x, 'euclidean', 1, true), 1e-8)); // [n, dim], ‖x‖ = 1
+    if (this.cfg.normalize) x = tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))); // [n, dim], ‖x‖ = 1
     return x;
   }
 }
@@ -238,5 +238,8 @@ function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 /** GELU, tanh approximation. */
 function gelu(x: tf.Tensor2D): tf.Tensor2D {
   const c = Math.sqrt(2 / Math.PI);
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+  return tf.mul(
+    tf.mul(x, 0.5),
+    tf.add(1, tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x))))))),
+  );
 }
