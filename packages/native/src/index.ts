@@ -12,6 +12,7 @@ export type {
   FaissSelector,
 } from './faiss.ts';
 export { FaissIndex } from './faiss.ts';
+export { NativeAdamOptimizer, nativeAdam } from './kernels/adam.ts';
 export { ensureGradients } from './kernels/gradients.ts';
 export {
   NATIVE_KERNELS,

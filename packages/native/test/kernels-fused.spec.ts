@@ -3,6 +3,7 @@ import { Rng } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupNativeBackend } from '../src/backend.ts';
+import { nativeAdam } from '../src/kernels/adam.ts';
 import {
   inBatchSoftmaxCrossEntropy,
   inBatchSoftmaxCrossEntropyTfjs,
@@ -169,5 +170,32 @@ describe('SparseRowOptimizer', () => {
     const opt = new SparseRowOptimizer(new Float32Array(12), 3);
     expect(() => opt.apply(Int32Array.of(1), new Float32Array(2))).toThrow(/expected 1 x 3/);
     expect(() => opt.apply(Int32Array.of(7), new Float32Array(3))).toThrow(/not in \[0, 4\)/);
+  });
+});
+
+describe('NativeAdamOptimizer', () => {
+  it('follows tf.train.adam step for step and leaves shared tensors alone', () => {
+    const init = randn(40);
+    const grads = Array.from({ length: 8 }, () => randn(40));
+    const runWith = (native: boolean): { out: Float32Array; snap: Float32Array } => {
+      const v = tf.variable(tf.tensor2d(init, [8, 5]));
+      const snapshot = tf.clone(v); // shares v's storage: must not change
+      const opt = native ? nativeAdam(0.05) : tf.train.adam(0.05);
+      for (const g of grads) {
+        const gt = tf.tensor2d(g, [8, 5]);
+        opt.applyGradients([{ name: v.name, tensor: gt }]);
+        gt.dispose();
+      }
+      const out = v.dataSync().slice() as Float32Array;
+      const snap = snapshot.dataSync().slice() as Float32Array;
+      tf.dispose([v, snapshot]);
+      opt.dispose();
+      return { out, snap };
+    };
+    const ref = runWith(false);
+    const got = runWith(true);
+    close(got.out, ref.out, 1e-5, 'adam params');
+    close(got.snap, init, 0, 'snapshot');
+    expect(got.out[0]).not.toBe(init[0]);
   });
 });

@@ -341,6 +341,55 @@ describe('element-wise ops', () => {
   });
 });
 
+describe('Transpose', () => {
+  it('matches tfjs for identity-like and 2-D swaps, and falls back for others', () => {
+    const cases: [number[], number[]][] = [
+      [
+        [6, 5],
+        [0, 1],
+      ],
+      [
+        [6, 5],
+        [1, 0],
+      ],
+      [
+        [1, 7],
+        [1, 0],
+      ],
+      [
+        [4, 1, 3],
+        [2, 1, 0],
+      ],
+      [
+        [4, 1, 3],
+        [0, 2, 1],
+      ],
+      [
+        [2, 3, 4],
+        [0, 2, 1],
+      ], // general: tfjs
+      [
+        [2, 3, 4],
+        [2, 0, 1],
+      ],
+      [
+        [0, 3],
+        [1, 0],
+      ],
+      [
+        [33, 65],
+        [1, 0],
+      ],
+    ];
+    for (const [shape, perm] of cases) {
+      const x = rand(shape);
+      expectSame(() => tf.transpose(x, perm), `transpose ${shape} ${perm}`);
+      const xi = rand(shape, 'int32');
+      expectSame(() => tf.transpose(xi, perm), `transpose int32 ${shape} ${perm}`);
+    }
+  });
+});
+
 describe('reductions and softmax', () => {
   it('Sum/Max/Min/Mean/Prod match tfjs over contiguous and other axis sets', () => {
     const shapes = [[7], [4, 6], [3, 4, 5], [1, 5], [0, 3]];

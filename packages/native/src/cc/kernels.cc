@@ -70,6 +70,85 @@ void Need(Napi::Env env, const char* fn, const char* what, size_t have, size_t n
     Fail(env, fn, std::string(what) + " has " + std::to_string(have) + " elements, needs " + std::to_string(need));
 }
 
+// exp(x) for float32 in a form the compiler vectorises (Cephes expf: range reduction to
+// [-ln2/2, ln2/2] and a degree-6 polynomial; about 1 ulp). exp(-inf) and anything below the float
+// range give exactly 0, NaN stays NaN, overflow gives +inf.
+inline float FastExp(float x) {
+  const float hi = 88.3762626647949f;
+  const float xc = x > hi ? hi : (x < -88.0f ? -88.0f : x);
+  const float fx = std::floor(xc * 1.44269504088896341f + 0.5f);
+  float r = xc - fx * 0.693359375f;
+  r = r - fx * -2.12194440e-4f;
+  const float r2 = r * r;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * r2 + r + 1.0f;
+  int32_t n = static_cast<int32_t>(fx);
+  // 2^n in two halves so that n = 128 (x close to the top of the range) does not overflow the exponent
+  const int32_t n1 = n >> 1, n2 = n - n1;
+  uint32_t b1 = static_cast<uint32_t>(n1 + 127) << 23, b2 = static_cast<uint32_t>(n2 + 127) << 23;
+  float p1, p2;
+  std::memcpy(&p1, &b1, 4);
+  std::memcpy(&p2, &b2, 4);
+  float out = y * p1 * p2;
+  out = x < -87.3365f ? 0.0f : out;  // below the normal range: 0, like a flush-to-zero expf
+  out = x > hi ? INFINITY : out;
+  return x != x ? x : out;
+}
+
+#define EMBREC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+// y[i] = exp(x[i] - shift)
+EMBREC_CLONES void ExpShift(const float* __restrict x, float* __restrict y, int64_t n, float shift) {
+  for (int64_t i = 0; i < n; i++) y[i] = FastExp(x[i] - shift);
+}
+// in place, returns the sum (double accumulation in blocks)
+EMBREC_CLONES double ExpShiftSum(float* __restrict y, int64_t n, float shift) {
+  double total = 0;
+  for (int64_t b = 0; b < n; b += 256) {
+    const int64_t e = std::min<int64_t>(n, b + 256);
+    float s = 0.f;
+    for (int64_t i = b; i < e; i++) {
+      const float v = FastExp(y[i] - shift);
+      y[i] = v;
+      s += v;
+    }
+    total += s;
+  }
+  return total;
+}
+EMBREC_CLONES float RowMax(const float* __restrict x, int64_t n) {
+  float m = -INFINITY;
+  for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+EMBREC_CLONES void Scale(float* __restrict y, int64_t n, float a) {
+  for (int64_t i = 0; i < n; i++) y[i] *= a;
+}
+
+// transpose2d(x [R, C], out [C, R]) in 32x32 tiles.
+Napi::Value Transpose2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t nx = 0, no = 0;
+  const uint32_t* x = Raw4(info, 0, "transpose2d", &nx);
+  uint32_t* o = Raw4(info, 1, "transpose2d", &no);
+  const int64_t R = Int(info, 2), C = Int(info, 3);
+  Need(env, "transpose2d", "x", nx, R * C);
+  Need(env, "transpose2d", "out", no, R * C);
+  const int64_t T = 32;
+  for (int64_t r0 = 0; r0 < R; r0 += T)
+    for (int64_t c0 = 0; c0 < C; c0 += T) {
+      const int64_t r1 = std::min(R, r0 + T), c1 = std::min(C, c0 + T);
+      for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = c0; c < c1; c++) o[c * R + r] = x[r * C + c];
+    }
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------------------------------------
 // gather(x, indices, out, batch, outer, dim, slice, nIdx) -> -1, or the position of the first
 // index outside [0, dim). x: [batch, outer, dim, slice]; indices: [batch, nIdx];
@@ -237,7 +316,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   float* __restrict y = o.p;
   const float* xp = x.p;
   switch (op) {
-    case kExp: for (int64_t i = 0; i < n; i++) y[i] = std::exp(xp[i]); break;
+    case kExp: ExpShift(xp, y, n, 0.f); break;
     case kLog: for (int64_t i = 0; i < n; i++) y[i] = std::log(xp[i]); break;
     case kSqrt: for (int64_t i = 0; i < n; i++) y[i] = std::sqrt(xp[i]); break;
     case kRsqrt: for (int64_t i = 0; i < n; i++) y[i] = 1.f / std::sqrt(xp[i]); break;
@@ -273,20 +352,17 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x.p + r * cols;
     float* yr = o.p + r * cols;
-    float m = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < cols; j++) m = std::max(m, xr[j]);
-    double s = 0;
+    const float m = RowMax(xr, cols);
     if (log) {
-      for (int64_t j = 0; j < cols; j++) s += std::exp(xr[j] - m);
+      ExpShift(xr, yr, cols, m);
+      double s = 0;
+      for (int64_t j = 0; j < cols; j++) s += yr[j];
       const float lse = m + (float)std::log(s);
       for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] - lse;
     } else {
-      for (int64_t j = 0; j < cols; j++) {
-        yr[j] = std::exp(xr[j] - m);
-        s += yr[j];
-      }
-      const float inv = (float)(1.0 / s);
-      for (int64_t j = 0; j < cols; j++) yr[j] *= inv;
+      if (yr != xr) std::memcpy(yr, xr, cols * sizeof(float));
+      const double s = ExpShiftSum(yr, cols, m);
+      Scale(yr, cols, (float)(1.0 / s));
     }
   }
   return env.Undefined();
@@ -375,23 +451,15 @@ Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
     const float* sr = s.p + i * N;
     float* gr = g.p + i * N;
     const int32_t pid = ids.p ? ids.p[li] : 0;
-    float m = -INFINITY;
-    for (int64_t j = 0; j < N; j++) {
-      const bool masked = ids.p && j != li && ids.p[j] == pid;
-      const float z = masked ? -INFINITY : sr[j] * invT - (logQ.p ? logQ.p[j] : 0.f);
-      gr[j] = z;
-      m = std::max(m, z);
-    }
-    double sum = 0;
-    for (int64_t j = 0; j < N; j++) {
-      const float e = std::exp(gr[j] - m);
-      gr[j] = e;
-      sum += e;
-    }
-    const float zl = sr[li] * invT - (logQ.p ? logQ.p[li] : 0.f);
+    for (int64_t j = 0; j < N; j++) gr[j] = sr[j] * invT - (logQ.p ? logQ.p[j] : 0.f);
+    if (ids.p)
+      for (int64_t j = 0; j < N; j++)
+        if (j != li && ids.p[j] == pid) gr[j] = -INFINITY;
+    const float m = RowMax(gr, N);
+    const float zl = gr[li];
+    const double sum = ExpShiftSum(gr, N, m);
     total += (double)m + std::log(sum) - zl;
-    const float inv = (float)(1.0 / sum);
-    for (int64_t j = 0; j < N; j++) gr[j] = gr[j] * inv * scale;
+    Scale(gr, N, (float)(1.0 / sum) * scale);
     gr[li] -= scale;
   }
   return Napi::Number::New(env, B > 0 ? total / (double)B : 0.0);
@@ -399,6 +467,18 @@ Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------------------------
 // Optimiser updates, in place.
+EMBREC_CLONES void AdamLoop(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
+                           int64_t n, float lr, float b1, float b2, float eps, float c1, float c2) {
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * (1.f - b1);
+    const float vi = v[i] * b2 + gi * gi * (1.f - b2);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= lr * (mi * c1) / (std::sqrt(vi * c2) + eps);
+  }
+}
+
 // adam(param, m, v, grad, lr, beta1, beta2, eps, step): tfjs/PyTorch Adam with bias correction.
 Napi::Value Adam(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -407,16 +487,8 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   Need(env, "adam", "m", m.n, p.n);
   Need(env, "adam", "v", v.n, p.n);
   Need(env, "adam", "grad", g.n, p.n);
-  const float c1 = (float)(1.0 / (1.0 - std::pow(b1, t))), c2 = (float)(1.0 / (1.0 - std::pow(b2, t)));
-  const float fb1 = (float)b1, fb2 = (float)b2, flr = (float)lr, feps = (float)eps;
-  for (size_t i = 0; i < p.n; i++) {
-    const float gi = g.p[i];
-    const float mi = m.p[i] * fb1 + gi * (1.f - fb1);
-    const float vi = v.p[i] * fb2 + gi * gi * (1.f - fb2);
-    m.p[i] = mi;
-    v.p[i] = vi;
-    p.p[i] -= flr * (mi * c1) / (std::sqrt(vi * c2) + feps);
-  }
+  AdamLoop(p.p, m.p, v.p, g.p, (int64_t)p.n, (float)lr, (float)b1, (float)b2, (float)eps,
+           (float)(1.0 / (1.0 - std::pow(b1, t))), (float)(1.0 / (1.0 - std::pow(b2, t))));
   return env.Undefined();
 }
 
@@ -489,6 +561,7 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum, "segmentSum"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("transpose2d", Napi::Function::New(env, Transpose2d, "transpose2d"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("inBatchSoftmaxCE", Napi::Function::New(env, InBatchSoftmaxCE, "inBatchSoftmaxCE"));

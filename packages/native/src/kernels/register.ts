@@ -5,6 +5,7 @@ import { binaryKernels, unaryKernels } from './elementwise.ts';
 import { gatherV2Kernel, unsortedSegmentSumKernel } from './gather.ts';
 import { batchMatMulKernel, fusedMatMulKernel } from './matmul.ts';
 import { reduceKernels, softmaxKernel } from './reduce.ts';
+import { transposeKernel } from './transpose.ts';
 import type { NativeKernelConfig } from './util.ts';
 import { withFallback } from './util.ts';
 
@@ -18,6 +19,7 @@ export const NATIVE_KERNELS: readonly NativeKernelConfig[] = [
   ...unaryKernels,
   ...reduceKernels,
   softmaxKernel,
+  transposeKernel,
 ];
 
 /** tfjs's own cpu kernels that an override replaced, to fall back to and to restore. */

@@ -71,8 +71,12 @@ export function inBatchSoftmaxCrossEntropy(logits: tf.Tensor2D, opts: InBatchSof
     save([g]);
     return {
       value: tf.scalar(loss),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        tf.mul(saved[0] as tf.Tensor, dy as tf.Tensor),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor;
+        const g0 = saved[0] as tf.Tensor;
+        // The usual upstream gradient of a loss is exactly 1: skip a [B, N] multiply.
+        return d.size === 1 && d.dataSync()[0] === 1 ? tf.clone(g0) : tf.mul(g0, d);
+      },
     };
   });
   return f(logits) as tf.Scalar;
