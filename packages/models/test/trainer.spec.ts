@@ -141,8 +141,10 @@ describe('trainer', () => {
     };
     let inG = 0;
     let outG = 0;
-    for (let i = 0; i < s.items.ids.size; i++)
-      fx.group(i) === 1 ? (inG += score(0, i)) : (outG += score(0, i) / 3);
+    for (let i = 0; i < s.items.ids.size; i++) {
+      if (fx.group(i) === 1) inG += score(0, i);
+      else outG += score(0, i) / 3;
+    }
     expect(inG).toBeGreaterThan(outG);
     expect(Array.from(cold.subarray(2 * d, 3 * d)).every((x) => x === 0)).toBe(true);
     m.dispose();
