@@ -14,6 +14,7 @@ export type {
 export { FaissIndex } from './faiss.ts';
 export { NativeAdamOptimizer, nativeAdam } from './kernels/adam.ts';
 export { ensureGradients } from './kernels/gradients.ts';
+export { layerNorm } from './kernels/layer-norm.ts';
 export {
   NATIVE_KERNELS,
   nativeKernelNames,

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupNativeBackend } from '../src/backend.ts';
 import { nativeAdam } from '../src/kernels/adam.ts';
+import { layerNorm } from '../src/kernels/layer-norm.ts';
 import {
   inBatchSoftmaxCrossEntropy,
   inBatchSoftmaxCrossEntropyTfjs,
@@ -197,5 +198,38 @@ describe('NativeAdamOptimizer', () => {
     close(got.out, ref.out, 1e-5, 'adam params');
     close(got.snap, init, 0, 'snapshot');
     expect(got.out[0]).not.toBe(init[0]);
+  });
+});
+
+describe('layerNorm', () => {
+  it('native fused op matches the tfjs formula in value and gradients', () => {
+    for (const shape of [
+      [7, 5],
+      [1, 16],
+      [2, 3, 4],
+      [0, 4],
+    ]) {
+      const D = shape[shape.length - 1] as number;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(randn(n, 2), shape);
+      const g = tf.tensor1d(randn(D));
+      const b = tf.tensor1d(randn(D));
+      const w = tf.tensor(randn(n), shape); // a random upstream gradient
+      const run = (impl: 'native' | 'tfjs') =>
+        tf.tidy(() => {
+          const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+            tf.sum(tf.mul(layerNorm(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, impl), w));
+          const y = layerNorm(x, g, b, 1e-5, impl);
+          const grads = tf.grads(f)([x, g, b]);
+          return [y, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+        });
+      const before = tf.memory().numTensors;
+      const nat = run('native');
+      expect(tf.memory().numTensors).toBe(before);
+      const ref = run('tfjs');
+      for (let k = 0; k < 4; k++)
+        close(nat[k] as Float32Array, ref[k] as Float32Array, 2e-4, `layerNorm ${shape} output ${k}`);
+      tf.dispose([x, g, b, w]);
+    }
   });
 });

@@ -466,6 +466,80 @@ Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Layer normalisation over the last axis.
+// layerNormFwd(x [R,D], gamma [D], beta [D], R, D, eps, y [R,D], mean [R], rstd [R])
+Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "layerNormFwd";
+  F32View x = F32(info, 0, fn), gamma = F32(info, 1, fn), beta = F32(info, 2, fn);
+  const int64_t R = Int(info, 3), D = Int(info, 4);
+  const float eps = (float)Num(info, 5);
+  F32View y = F32(info, 6, fn), mean = F32(info, 7, fn), rstd = F32(info, 8, fn);
+  Need(env, fn, "x", x.n, R * D);
+  Need(env, fn, "y", y.n, R * D);
+  Need(env, fn, "gamma", gamma.n, D);
+  Need(env, fn, "beta", beta.n, D);
+  Need(env, fn, "mean", mean.n, R);
+  Need(env, fn, "rstd", rstd.n, R);
+  for (int64_t r = 0; r < R; r++) {
+    const float* __restrict xr = x.p + r * D;
+    float* __restrict yr = y.p + r * D;
+    double s = 0;
+    for (int64_t j = 0; j < D; j++) s += xr[j];
+    const float mu = (float)(s / (double)D);
+    double v = 0;
+    for (int64_t j = 0; j < D; j++) {
+      const float c = xr[j] - mu;
+      v += (double)c * c;
+    }
+    const float rs = 1.0f / std::sqrt((float)(v / (double)D) + eps);
+    mean.p[r] = mu;
+    rstd.p[r] = rs;
+    for (int64_t j = 0; j < D; j++) yr[j] = (xr[j] - mu) * rs * gamma.p[j] + beta.p[j];
+  }
+  return env.Undefined();
+}
+
+// layerNormBwd(x, gamma, mean, rstd, dy, R, D, dx [R,D], dgamma [D] zeroed, dbeta [D] zeroed)
+Napi::Value LayerNormBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "layerNormBwd";
+  F32View x = F32(info, 0, fn), gamma = F32(info, 1, fn), mean = F32(info, 2, fn), rstd = F32(info, 3, fn),
+          dy = F32(info, 4, fn);
+  const int64_t R = Int(info, 5), D = Int(info, 6);
+  F32View dx = F32(info, 7, fn), dgamma = F32(info, 8, fn), dbeta = F32(info, 9, fn);
+  Need(env, fn, "x", x.n, R * D);
+  Need(env, fn, "dy", dy.n, R * D);
+  Need(env, fn, "dx", dx.n, R * D);
+  Need(env, fn, "gamma", gamma.n, D);
+  Need(env, fn, "dgamma", dgamma.n, D);
+  Need(env, fn, "dbeta", dbeta.n, D);
+  Need(env, fn, "mean", mean.n, R);
+  Need(env, fn, "rstd", rstd.n, R);
+  std::vector<float> xhat(D), g(D);
+  const float invD = 1.0f / (float)D;
+  for (int64_t r = 0; r < R; r++) {
+    const float* xr = x.p + r * D;
+    const float* dyr = dy.p + r * D;
+    float* dxr = dx.p + r * D;
+    const float mu = mean.p[r], rs = rstd.p[r];
+    float sg = 0.f, sgx = 0.f;
+    for (int64_t j = 0; j < D; j++) {
+      const float xh = (xr[j] - mu) * rs;
+      xhat[j] = xh;
+      dgamma.p[j] += dyr[j] * xh;
+      dbeta.p[j] += dyr[j];
+      const float gj = dyr[j] * gamma.p[j];
+      g[j] = gj;
+      sg += gj;
+      sgx += gj * xh;
+    }
+    for (int64_t j = 0; j < D; j++) dxr[j] = rs * (g[j] - invD * sg - xhat[j] * invD * sgx);
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Optimiser updates, in place.
 EMBREC_CLONES void AdamLoop(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
                            int64_t n, float lr, float b1, float b2, float eps, float c1, float c2) {
@@ -565,6 +639,8 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("inBatchSoftmaxCE", Napi::Function::New(env, InBatchSoftmaxCE, "inBatchSoftmaxCE"));
+  exports.Set("layerNormFwd", Napi::Function::New(env, LayerNormFwd, "layerNormFwd"));
+  exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));
   exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
   exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam, "sparseAdam"));
   exports.Set("sparseAdagrad", Napi::Function::New(env, SparseAdagrad, "sparseAdagrad"));
