@@ -36,6 +36,9 @@ def main():
         params = faiss.SearchParametersIVF(nprobe=int(value))
     else:
         params = faiss.SearchParametersHNSW(efSearch=int(value))
+        # FAISS 1.7.3's IndexHNSW::search ignores SearchParametersHNSW.efSearch and reads the
+        # index's own field (checked: its results equal efSearch=16), so set the field as well.
+        faiss.ParameterSpace().set_index_parameter(index, "efSearch", int(value))
 
     def single():
         for i in range(a.single):

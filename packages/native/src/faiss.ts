@@ -95,6 +95,11 @@ export class FaissIndex {
     return new FaissIndex(rawClass().readFile(path) as RawIndex);
   }
 
+  /** Alias of `readFile` (FAISS's name). */
+  static readIndex(path: string): FaissIndex {
+    return FaissIndex.readFile(path);
+  }
+
   /** Reads an index serialised by `toBuffer` (or `faiss.serialize_index`). */
   static fromBuffer(buf: Uint8Array): FaissIndex {
     return new FaissIndex(rawClass().fromBuffer(buf) as RawIndex);
@@ -186,6 +191,11 @@ export class FaissIndex {
   }
 
   writeFile(path: string): void {
+    this.#raw.writeFile(path);
+  }
+
+  /** Alias of `writeFile` (FAISS's name). */
+  writeIndex(path: string): void {
     this.#raw.writeFile(path);
   }
 

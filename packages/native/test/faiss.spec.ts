@@ -234,6 +234,8 @@ describe.skipIf(!nativeAvailable())('FaissIndex: serialisation', () => {
       const file = join(dir, `${desc.replace(/,/g, '_')}.faiss`);
       idx.writeFile(file);
       const fromFile = FaissIndex.readFile(file);
+      idx.writeIndex(`${file}.2`);
+      expect(FaissIndex.readIndex(`${file}.2`).ntotal).toBe(3000);
       const buf = idx.toBuffer();
       expect(buf.length).toBeGreaterThan(3000 * d * 4);
       const fromBuf = FaissIndex.fromBuffer(buf);

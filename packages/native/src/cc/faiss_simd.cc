@@ -87,6 +87,7 @@ float L2Sse(const float* x, const float* y, size_t d) {
 }
 
 bool HasAvx2() {
+  __builtin_cpu_init();  // this runs from a static initialiser, possibly before libgcc's
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
 }
