@@ -36,7 +36,8 @@ export function pairedTTest(a: ArrayLike<number>, b: ArrayLike<number>): TTestRe
       : { n, meanDiff: mean, t: mean > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY, df, p: 0 };
   }
   const t = mean / (sd / Math.sqrt(n));
-  const p = Math.min(1, 2 * (1 - jStat.studentt.cdf(Math.abs(t), df)));
+  // the lower tail at −|t| keeps tiny p values (1 − cdf(|t|) cancels to 0 beyond ~1e-16)
+  const p = Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
   return { n, meanDiff: mean, t, df, p };
 }
 

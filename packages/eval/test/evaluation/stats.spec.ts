@@ -17,6 +17,15 @@ describe('paired statistics', () => {
     expect(pairedTTest([2, 3, 4], [1, 2, 3]).p).toBe(0);
   });
 
+  it('t-test keeps very small p values instead of rounding them to 0', () => {
+    const a = Float64Array.from({ length: 5000 }, (_, i) => 0.5 + ((i * 7919) % 101) / 1000);
+    const b = Float64Array.from(a, (x, i) => x - 0.02 + (((i * 104729) % 13) - 6) / 100);
+    const r = pairedTTest(a, b);
+    expect(r.t).toBeGreaterThan(20);
+    expect(r.p).toBeGreaterThan(0);
+    expect(r.p).toBeLessThan(1e-50);
+  });
+
   it('bootstrap CI is seeded, contains the mean difference and narrows with more users', () => {
     const rng = new Rng(1);
     const make = (n: number) => {
