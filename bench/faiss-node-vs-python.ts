@@ -64,6 +64,7 @@ function clustered(rows: number, centres: Float32Array, normal: () => number): F
   return x;
 }
 
+FaissIndex.setOmpThreads(threads); // loads the addon now, before the slow data generation
 const normal = makeRandom(17);
 const centres = Float32Array.from({ length: 1000 * d }, normal);
 const data = clustered(n, centres, normal);

@@ -9,6 +9,11 @@
 
 #include "ops_util.h"
 
+extern "C" {
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+}
+
 namespace embrec {
 namespace ops {
 namespace {
@@ -172,6 +177,16 @@ Napi::Value TopkDot(const Napi::CallbackInfo& info) {
   int32_t* I = outIds.Data();
   float* V = outScores.Data();
   const float* Q = queries.Data();
+  // Our threads each call sgemm: keep OpenBLAS single-threaded meanwhile, or the pools multiply.
+  struct BlasThreads {
+    int old = 0;
+    explicit BlasThreads(bool single) {
+      if (single && (old = openblas_get_num_threads()) > 1) openblas_set_num_threads(1);
+    }
+    ~BlasThreads() {
+      if (old > 1) openblas_set_num_threads(old);
+    }
+  } blasGuard(threads > 1 && nq > 128);
   const int64_t QB = 128;                                   // queries per block
   const int64_t IB = std::min<int64_t>(std::max<int64_t>(m, 1), 8192);  // items per block
   ParallelFor(nq, threads, QB, [&](int64_t q0, int64_t q1) {
