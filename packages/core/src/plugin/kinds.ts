@@ -194,6 +194,12 @@ export interface TrackedRunInfo {
   readonly name: string;
   readonly params: Readonly<Record<string, string>>;
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The run folder: the sweep folder for startSweep, the trial's final folder for startTrial.
+   * A tracker may keep small state files there (an MLflow run id); they survive the trial's
+   * atomic promotion from staging.
+   */
+  readonly dir?: string;
 }
 
 /**

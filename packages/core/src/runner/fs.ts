@@ -1,14 +1,16 @@
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 let counter = 0;
 
@@ -38,6 +40,13 @@ export function bytesOf(a: ArrayBufferView): Uint8Array {
 
 /** Replaces `target` by the folder `staged` (rename; an existing target is removed first). */
 export function promoteFolder(staged: string, target: string): void {
+  // Files that only the target has at its top level (trackers' state, e.g. an MLflow run id) are kept.
+  if (existsSync(target)) {
+    for (const e of readdirSync(target, { withFileTypes: true })) {
+      if (e.isFile() && !existsSync(join(staged, e.name)))
+        renameSync(join(target, e.name), join(staged, e.name));
+    }
+  }
   rmSync(target, { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true });
   renameSync(staged, target);

@@ -4,11 +4,13 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
+import { validateBlock } from '../config/validate.ts';
 import { EmbrecError } from '../errors.ts';
 import { RootScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
 import { Registry } from '../plugin/registry.ts';
 import { flattenParams } from '../tracking/mlflow-names.ts';
+import { TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
 import { makeCreateContext, makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
@@ -131,7 +133,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
   const skipped: string[] = [];
   for (const t of selected) {
     const st = readStatus(layout.trialDir(dir, t.name));
-    if (!opts.force && st?.status === 'FINISHED' && st.tags['embrec.config_hash'] === configHash(t.config)) {
+    if (!opts.force && st?.status === 'FINISHED' && st.tags[TAGS.configHash] === configHash(t.config)) {
       skipped.push(t.name);
     } else todo.push(t);
   }
@@ -149,7 +151,9 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     !trackerBlocks.some((b) => b.type === 'embrec/mlflow') &&
     registry.lookup('tracker', 'mlflow').ok
   ) {
-    trackerBlocks.push({ type: 'embrec/mlflow' });
+    // validated like a block of the file, so its parameters get their defaults
+    const auto = validateBlock(registry, 'tracker', { type: 'embrec/mlflow' }, ['trackers'], []);
+    if (auto) trackerBlocks.push(auto);
   }
   const sweepEnv: TrialEnv = {
     trial: '(sweep)',
@@ -195,7 +199,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     'embrec.version': coreVersion,
     'embrec.experiment_file': exp.file,
   };
-  if (commit) baseTags['mlflow.source.git.commit'] = commit;
+  if (commit) baseTags[TAGS.gitCommit] = commit;
   if (isSweep && todo.length > 0) {
     await track('startSweep', (t) =>
       t.startSweep({
@@ -224,8 +228,8 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     const hash = configHash(trial.config);
     const tags: Record<string, string> = {
       ...baseTags,
-      'embrec.trial': trial.name,
-      'embrec.config_hash': hash,
+      [TAGS.trial]: trial.name,
+      [TAGS.configHash]: hash,
     };
     const params = flattenParams(trial.config);
     const env: TrialEnv = {
@@ -246,7 +250,16 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     const log = trialLogger(env);
     writeJsonAtomic(layout.config(staging), trial.config);
     writeJsonAtomic(layout.params(staging), params);
-    await track('startTrial', (t) => t.startTrial({ experiment: exp.name, name: trial.name, params, tags }));
+    mkdirSync(layout.trialDir(dir, trial.name), { recursive: true }); // trackers may keep state there
+    await track('startTrial', (t) =>
+      t.startTrial({
+        experiment: exp.name,
+        name: trial.name,
+        params,
+        tags,
+        dir: layout.trialDir(dir, trial.name),
+      }),
+    );
     const startTime = Date.now();
     const scope = root.trial();
     let status: TrialStatus['status'] = 'FINISHED';
