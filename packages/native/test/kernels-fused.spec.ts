@@ -89,25 +89,39 @@ describe('inBatchSoftmaxCrossEntropy', () => {
       x.dispose();
     }
   });
-  it('leaves no tensors behind and composes with matMul (inBatchSoftmaxLoss)', () => {
-    const q = tf.tensor2d(randn(8 * 4), [8, 4]);
-    const p = tf.tensor2d(randn(8 * 4), [8, 4]);
-    const before = tf.memory().numTensors;
-    const g = tf.tidy(() => {
-      const [gq] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-        inBatchSoftmaxLoss(a as tf.Tensor2D, b as tf.Tensor2D, { temperature: 0.2 }),
-      )([q, p]);
-      return gq as tf.Tensor;
-    });
-    const gRef = tf.tidy(() => {
-      const [gq] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-        inBatchSoftmaxCrossEntropyTfjs(tf.matMul(a, b, false, true) as tf.Tensor2D, { temperature: 0.2 }),
-      )([q, p]);
-      return gq as tf.Tensor;
-    });
-    close(g.dataSync(), gRef.dataSync(), 1e-5, 'dL/dq');
-    tf.dispose([g, gRef]);
-    expect(tf.memory().numTensors).toBe(before);
+  it('inBatchSoftmaxLoss (fused q·pᵀ + CE) matches tfjs in value and gradients, without leaks', () => {
+    for (const [B, N, D] of [
+      [8, 8, 4],
+      [5, 9, 3],
+      [1, 1, 2],
+    ] as const) {
+      const q = tf.tensor2d(randn(B * D), [B, D]);
+      const p = tf.tensor2d(randn(N * D), [N, D]);
+      const opts = {
+        temperature: 0.2,
+        logQ: randn(N, 0.3),
+        ids: Int32Array.from({ length: N }, () => rng.int(3)),
+        ...(N !== B ? { labels: Int32Array.from({ length: B }, () => rng.int(N)) } : {}),
+      };
+      const w = tf.scalar(1.7); // upstream gradient other than 1
+      const before = tf.memory().numTensors;
+      const got = tf.tidy(() => {
+        const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.mul(inBatchSoftmaxLoss(a as tf.Tensor2D, b as tf.Tensor2D, { ...opts, impl: 'native' }), w),
+        )([q, p]);
+        return [value, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const ref = tf.tidy(() => {
+        const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.mul(inBatchSoftmaxCrossEntropyTfjs(tf.matMul(a, b, false, true) as tf.Tensor2D, opts), w),
+        )([q, p]);
+        return [value, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+      });
+      for (let k = 0; k < 3; k++)
+        close(got[k] as Float32Array, ref[k] as Float32Array, 1e-4, `fused loss ${B}x${N} out ${k}`);
+      tf.dispose([q, p, w]);
+    }
   });
   it('rejects inconsistent option lengths', () => {
     const x = tf.zeros([3, 3]) as tf.Tensor2D;

@@ -320,7 +320,10 @@ describe('element-wise ops', () => {
     expectSame(() => tf.add(ia, ib), 'int32 add');
   });
   it('unary ops match tfjs', () => {
-    const x = tf.concat([rand([200]), tf.tensor1d([0, Number.NaN, 7, -7])]);
+    const x = tf.concat([
+      rand([200]),
+      tf.tensor1d([0, Number.NaN, 7, -7, 90, -90, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]),
+    ]);
     const ops: [string, (t: tf.Tensor) => tf.Tensor][] = [
       ['exp', tf.exp],
       ['log', tf.log],

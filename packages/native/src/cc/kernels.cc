@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <xmmintrin.h>
+
 #include "common.h"
 
 namespace embrec {
@@ -70,13 +72,27 @@ void Need(Napi::Env env, const char* fn, const char* what, size_t have, size_t n
     Fail(env, fn, std::string(what) + " has " + std::to_string(have) + " elements, needs " + std::to_string(need));
 }
 
+// Flush-to-zero and denormals-are-zero while a kernel runs (MXCSR is per thread; restored on exit).
+// Softmax tails and Adam's second moments produce denormals, which are about 100x slower on x86.
+struct FtzGuard {
+  unsigned int saved;
+  FtzGuard() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040); }
+  ~FtzGuard() { _mm_setcsr(saved); }
+};
+
 // exp(x) for float32 in a form the compiler vectorises (Cephes expf: range reduction to
 // [-ln2/2, ln2/2] and a degree-6 polynomial; about 1 ulp). exp(-inf) and anything below the float
 // range give exactly 0, NaN stays NaN, overflow gives +inf.
-inline float FastExp(float x) {
+// The selects below only become vector blends when GCC may ignore FP traps and signed zeros and
+// assume finite values; infinities are handled by explicit compares and NaN by an integer test.
+#define EMBREC_VEC_MATH \
+  __attribute__((optimize("no-trapping-math", "finite-math-only", "no-signed-zeros", "no-math-errno")))
+
+__attribute__((always_inline)) EMBREC_VEC_MATH inline float FastExp(float x) {
   const float hi = 88.3762626647949f;
-  const float xc = x > hi ? hi : (x < -88.0f ? -88.0f : x);
-  const float fx = std::floor(xc * 1.44269504088896341f + 0.5f);
+  float xc = x > hi ? hi : x;
+  xc = xc < -88.0f ? -88.0f : xc;
+  const float fx = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
   float r = xc - fx * 0.693359375f;
   r = r - fx * -2.12194440e-4f;
   const float r2 = r * r;
@@ -87,44 +103,53 @@ inline float FastExp(float x) {
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
   y = y * r2 + r + 1.0f;
-  int32_t n = static_cast<int32_t>(fx);
+  const int32_t n = static_cast<int32_t>(fx);
   // 2^n in two halves so that n = 128 (x close to the top of the range) does not overflow the exponent
   const int32_t n1 = n >> 1, n2 = n - n1;
-  uint32_t b1 = static_cast<uint32_t>(n1 + 127) << 23, b2 = static_cast<uint32_t>(n2 + 127) << 23;
-  float p1, p2;
-  std::memcpy(&p1, &b1, 4);
-  std::memcpy(&p2, &b2, 4);
+  const float p1 = __builtin_bit_cast(float, static_cast<uint32_t>(n1 + 127) << 23);
+  const float p2 = __builtin_bit_cast(float, static_cast<uint32_t>(n2 + 127) << 23);
   float out = y * p1 * p2;
   out = x < -87.3365f ? 0.0f : out;  // below the normal range: 0, like a flush-to-zero expf
   out = x > hi ? INFINITY : out;
-  return x != x ? x : out;
+  const uint32_t xb = __builtin_bit_cast(uint32_t, x), ob = __builtin_bit_cast(uint32_t, out);
+  return __builtin_bit_cast(float, (xb & 0x7fffffffu) > 0x7f800000u ? xb : ob);  // NaN stays NaN
 }
 
 #define EMBREC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 // y[i] = exp(x[i] - shift)
-EMBREC_CLONES void ExpShift(const float* __restrict x, float* __restrict y, int64_t n, float shift) {
+EMBREC_CLONES EMBREC_VEC_MATH void ExpShift(const float* __restrict x, float* __restrict y, int64_t n, float shift) {
   for (int64_t i = 0; i < n; i++) y[i] = FastExp(x[i] - shift);
 }
-// in place, returns the sum (double accumulation in blocks)
-EMBREC_CLONES double ExpShiftSum(float* __restrict y, int64_t n, float shift) {
-  double total = 0;
-  for (int64_t b = 0; b < n; b += 256) {
-    const int64_t e = std::min<int64_t>(n, b + 256);
-    float s = 0.f;
-    for (int64_t i = b; i < e; i++) {
-      const float v = FastExp(y[i] - shift);
-      y[i] = v;
-      s += v;
-    }
-    total += s;
-  }
-  return total;
+// Sum and max with 16 independent lanes: vectorised without -ffast-math (no reassociation needed).
+EMBREC_CLONES double Sum16(const float* __restrict x, int64_t n) {
+  float acc[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; k++) acc[k] += x[i + k];
+  double s = 0;
+  for (int k = 0; k < 16; k++) s += acc[k];
+  for (; i < n; i++) s += x[i];
+  return s;
 }
 EMBREC_CLONES float RowMax(const float* __restrict x, int64_t n) {
+  float acc[16];
+  for (int k = 0; k < 16; k++) acc[k] = -INFINITY;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; k++) acc[k] = x[i + k] > acc[k] ? x[i + k] : acc[k];
   float m = -INFINITY;
-  for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  for (int k = 0; k < 16; k++) m = acc[k] > m ? acc[k] : m;
+  for (; i < n; i++) m = x[i] > m ? x[i] : m;
   return m;
+}
+// y = exp(y - shift) in place; returns the sum
+EMBREC_CLONES EMBREC_VEC_MATH void ExpShiftInPlace(float* y, int64_t n, float shift) {
+  for (int64_t i = 0; i < n; i++) y[i] = FastExp(y[i] - shift);
+}
+double ExpShiftSum(float* y, int64_t n, float shift) {
+  ExpShiftInPlace(y, n, shift);
+  return Sum16(y, n);
 }
 EMBREC_CLONES void Scale(float* __restrict y, int64_t n, float a) {
   for (int64_t i = 0; i < n; i++) y[i] *= a;
@@ -307,6 +332,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 enum UnOp { kExp = 0, kLog, kSqrt, kRsqrt, kNeg, kSquare, kRelu, kSigmoid, kTanh, kAbs, kLeaky, kRelu6, kStep };
 
 Napi::Value Unary(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   const int op = (int)Int(info, 0);
   F32View x = F32(info, 1, "unary"), o = F32(info, 2, "unary");
@@ -343,6 +369,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------------------------
 // softmax(x, out, rows, cols, log): softmax (or log-softmax) of each row.
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   F32View x = F32(info, 0, "softmax"), o = F32(info, 1, "softmax");
   const int64_t rows = Int(info, 2), cols = Int(info, 3);
@@ -428,6 +455,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
 // are masked (accidental hits). loss = mean_i (logsumexp_j z[i,j] - z[i, labels[i]]).
 // grad (dloss/dlogits) = (softmax(z) - onehot(labels)) * invTemp / B; masked entries get 0.
 Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   const char* fn = "inBatchSoftmaxCE";
   F32View s = F32(info, 0, fn);
@@ -469,6 +497,7 @@ Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
 // Layer normalisation over the last axis.
 // layerNormFwd(x [R,D], gamma [D], beta [D], R, D, eps, y [R,D], mean [R], rstd [R])
 Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   const char* fn = "layerNormFwd";
   F32View x = F32(info, 0, fn), gamma = F32(info, 1, fn), beta = F32(info, 2, fn);
@@ -502,6 +531,7 @@ Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
 
 // layerNormBwd(x, gamma, mean, rstd, dy, R, D, dx [R,D], dgamma [D] zeroed, dbeta [D] zeroed)
 Napi::Value LayerNormBwd(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   const char* fn = "layerNormBwd";
   F32View x = F32(info, 0, fn), gamma = F32(info, 1, fn), mean = F32(info, 2, fn), rstd = F32(info, 3, fn),
@@ -549,12 +579,13 @@ EMBREC_CLONES void AdamLoop(float* __restrict p, float* __restrict m, float* __r
     const float vi = v[i] * b2 + gi * gi * (1.f - b2);
     m[i] = mi;
     v[i] = vi;
-    p[i] -= lr * (mi * c1) / (std::sqrt(vi * c2) + eps);
+    p[i] -= lr * (mi * c1) / (__builtin_sqrtf(vi * c2) + eps);
   }
 }
 
 // adam(param, m, v, grad, lr, beta1, beta2, eps, step): tfjs/PyTorch Adam with bias correction.
 Napi::Value Adam(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   F32View p = F32(info, 0, "adam"), m = F32(info, 1, "adam"), v = F32(info, 2, "adam"), g = F32(info, 3, "adam");
   const double lr = Num(info, 4), b1 = Num(info, 5), b2 = Num(info, 6), eps = Num(info, 7), t = Num(info, 8);
@@ -569,6 +600,7 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
 // sparseAdam(param [R,d], m, v, rows [n] (unique), grad [n,d], d, lr, beta1, beta2, eps, step):
 // lazy Adam, only the given rows' moments and values change (bias correction uses the global step).
 Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   const char* fn = "sparseAdam";
   F32View p = F32(info, 0, fn), m = F32(info, 1, fn), v = F32(info, 2, fn);
@@ -603,6 +635,7 @@ Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
 // sparseAdagrad(param [R,d], accum [R,d], rows [n] (unique), grad [n,d], d, lr, eps):
 // accum += g^2; param -= lr * g / (sqrt(accum) + eps), only on the given rows.
 Napi::Value SparseAdagrad(const Napi::CallbackInfo& info) {
+  FtzGuard ftz;
   Napi::Env env = info.Env();
   const char* fn = "sparseAdagrad";
   F32View p = F32(info, 0, fn), a = F32(info, 1, fn);

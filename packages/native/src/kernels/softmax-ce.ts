@@ -113,11 +113,65 @@ export function inBatchSoftmaxCrossEntropyTfjs(
   });
 }
 
-/** `inBatchSoftmaxCrossEntropy(query · positiveᵀ)`: query and positive are [B, D]. */
+/**
+ * `inBatchSoftmaxCrossEntropy(query · positiveᵀ)`: query is [B, D], positive [N, D]. On the native
+ * backend the logits never become a tensor: one sgemm fills a [B, N] buffer, the loss pass turns it
+ * into dloss/dlogits in place, and the backward pass is two sgemms (dq = G·p, dp = Gᵀ·q).
+ */
 export function inBatchSoftmaxLoss(
   query: tf.Tensor2D,
   positive: tf.Tensor2D,
   opts: InBatchSoftmaxOptions = {},
 ): tf.Scalar {
-  return tf.tidy(() => inBatchSoftmaxCrossEntropy(tf.matMul(query, positive, false, true), opts));
+  const impl = opts.impl ?? 'auto';
+  const useNative =
+    impl === 'native' ||
+    (impl === 'auto' &&
+      tf.getBackend() === 'cpu' &&
+      nativeAvailable() &&
+      query.dtype === 'float32' &&
+      positive.dtype === 'float32');
+  if (!useNative) {
+    return tf.tidy(() =>
+      inBatchSoftmaxCrossEntropyTfjs(tf.matMul(query, positive, false, true) as tf.Tensor2D, opts),
+    );
+  }
+  const [B, D] = query.shape;
+  const [N, D2] = positive.shape;
+  if (D !== D2)
+    throw new RangeError(`inBatchSoftmaxLoss: query is [${B}, ${D}] but positive is [${N}, ${D2}]`);
+  const labels = checkOpts(B, N, opts);
+  const invT = 1 / (opts.temperature ?? 1);
+  const n = addon();
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [qt, pt] = args as [tf.Tensor, tf.Tensor];
+    const save = args[2] as tf.GradSaveFunc;
+    const be = tf.backend() as unknown as CpuBackend;
+    const q = f32(be, qt);
+    const p = f32(be, pt);
+    const G = new Float32Array(B * N); // logits, then dloss/dlogits
+    n.sgemm(false, true, B, N, D, 1, q, 0, D, p, 0, D, 0, G, 0, N);
+    const loss = n.inBatchSoftmaxCE(G, B, N, invT, opts.logQ ?? null, opts.ids ?? null, labels, G) as number;
+    save([qt, pt]);
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const scale = (dy as tf.Tensor).dataSync()[0] as number;
+        const be2 = tf.backend() as unknown as CpuBackend;
+        const sq = f32(be2, saved[0] as tf.Tensor);
+        const sp = f32(be2, saved[1] as tf.Tensor);
+        const dq = new Float32Array(B * D);
+        const dp = new Float32Array(N * D);
+        n.sgemm(false, false, B, D, N, scale, G, 0, N, sp, 0, D, 0, dq, 0, D); // [B,N]·[N,D]
+        n.sgemm(true, false, N, D, B, scale, G, 0, N, sq, 0, D, 0, dp, 0, D); // [B,N]ᵀ·[B,D]
+        return [tf.tensor2d(dq, [B, D]), tf.tensor2d(dp, [N, D])];
+      },
+    };
+  });
+  return f(query, positive) as tf.Scalar;
+}
+
+function f32(be: CpuBackend, t: tf.Tensor): Float32Array {
+  const v = be.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(t.dataSync() as ArrayLike<number>);
 }
