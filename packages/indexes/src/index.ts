@@ -5,6 +5,8 @@ export { BaseIndex } from './common/base.ts';
 export type { Metric } from './common/metric.ts';
 export { ExactScorer, exactSearch } from './common/scan.ts';
 export { ExactIndex } from './exact/exact.ts';
+export type { FaissParams } from './faiss/faiss.ts';
+export { FaissIndexComponent } from './faiss/faiss.ts';
 export { HnswIndex } from './hnsw/hnsw.ts';
 export type { LoadedEmbeddings } from './io/embeddings.ts';
 export { loadEmbeddings, npyBytes, readNpyTable, readTable } from './io/embeddings.ts';

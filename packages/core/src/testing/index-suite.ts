@@ -18,6 +18,10 @@ export interface DescribeIndexOptions {
   readonly items?: number;
   readonly dim?: number;
   readonly queries?: number;
+  /** Are reported scores the metric's exact scores? False for lossy codes without refinement (PQ). */
+  readonly exactScores?: boolean;
+  /** Catalogue size of the "k exceeds the catalogue" case (default 30; PQ training needs ≥ 256). */
+  readonly smallItems?: number;
 }
 
 /**
@@ -68,7 +72,9 @@ export function describeIndex(
           }
           // reported scores are the metric's scores of the returned items
           const id0 = row[0] as number;
-          expect(res.scores[q * k] as number).toBeCloseTo(exactScore(fx, q, id0, metric), 2);
+          if (opts.exactScores !== false) {
+            expect(res.scores[q * k] as number).toBeCloseTo(exactScore(fx, q, id0, metric), 2);
+          }
         }
       }
       const stats = index.stats();
@@ -81,18 +87,22 @@ export function describeIndex(
     });
 
     it('pads with -1 when k exceeds the catalogue', async () => {
-      const small = makeIndexFixture(30, dim, 3, 11);
+      const ns = opts.smallItems ?? 30;
+      const kk = ns + 10;
+      const small = makeIndexFixture(ns, dim, 3, 11);
       const index = await make();
       await index.build(small.table);
-      const res = index.search(small.queries, 40, { params });
+      const res = index.search(small.queries, kk, { params });
       for (let q = 0; q < 3; q++) {
-        const row = Array.from(res.ids.subarray(q * 40, (q + 1) * 40));
-        expect(row.filter((x) => x >= 0).length, 'all 30 items are returned').toBeGreaterThanOrEqual(27);
+        const row = Array.from(res.ids.subarray(q * kk, (q + 1) * kk));
+        const found = row.filter((x) => x >= 0).length;
+        // an exact index returns every item; an approximate one at least some (IVF may probe few lists)
+        expect(found, 'items returned').toBeGreaterThanOrEqual(minRecall >= 1 ? ns : 1);
+        expect(new Set(row.filter((x) => x >= 0)).size, 'no duplicates').toBe(found);
         const firstPad = row.indexOf(-1);
-        if (firstPad >= 0) {
-          expect(row.slice(firstPad).every((x) => x === -1)).toBe(true);
-          expect(res.scores[q * 40 + 39]).toBe(Number.NEGATIVE_INFINITY);
-        }
+        expect(firstPad, 'padding present').toBeGreaterThanOrEqual(0);
+        expect(row.slice(firstPad).every((x) => x === -1)).toBe(true);
+        expect(res.scores[q * kk + kk - 1]).toBe(Number.NEGATIVE_INFINITY);
       }
       index.dispose();
     });

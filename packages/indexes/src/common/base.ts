@@ -63,7 +63,9 @@ export abstract class BaseIndex implements IndexComponent {
   /** Per-call parameter names this backend accepts. */
   protected abstract readonly searchParams: readonly string[];
   /** Whether rawSearch honours exclude/allow itself (the exact index does). */
-  protected readonly nativeFilters: boolean = false;
+  protected get nativeFilters(): boolean {
+    return false;
+  }
 
   async build(table: EmbeddingTable, ctx?: TrialContext): Promise<void> {
     checkTable(this.type, table.dim, table.vectors, table.ids.size);

@@ -13,7 +13,9 @@ import { nativeTopk, nativeTopkAvailable } from './native.ts';
 export class ExactIndex extends BaseIndex {
   readonly type = 'exact';
   protected readonly searchParams: readonly string[] = [];
-  protected override readonly nativeFilters = true;
+  protected override get nativeFilters(): boolean {
+    return true;
+  }
   readonly #blockRows: number;
 
   constructor(metric: Metric, blockRows = 2048) {
