@@ -91,3 +91,4 @@ export { didYouMean } from './util/suggest.ts';
 export type { BackendInfo, SetupBackendOptions } from './backend.ts';
 export { BACKEND_NAMES, setupBackend } from './backend.ts';
 export { corePlugin } from './builtin.ts';
+export type { RecommendationSample } from './runner/samples.ts';

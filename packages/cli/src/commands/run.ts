@@ -26,7 +26,15 @@ function describeEvent(e: RunEvent): string | undefined {
         .slice(0, 8)
         .map(([k, v]) => `${k}=${fmt(v)}`)
         .join('  ');
-      return `${e.status === 'FINISHED' ? '✔' : '✖'} ${e.trial}: ${e.status}${m ? `  ${m}` : ''}${e.error ? `\n${e.error}` : ''}`;
+      const recs = (e.samples ?? [])
+        .map(
+          (s) =>
+            `  user ${s.user} (recently: ${s.recent.join('; ')})\n${s.recommended
+              .map((r, i) => `    ${i + 1}. ${r.name}  score ${fmt(r.score, 3)}${r.hit ? '  ✓ in test' : ''}`)
+              .join('\n')}`,
+        )
+        .join('\n');
+      return `${e.status === 'FINISHED' ? '✔' : '✖'} ${e.trial}: ${e.status}${m ? `  ${m}` : ''}${e.error ? `\n${e.error}` : ''}${recs ? `\n  recommendations for a few test users:\n${recs}` : ''}`;
     }
     case 'warning':
       return `⚠ ${e.message}`;

@@ -1,3 +1,5 @@
+import type { RecommendationSample } from './samples.ts';
+
 /** What the runner reports while it works (the CLI prints these as lines or JSON). */
 export type RunEvent =
   | { type: 'sweep-start'; experiment: string; dir: string; trials: number; toRun: number }
@@ -10,6 +12,7 @@ export type RunEvent =
       status: 'FINISHED' | 'FAILED' | 'KILLED';
       metrics: Record<string, number>;
       error?: string;
+      samples?: readonly RecommendationSample[];
     }
   | { type: 'warning'; message: string }
   | { type: 'sweep-end'; experiment: string; dir: string; finished: number; failed: number; skipped: number };

@@ -18,6 +18,7 @@ import type { RunEvent } from './events.ts';
 import { promoteFolder, writeJsonAtomic } from './fs.ts';
 import { layout, readStatus, type SweepRecord, type TrialStatus } from './layout.ts';
 import type { ProgressMode } from './progress.ts';
+import type { RecommendationSample } from './samples.ts';
 import { AbortedError, runTrial } from './trial.ts';
 
 export interface RunOptions {
@@ -214,6 +215,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
   const finished: string[] = [];
   const failed: { trial: string; error: Error }[] = [];
   const metrics: Record<string, Record<string, number>> = {};
+  const samples: Record<string, readonly RecommendationSample[]> = {};
   let aborted = false;
   for (let i = 0; i < todo.length; i++) {
     const trial = todo[i]!;
@@ -281,6 +283,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       writeJsonAtomic(layout.metrics(staging), { protocol: out.protocol, values: out.metrics });
       writeJsonAtomic(layout.stages(staging), out.stages);
       metrics[trial.name] = out.metrics;
+      samples[trial.name] = out.samples;
       await track('logMetrics', (t) => t.logMetrics(out.metrics));
     } catch (e) {
       error = e as Error;
@@ -322,7 +325,13 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
             metrics: metrics[trial.name] ?? {},
             error: formatError(error),
           }
-        : { type: 'trial-end', trial: trial.name, status, metrics: metrics[trial.name] ?? {} },
+        : {
+            type: 'trial-end',
+            trial: trial.name,
+            status,
+            metrics: metrics[trial.name] ?? {},
+            samples: samples[trial.name] ?? [],
+          },
     );
   }
   if (isSweep && todo.length > 0) {

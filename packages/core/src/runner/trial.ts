@@ -23,11 +23,13 @@ import { writeEmbeddingTable, writePerUser } from './artifacts.ts';
 import { makeCreateContext, makeTrialContext, type TrialEnv } from './context.ts';
 import { writeJsonAtomic } from './fs.ts';
 import { layout } from './layout.ts';
+import { type RecommendationSample, sampleRecommendations } from './samples.ts';
 
 export interface TrialOutput {
   readonly metrics: Record<string, number>;
   readonly protocol: string;
   readonly stages: Record<string, number>;
+  readonly samples: readonly RecommendationSample[];
 }
 
 export class AbortedError extends EmbrecError {
@@ -320,7 +322,9 @@ export async function runTrial(opts: {
     for (const [k, f] of Object.entries(files)) perUserIndex[`${k} (pipeline)`] = f;
   }
   writeJsonAtomic(join(perUserDir, 'index.json'), perUserIndex);
-  return { metrics, protocol: result.protocol, stages };
+  const samples = sampleRecommendations({ dataset, train: splits.train, target, scorer, candidates });
+  writeJsonAtomic(join(layout.artifacts(env.stagingDir), 'recommendations-sample.json'), samples);
+  return { metrics, protocol: result.protocol, stages, samples };
 }
 
 /** Query vectors of the users with target items, and their masked items as per-query lists. */
