@@ -25,10 +25,23 @@ const batchSize = Number(arg('batch', '256'));
 const train = { epochs, batchSize, lr: 0.005, checkpoint: false };
 const model =
   arg('model', 'two-tower') === 'mf'
-    ? await createComponent(mfComponent, { dim: 32, train }, { loss, sampler }, cctx)
+    ? await createComponent(
+        mfComponent,
+        { dim: 32, normalize: arg('norm', 'false') === 'true', train },
+        { loss, sampler },
+        cctx,
+      )
     : await createComponent(
         twoTowerComponent,
-        { dim: 32, featureDim: 32, hidden: [64], train },
+        {
+          dim: 32,
+          featureDim: 32,
+          hidden: JSON.parse(arg('hidden', '[64]')),
+          layerNorm: arg('ln', 'true') === 'true',
+          user: { features: arg('features', 'all') },
+          item: { features: arg('features', 'all') },
+          train,
+        },
         { loss, sampler },
         cctx,
       );

@@ -22,7 +22,8 @@ export interface TowerConfig {
 }
 
 interface Layer {
-  readonly w: DenseParam;
+  /** One weight block per input part (the first layer reads the parts without concatenating). */
+  readonly ws: DenseParam[];
   readonly b: DenseParam;
   readonly ln?: { g: DenseParam; b: DenseParam };
 }
@@ -47,7 +48,9 @@ export class Tower {
   readonly bags: { name: string; bags: Csr; table: TableParam }[] = [];
   readonly numeric: { name: string; values: Float32Array; mean: number; std: number }[] = [];
   readonly layers: Layer[] = [];
-  readonly out?: { w: DenseParam; b: DenseParam };
+  readonly out?: Layer;
+  /** Widths of the input parts, in forward order. */
+  readonly #parts: number[] = [];
 
   constructor(
     readonly side: 'user' | 'item',
@@ -83,6 +86,7 @@ export class Tower {
         normalInit(rows * idDim, cfg.initStd, rng.fork(`${side}.id`)),
       );
       inDim += idDim;
+      this.#parts.push(idDim);
     }
     const fd = cfg.featureDim;
     for (const [name, f] of Object.entries(features?.categorical ?? {})) {
@@ -101,6 +105,7 @@ export class Tower {
       }
       this.cats.push({ name, values, table });
       inDim += fd;
+      this.#parts.push(fd);
     }
     for (const [name, f] of Object.entries(features?.multiHot ?? {})) {
       if (!use(name)) continue;
@@ -113,6 +118,7 @@ export class Tower {
       );
       this.bags.push({ name, bags: f.bags, table });
       inDim += fd;
+      this.#parts.push(fd);
     }
     for (const [name, values] of Object.entries(features?.numeric ?? {})) {
       if (!use(name)) continue;
@@ -130,13 +136,25 @@ export class Tower {
       this.numeric.push({ name, values, mean, std });
       inDim += 1;
     }
+    if (this.numeric.length > 0) this.#parts.push(this.numeric.length);
     if (inDim === 0)
       throw new UsageError(`the ${side} tower has no inputs: enable idEmbedding or some features`);
     const needOut =
       hasMlp || inDim !== cfg.dim || this.cats.length + this.bags.length + this.numeric.length > 0;
-    let d = inDim;
+    // weight blocks: a Glorot matrix [fanIn, fanOut] cut into row blocks of the given widths
+    const blocks = (name: string, widths: number[], out: number): DenseParam[] => {
+      const fanIn = widths.reduce((a, b) => a + b, 0);
+      const w = glorotInit(fanIn, out, rng.fork(name));
+      let at = 0;
+      return widths.map((wd, k) => {
+        const p = store.dense(`${name}.w${k}`, [wd, out], w.slice(at * out, (at + wd) * out));
+        at += wd;
+        return p;
+      });
+    };
+    let widths = this.#parts;
     cfg.hidden.forEach((h, i) => {
-      const w = store.dense(`${side}.mlp.${i}.w`, [d, h], glorotInit(d, h, rng.fork(`${side}.mlp.${i}`)));
+      const ws = blocks(`${side}.mlp.${i}`, widths, h);
       const b = store.dense(`${side}.mlp.${i}.b`, [h], new Float32Array(h));
       const ln = cfg.layerNorm
         ? {
@@ -144,12 +162,12 @@ export class Tower {
             b: store.dense(`${side}.ln.${i}.b`, [h], new Float32Array(h)),
           }
         : undefined;
-      this.layers.push(ln ? { w, b, ln } : { w, b });
-      d = h;
+      this.layers.push(ln ? { ws, b, ln } : { ws, b });
+      widths = [h];
     });
     if (needOut) {
       this.out = {
-        w: store.dense(`${side}.out.w`, [d, cfg.dim], glorotInit(d, cfg.dim, rng.fork(`${side}.out`))),
+        ws: blocks(`${side}.out`, widths, cfg.dim),
         b: store.dense(`${side}.out.b`, [cfg.dim], new Float32Array(cfg.dim)),
       };
     }
@@ -217,16 +235,24 @@ export class Tower {
       parts.push(tf.mul(pooled, tf.tensor2d(b.scale, [n, 1])) as tf.Tensor2D);
     }
     if (batch.numeric) parts.push(tf.tensor2d(batch.numeric, [n, this.numeric.length])); // [n, numeric]
-    let x: tf.Tensor2D = parts.length === 1 ? parts[0]! : tf.concat(parts, 1); // [n, in]
+    let xs: tf.Tensor2D[] = parts;
     for (const l of this.layers) {
-      x = tf.add(tf.matMul(x, l.w.variable as tf.Tensor2D), l.b.variable); // [n, h]
+      let x = linear(xs, l); // [n, h]
       x = this.cfg.activation === 'relu' ? tf.relu(x) : this.cfg.activation === 'tanh' ? tf.tanh(x) : gelu(x);
       if (l.ln) x = layerNorm(x, l.ln.g.variable, l.ln.b.variable);
+      xs = [x];
     }
-    if (this.out) x = tf.add(tf.matMul(x, this.out.w.variable as tf.Tensor2D), this.out.b.variable); // [n, dim]
+    let x = this.out ? linear(xs, this.out) : xs[0]!; // [n, dim]
     if (this.cfg.normalize) x = tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))); // [n, dim], ‖x‖ = 1
     return x;
   }
+}
+
+/** Σ_k x_k W_k + b: a linear layer over input parts (the same as concatenating them first). */
+function linear(xs: tf.Tensor2D[], l: Layer): tf.Tensor2D {
+  const terms = xs.map((x, k) => tf.matMul(x, l.ws[k]!.variable as tf.Tensor2D)); // [n, out] each
+  const y = terms.length === 1 ? terms[0]! : tf.addN(terms);
+  return tf.add(y, l.b.variable);
 }
 
 /** LayerNorm over the last axis (Ba et al. 2016). */
