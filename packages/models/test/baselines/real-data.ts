@@ -49,7 +49,7 @@ export async function evaluate(
     mask: [splits.train],
     target: t,
     train: splits.train,
-    ctx: makeTestContext(),
+    ctx: { ...makeTestContext(), threads: 2 },
   });
 }
 
