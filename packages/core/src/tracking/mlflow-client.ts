@@ -129,7 +129,11 @@ export class MlflowClient {
       );
     }
     this.trackingUri = trackingUri.replace(/\/+$/, '');
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    // values that are not finite non-negative numbers (a block that skipped validation) keep the defaults
+    const given = Object.entries(opts.retry ?? {}).filter(
+      ([, v]) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+    );
+    this.retry = { ...DEFAULT_RETRY, ...Object.fromEntries(given) };
     const token = process.env.MLFLOW_TRACKING_TOKEN;
     this.#headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers };
     this.#fetch = opts.fetch ?? fetch;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
 import { makeTestCreateContext } from '../../src/testing/context.ts';
 import { mlflowTrackerComponent } from '../../src/tracking/component.ts';
-import { MlflowClient, MlflowError } from '../../src/tracking/mlflow-client.ts';
+import { DEFAULT_RETRY, MlflowClient, MlflowError } from '../../src/tracking/mlflow-client.ts';
 import { flattenParams, MLFLOW_LIMITS, mlflowKey, truncateValue } from '../../src/tracking/mlflow-names.ts';
 import { configHash, runKey } from '../../src/tracking/tags.ts';
 
@@ -190,6 +190,13 @@ describe('MlflowClient', () => {
       '/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts',
     );
     expect(() => c.artifactProxyPath('s3://bucket/1/abc/artifacts')).toThrow(/artifact proxy/);
+  });
+
+  it('keeps the default retry settings for missing or invalid values', () => {
+    const c = new MlflowClient('http://mlflow.test', {
+      retry: { retries: undefined as unknown as number, timeoutMs: Number.NaN, backoffMs: 10 },
+    });
+    expect(c.retry).toEqual({ ...DEFAULT_RETRY, backoffMs: 10 });
   });
 
   it('refuses a tracking URI that is not http(s)', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../../test/helpers/cli.ts';
 import { type MlflowTestServer, startMlflowServer } from '../../../../test/helpers/mlflow-server.ts';
 import { MlflowClient, type MlflowRun } from '../../src/tracking/mlflow-client.ts';
 import { flattenParams } from '../../src/tracking/mlflow-names.ts';
@@ -301,4 +302,72 @@ describe('mlflow tracking against a real server', () => {
     for (const r of after.children)
       expect(await client.getMetricHistory(r.info.run_id, 'loss')).toHaveLength(EPOCHS);
   });
+});
+
+describe('mlflow tracking through the embrec CLI (the real runner)', () => {
+  const sweepYaml = join(repoRoot, 'test', 'e2e', 'third-party', 'sweep.yaml');
+  const events = (stdout: string): { type: string; [k: string]: unknown }[] =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string });
+
+  it('a 3 × 2 sweep killed halfway and run again gives one parent and 6 nested runs; offline + sync gives the same runs', async () => {
+    const out = tmp();
+    const env = { MLFLOW_TRACKING_URI: server.uri };
+    // the first attempt is killed (as a crash) after 3 trials
+    let ended = 0;
+    const first = await runCli(['run', sweepYaml, '--output', out, '--json'], {
+      env,
+      onStdoutLine: (line, kill) => {
+        if (line.includes('"trial-end"') && ++ended === 3) kill('SIGKILL');
+      },
+    });
+    expect(first.signal).toBe('SIGKILL');
+    const second = await runCli(['run', sweepYaml, '--output', out, '--json'], { env });
+    expect(second.stderr).not.toContain('mlflow:');
+    expect(second.code).toBe(0);
+    const ev = events(second.stdout);
+    expect(ev.filter((e) => e.type === 'trial-skip').length).toBeGreaterThanOrEqual(3);
+    expect(ev.filter((e) => e.type === 'trial-end').length).toBeLessThanOrEqual(3);
+
+    const online = await readBack('toy-sweep');
+    expect(online.parents).toHaveLength(1);
+    expect(online.parents[0]!.info.status).toBe('FINISHED');
+    expect(online.children).toHaveLength(6);
+    for (const r of online.children) {
+      expect(r.info.status).toBe('FINISHED');
+      expect(param(r, 'model.power')).toMatch(/^(0\.5|1|2)$/);
+      expect(metric(r, 'recall_at_10')).toBeGreaterThan(0);
+      expect((await client.listArtifacts(r.info.run_id)).map((f) => f.path)).toContain('config.json');
+    }
+
+    // the folders know their runs: sync adds nothing
+    const sync = await runCli(['track', 'sync', join(out, 'toy-sweep'), '--uri', server.uri]);
+    expect(sync.code).toBe(0);
+    expect((await readBack('toy-sweep')).children).toHaveLength(6);
+
+    // the same sweep offline, synced later
+    const off = await runCli(['run', sweepYaml, '--output', out, '--set', 'name=toy-offline', '--json'], {
+      env: { MLFLOW_TRACKING_URI: '' },
+    });
+    expect(off.code).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const s = await runCli(['track', 'sync', join(out, 'toy-offline'), '--uri', server.uri]);
+      expect(s.code).toBe(0);
+    }
+    const offline = await readBack('toy-offline');
+    expect(offline.parents).toHaveLength(1);
+    expect(offline.children).toHaveLength(6);
+    const summary = (runs: MlflowRun[]) =>
+      runs
+        .map((r) => [
+          r.info.run_name,
+          param(r, 'model.power'),
+          param(r, 'dataset.users'),
+          metric(r, 'recall_at_10'),
+        ])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(summary(offline.children)).toEqual(summary(online.children));
+  }, 400_000); // six CLI processes
 });
