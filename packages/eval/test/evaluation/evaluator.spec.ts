@@ -275,3 +275,16 @@ describe('sampled evaluator', () => {
     expect(r.values['HR@10 (sampled 49)']).toBeLessThan(0.35);
   });
 });
+
+describe('@embrec/eval plugin', () => {
+  it('registers the metric and evaluator components', async () => {
+    const { default: plugin } = await import('../../src/index.ts');
+    const types = (kind: string) =>
+      plugin.components
+        .filter((c) => c.kind === kind)
+        .map((c) => c.type)
+        .sort();
+    expect(types('metric')).toEqual(['hr', 'map', 'mrr', 'ndcg', 'precision', 'recall']);
+    expect(types('evaluator')).toEqual(['full', 'sampled']);
+  });
+});
