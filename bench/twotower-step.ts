@@ -15,11 +15,15 @@ import {
   inBatchSoftmaxLoss,
   layerNorm,
   nativeAdam,
+  nativeAvailable,
   registerNativeKernels,
   unregisterNativeKernels,
 } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProfileInfo } from '@tensorflow/tfjs-core/dist/engine.js';
+
+// Load the addon now: a rebuild of it while the slow pure-JS step runs must not break the native runs.
+if (!nativeAvailable()) throw new Error('the native addon is not built: run npm rebuild @embrec/native');
 
 const B = 1024;
 const D = 64;
