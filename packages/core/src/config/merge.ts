@@ -81,7 +81,9 @@ export function interpolateEnv(
   path: (string | number)[] = [],
 ): unknown {
   if (typeof v === 'string') {
-    return v.replace(
+    // A value that is one whole ${...} takes the type its text reads as: `dim: ${DIM:-64}` is a number.
+    const whole = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/.test(v);
+    const text = v.replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
       (_m, name: string, def: string | undefined) => {
         const val = env[name];
@@ -91,6 +93,11 @@ export function interpolateEnv(
         return '';
       },
     );
+    if (whole) {
+      if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return Number(text);
+      if (text === 'true' || text === 'false') return text === 'true';
+    }
+    return text;
   }
   if (Array.isArray(v)) return v.map((x, i) => interpolateEnv(x, env, onMissing, [...path, i]));
   if (isPlainObject(v)) {
