@@ -73,19 +73,24 @@ export function readSource(file: string): SourceFile {
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     let node: unknown = doc.contents;
     let last: Node | undefined = node as Node;
+    let matched = 0;
     for (const seg of path) {
       if (isMap(node)) {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) break;
+        matched++;
         last = (pair.key as Node) ?? last;
         node = pair.value;
         if (node && (node as Node).range) last = node as Node;
       } else if (isSeq(node) && typeof seg === 'number') {
         node = node.items[seg];
-        if (node && (node as Node).range) last = node as Node;
-        else break;
+        if (node && (node as Node).range) {
+          last = node as Node;
+          matched++;
+        } else break;
       } else break;
     }
+    if (matched === 0 && path.length > 0) return undefined; // not in this file
     const off = last?.range?.[0];
     return off === undefined ? undefined : lc.linePos(off).line;
   };

@@ -178,6 +178,26 @@ export function validateExperiment(
       sections[s.key] = validateBlock(registry, s.kind, v, [s.key], issues);
     }
   }
+  // A component's declared dependencies (a model's loss) must have their section in the file.
+  const kindToSection = new Map(SECTIONS.map((s) => [s.kind as string, s.key]));
+  for (const s of SECTIONS) {
+    const v = sections[s.key];
+    for (const b of Array.isArray(v) ? v : v ? [v] : []) {
+      const found = registry.lookup(s.kind, b.type);
+      if (!found.ok) continue;
+      for (const [name, spec] of Object.entries(found.component.def.deps ?? {})) {
+        const depKind = typeof spec === 'string' ? spec : (spec as { kind: string }).kind;
+        const optional = typeof spec !== 'string';
+        const section = kindToSection.get(depKind);
+        if (optional || !section || sections[section] !== undefined) continue;
+        const avail = registry.list(depKind).map((c) => Registry.display(c.qualifiedType));
+        issues.push({
+          path: section,
+          message: `${s.kind} "${Registry.display(b.type)}" needs a ${depKind} (its "${name}"): add a "${section}:" section. Available: ${avail.join(', ') || '(none registered)'}`,
+        });
+      }
+    }
+  }
   if (issues.length > before || !p.success) return undefined;
   const d = p.data;
   const cfg: Record<string, unknown> = {
