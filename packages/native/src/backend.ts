@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
 import { addon } from './addon.ts';
 import { blasConfig } from './blas.ts';
-import { ensureGradients } from './kernels/gradients.ts';
+import { ensureGradients, registerGatherGradient, unregisterGatherGradient } from './kernels/gradients.ts';
 import { registerNativeKernels, unregisterNativeKernels } from './kernels/register.ts';
 import { getThreads, setThreads } from './threads.ts';
 
@@ -29,6 +29,7 @@ export async function setupNativeBackend(opts: { threads?: number } = {}): Promi
   await ensureGradients();
   if (opts.threads !== undefined) setThreads(opts.threads);
   const kernels = registerNativeKernels();
+  registerGatherGradient();
   const t = getThreads();
   const cfg = blasConfig().split(' ').slice(0, 2).join(' ');
   return {
@@ -41,4 +42,5 @@ export async function setupNativeBackend(opts: { threads?: number } = {}): Promi
 /** Removes the native kernels again: tfjs's 'cpu' backend runs its own pure-JS kernels. */
 export function teardownNativeBackend(): void {
   unregisterNativeKernels();
+  unregisterGatherGradient();
 }

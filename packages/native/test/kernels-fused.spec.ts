@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupNativeBackend } from '../src/backend.ts';
 import { nativeAdam } from '../src/kernels/adam.ts';
+import { registerGatherGradient, unregisterGatherGradient } from '../src/kernels/gradients.ts';
 import { layerNorm } from '../src/kernels/layer-norm.ts';
 import {
   inBatchSoftmaxCrossEntropy,
@@ -245,5 +246,33 @@ describe('layerNorm', () => {
         close(nat[k] as Float32Array, ref[k] as Float32Array, 2e-4, `layerNorm ${shape} output ${k}`);
       tf.dispose([x, g, b, w]);
     }
+  });
+});
+
+describe('GatherV2 gradient', () => {
+  it('the short axis-0 gradient equals tfjs own, and other axes still work', () => {
+    const x = tf.tensor2d(randn(7 * 3), [7, 3]);
+    const idx = tf.tensor2d([0, 6, 6, 2, 1, 0], [3, 2], 'int32');
+    const w = tf.tensor(randn(3 * 2 * 3), [3, 2, 3]);
+    const idx1 = tf.tensor2d([0, 2, 2, 1, 1, 0], [3, 2], 'int32');
+    const w1 = tf.tensor(randn(7 * 3 * 2), [7, 3, 2]);
+    const grads = () => [
+      tf
+        .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(x)
+        .dataSync()
+        .slice(),
+      tf
+        .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx1, 1), w1)))(x)
+        .dataSync()
+        .slice(),
+    ];
+    registerGatherGradient();
+    const mine = grads();
+    unregisterGatherGradient();
+    const ref = grads();
+    registerGatherGradient();
+    close(mine[0] as Float32Array, ref[0] as Float32Array, 1e-6, 'axis 0');
+    close(mine[1] as Float32Array, ref[1] as Float32Array, 1e-6, 'axis 1');
+    tf.dispose([x, idx, idx1, w, w1]);
   });
 });

@@ -3,7 +3,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getGradient, version_core } from '@tensorflow/tfjs-core';
+import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
+import {
+  getGradient,
+  registerGradient,
+  reshape,
+  unsortedSegmentSum,
+  util,
+  version_core,
+} from '@tensorflow/tfjs-core';
 
 /**
  * tfjs-core's Node entry (dist/tf-core.node.js) registers no gradients: the full @tensorflow/tfjs
@@ -50,4 +58,44 @@ export async function ensureGradients(): Promise<'present' | 'imported' | 'bundl
     throw new Error(`ensureGradients: ${file} loaded but registered no gradients`);
   }
   return 'bundled';
+}
+
+let originalGatherGrad: GradConfig | undefined;
+
+/**
+ * A shorter gradient for GatherV2 on axis 0 (embedding lookups): UnsortedSegmentSum of dy straight
+ * into the table's shape, without tfjs's two identity transposes (each a copy of the table-sized
+ * gradient). Other axes and batchDims use tfjs's own gradient. Same values; idempotent.
+ */
+export function registerGatherGradient(): void {
+  if (originalGatherGrad !== undefined) return;
+  const orig = getGradient('GatherV2');
+  if (orig === undefined) return;
+  originalGatherGrad = orig;
+  registerGradient({
+    ...orig,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, indices] = saved as [Tensor, Tensor];
+      const axis = util.parseAxisParam(attrs.axis as number, x.shape)[0];
+      const batchDims = (attrs.batchDims as number | undefined) ?? 0;
+      if (axis !== 0 || batchDims !== 0 || Array.isArray(dy)) return orig.gradFunc(dy, saved, attrs);
+      const n = indices.size;
+      return {
+        x: () =>
+          unsortedSegmentSum(
+            reshape(dy as Tensor, [n, ...x.shape.slice(1)]),
+            reshape(indices, [n]),
+            x.shape[0] as number,
+          ),
+        indices: () => indices,
+      };
+    },
+  });
+}
+
+/** Puts tfjs's own GatherV2 gradient back. */
+export function unregisterGatherGradient(): void {
+  if (originalGatherGrad === undefined) return;
+  registerGradient(originalGatherGrad);
+  originalGatherGrad = undefined;
 }

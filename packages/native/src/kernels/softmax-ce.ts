@@ -149,7 +149,9 @@ export function inBatchSoftmaxLoss(
     const be = tf.backend() as unknown as CpuBackend;
     const q = f32(be, qt);
     const p = f32(be, pt);
-    const G = new Float32Array(B * N); // logits, then dloss/dlogits
+    // logits, then dloss/dlogits; private to this op, so the buffer is recycled after the backward pass
+    let G = spare !== undefined && spare.length === B * N ? spare : new Float32Array(B * N);
+    if (G === spare) spare = undefined;
     n.sgemm(false, true, B, N, D, 1, q, 0, D, p, 0, D, 0, G, 0, N);
     const loss = n.inBatchSoftmaxCE(G, B, N, invT, opts.logQ ?? null, opts.ids ?? null, labels, G) as number;
     save([qt, pt]);
@@ -164,12 +166,17 @@ export function inBatchSoftmaxLoss(
         const dp = new Float32Array(N * D);
         n.sgemm(false, false, B, D, N, scale, G, 0, N, sp, 0, D, 0, dq, 0, D); // [B,N]·[N,D]
         n.sgemm(true, false, N, D, B, scale, G, 0, N, sq, 0, D, 0, dp, 0, D); // [B,N]ᵀ·[B,D]
+        spare = G;
+        G = new Float32Array(0); // a second backward through the same tape must not read a recycled buffer
         return [tf.tensor2d(dq, [B, D]), tf.tensor2d(dp, [N, D])];
       },
     };
   });
   return f(query, positive) as tf.Scalar;
 }
+
+/** The [B, N] work buffer of the last finished inBatchSoftmaxLoss backward pass, for the next call. */
+let spare: Float32Array | undefined;
 
 function f32(be: CpuBackend, t: tf.Tensor): Float32Array {
   const v = be.data.get(t.dataId).values;
