@@ -63,7 +63,7 @@ export async function startMlflowServer(opts: { timeoutMs?: number } = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'embrec-mlflow-'));
   const port = await freePort();
   const uri = `http://127.0.0.1:${port}`;
-  const timeoutMs = opts.timeoutMs ?? 90_000;
+  const timeoutMs = opts.timeoutMs ?? 180_000; // a loaded CI machine can take a minute
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -91,6 +91,15 @@ export async function startMlflowServer(opts: { timeoutMs?: number } = {}): Prom
       },
     );
     closeSync(logFd);
+    // if the test process ends without stop() (a timeout), the server goes with it
+    const pid = child.pid;
+    process.once('exit', () => {
+      try {
+        if (pid) process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
     const started = Date.now();
     let exited: number | null = null;
     child.once('exit', (code) => {

@@ -40,7 +40,7 @@ let client: MlflowClient;
 beforeAll(async () => {
   server = await startMlflowServer();
   client = new MlflowClient(server.uri, { retry: { retries: 2, backoffMs: 50, timeoutMs: 10_000 } });
-}, 150_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -359,15 +359,21 @@ describe('mlflow tracking through the embrec CLI (the real runner)', () => {
     const offline = await readBack('toy-offline');
     expect(offline.parents).toHaveLength(1);
     expect(offline.children).toHaveLength(6);
-    const summary = (runs: MlflowRun[]) =>
+    // the same runs: names and params match the online sweep; metrics match each run's own folder
+    const shape = (runs: MlflowRun[]) =>
       runs
-        .map((r) => [
-          r.info.run_name,
-          param(r, 'model.power'),
-          param(r, 'dataset.users'),
-          metric(r, 'recall_at_10'),
-        ])
+        .map((r) => [r.info.run_name, param(r, 'model.power'), param(r, 'dataset.users')])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    expect(summary(offline.children)).toEqual(summary(online.children));
+    expect(shape(offline.children)).toEqual(shape(online.children));
+    for (const [name, runs] of [
+      ['toy-sweep', online.children],
+      ['toy-offline', offline.children],
+    ] as const) {
+      for (const r of runs) {
+        const local = JSON.parse(readFileSync(join(out, name, r.info.run_name!, 'metrics.json'), 'utf8'));
+        expect(metric(r, 'recall_at_10')).toBe(local.values['Recall@10']);
+        expect(metric(r, 'ndcg_at_10')).toBe(local.values['NDCG@10']);
+      }
+    }
   }, 400_000); // six CLI processes
 });
