@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <xmmintrin.h>
+#include <immintrin.h>
 
 #include "common.h"
 
@@ -571,16 +571,74 @@ Napi::Value LayerNormBwd(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------------------------
 // Optimiser updates, in place.
-EMBREC_CLONES void AdamLoop(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
-                           int64_t n, float lr, float b1, float b2, float eps, float c1, float c2) {
-  for (int64_t i = 0; i < n; i++) {
+// Adam's element-wise update. The scalar sqrt may set errno, which keeps GCC from vectorising it,
+// so the AVX2 and AVX-512 versions are written with intrinsics and picked at run time.
+void AdamScalar(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
+                int64_t i, int64_t n, float lr, float b1, float b2, float eps, float c1, float c2) {
+  for (; i < n; i++) {
     const float gi = g[i];
     const float mi = m[i] * b1 + gi * (1.f - b1);
     const float vi = v[i] * b2 + gi * gi * (1.f - b2);
     m[i] = mi;
     v[i] = vi;
-    p[i] -= lr * (mi * c1) / (__builtin_sqrtf(vi * c2) + eps);
+    p[i] -= lr * (mi * c1) / (std::sqrt(vi * c2) + eps);
   }
+}
+
+__attribute__((target("avx512f"))) void Adam512(float* __restrict p, float* __restrict m, float* __restrict v,
+                                                 const float* __restrict g, int64_t n, float lr, float b1,
+                                                 float b2, float eps, float c1, float c2) {
+  const __m512 vb1 = _mm512_set1_ps(b1), vb1c = _mm512_set1_ps(1.f - b1), vb2 = _mm512_set1_ps(b2),
+               vb2c = _mm512_set1_ps(1.f - b2), vlr = _mm512_set1_ps(lr), veps = _mm512_set1_ps(eps),
+               vc1 = _mm512_set1_ps(c1), vc2 = _mm512_set1_ps(c2);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 gi = _mm512_loadu_ps(g + i);
+    const __m512 mi = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(m + i), vb1), _mm512_mul_ps(gi, vb1c));
+    const __m512 vi =
+        _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(v + i), vb2), _mm512_mul_ps(_mm512_mul_ps(gi, gi), vb2c));
+    _mm512_storeu_ps(m + i, mi);
+    _mm512_storeu_ps(v + i, vi);
+    const __m512 den = _mm512_add_ps(_mm512_sqrt_ps(_mm512_mul_ps(vi, vc2)), veps);
+    const __m512 step = _mm512_div_ps(_mm512_mul_ps(vlr, _mm512_mul_ps(mi, vc1)), den);
+    _mm512_storeu_ps(p + i, _mm512_sub_ps(_mm512_loadu_ps(p + i), step));
+  }
+  AdamScalar(p, m, v, g, i, n, lr, b1, b2, eps, c1, c2);
+}
+
+__attribute__((target("avx2"))) void Adam256(float* __restrict p, float* __restrict m, float* __restrict v,
+                                              const float* __restrict g, int64_t n, float lr, float b1, float b2,
+                                              float eps, float c1, float c2) {
+  const __m256 vb1 = _mm256_set1_ps(b1), vb1c = _mm256_set1_ps(1.f - b1), vb2 = _mm256_set1_ps(b2),
+               vb2c = _mm256_set1_ps(1.f - b2), vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(eps),
+               vc1 = _mm256_set1_ps(c1), vc2 = _mm256_set1_ps(c2);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 gi = _mm256_loadu_ps(g + i);
+    const __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1), _mm256_mul_ps(gi, vb1c));
+    const __m256 vi =
+        _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2), _mm256_mul_ps(_mm256_mul_ps(gi, gi), vb2c));
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    const __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vi, vc2)), veps);
+    const __m256 step = _mm256_div_ps(_mm256_mul_ps(vlr, _mm256_mul_ps(mi, vc1)), den);
+    _mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_loadu_ps(p + i), step));
+  }
+  AdamScalar(p, m, v, g, i, n, lr, b1, b2, eps, c1, c2);
+}
+
+void AdamLoop(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g, int64_t n,
+              float lr, float b1, float b2, float eps, float c1, float c2) {
+  static const int level = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+  }();
+  if (level == 2)
+    Adam512(p, m, v, g, n, lr, b1, b2, eps, c1, c2);
+  else if (level == 1)
+    Adam256(p, m, v, g, n, lr, b1, b2, eps, c1, c2);
+  else
+    AdamScalar(p, m, v, g, 0, n, lr, b1, b2, eps, c1, c2);
 }
 
 // adam(param, m, v, grad, lr, beta1, beta2, eps, step): tfjs/PyTorch Adam with bias correction.
