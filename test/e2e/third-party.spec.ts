@@ -50,4 +50,21 @@ describe('third-party plugins', () => {
     expect(status.status).toBe('FAILED');
     expect(existsSync(join(out, 'toy', 'run', 'logs.txt'))).toBe(true);
   });
+
+  it('runs a 3 × 2 sweep over a third-party parameter and reports it with a paired test vs the baseline', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'embrec-toy-'));
+    const r = await runCli(['run', join(dir, 'sweep.yaml'), '--json'], {
+      env: { EMBREC_TEST_OUT: out, MLFLOW_TRACKING_URI: '' },
+    });
+    expect(r.code).toBe(0);
+    const rep = await runCli(['report', join(out, 'toy-sweep'), '--metric', 'Recall@10', 'NDCG@10']);
+    expect(rep.code).toBe(0);
+    expect(rep.stdout).toContain('| model.power=1,dataset.users=200');
+    expect(rep.stdout).toContain('p vs model.power=1,dataset.users=150 (Recall@10)');
+    expect(rep.stdout.split('\n').filter((l) => l.startsWith('| model.power=')).length).toBe(6);
+    const csv = await runCli(['report', join(out, 'toy-sweep'), '--format', 'csv', '--metric', 'Recall@10']);
+    expect(csv.stdout.split('\n')[0]).toBe(
+      'trial,seeds,Recall@10,"p vs model.power=1,dataset.users=150 (Recall@10)"',
+    );
+  }, 200_000);
 });
