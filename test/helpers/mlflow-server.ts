@@ -2,7 +2,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Starts a real MLflow tracking server for tests: `mlflow server` on a free loopback port with a
@@ -53,13 +54,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMlflowServer(opts: { timeoutMs?: number } = {}): Promise<MlflowTestServer> {
-  const bin = findMlflow();
+const setupScript = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'mlflow-setup.sh');
+
+/**
+ * The mlflow executable; when there is none, runs scripts/mlflow-setup.sh once (pip install into a
+ * venv; EMBREC_MLFLOW_AUTOINSTALL=0 turns this off) and fails with what to do if that did not help.
+ */
+export function ensureMlflow(): string {
+  let bin = findMlflow();
+  if (!bin && process.env.EMBREC_MLFLOW_AUTOINSTALL !== '0') {
+    process.stderr.write('mlflow not found: running scripts/mlflow-setup.sh (pip install, a few minutes)\n');
+    spawnSync('bash', [setupScript], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
+    bin = findMlflow();
+  }
   if (!bin) {
     throw new Error(
       'mlflow is not installed: the tracking tests need a real MLflow server. Run scripts/mlflow-setup.sh (it pip-installs mlflow into ~/.cache/embrec/mlflow-venv), or set EMBREC_MLFLOW to the mlflow executable.',
     );
   }
+  return bin;
+}
+
+export async function startMlflowServer(opts: { timeoutMs?: number } = {}): Promise<MlflowTestServer> {
+  const bin = ensureMlflow();
   const dir = mkdtempSync(join(tmpdir(), 'embrec-mlflow-'));
   const port = await freePort();
   const uri = `http://127.0.0.1:${port}`;
