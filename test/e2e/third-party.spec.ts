@@ -57,6 +57,9 @@ describe('third-party plugins', () => {
       env: { EMBREC_TEST_OUT: out, MLFLOW_TRACKING_URI: '' },
     });
     expect(r.code).toBe(0);
+    // the file's `plots:` are rendered when the sweep ends
+    for (const ext of ['svg', 'png'])
+      expect(existsSync(join(out, 'toy-sweep', 'plots', `Recall_10-vs-model.power.${ext}`))).toBe(true);
     const rep = await runCli(['report', join(out, 'toy-sweep'), '--metric', 'Recall@10', 'NDCG@10']);
     expect(rep.code).toBe(0);
     expect(rep.stdout).toContain('| model.power=1,dataset.users=200');

@@ -1,6 +1,22 @@
-export { coreVersion } from './version.ts';
+export type { BackendInfo, SetupBackendOptions } from './backend.ts';
+export { BACKEND_NAMES, setupBackend } from './backend.ts';
+export { corePlugin } from './builtin.ts';
+export type { LoadedExperiment, LoadOptions, Trial } from './config/load.ts';
+export { loadExperiment } from './config/load.ts';
+export { formatPath, getPath, parsePath } from './config/merge.ts';
+export type {
+  BackendName,
+  Block,
+  PlotSpec,
+  RetrieveSettings,
+  SweepSettings,
+  TrialConfig,
+} from './config/sections.ts';
+export { SECTIONS } from './config/sections.ts';
+export { validateBlock } from './config/validate.ts';
 export type { ConfigIssue, PluginFailureSite } from './errors.ts';
 export { ConfigError, DataError, EmbrecError, PluginError, UsageError } from './errors.ts';
+export { RootScope, TrialScope } from './plugin/container.ts';
 export type {
   AnyComponentDefinition,
   ComponentDefinition,
@@ -47,6 +63,17 @@ export type {
   SamplerComponent,
   ScoringView,
 } from './plugin/kinds-training.ts';
+export type { RegisteredComponent } from './plugin/registry.ts';
+export { BUILTIN_NAMESPACE, Registry } from './plugin/registry.ts';
+export { importPlugin } from './plugin/resolve.ts';
+export { writeEmbeddingTable } from './runner/artifacts.ts';
+export type { RunEvent } from './runner/events.ts';
+export { bytesOf, writeFileAtomic, writeJsonAtomic } from './runner/fs.ts';
+export type { SweepRecord, TrialStatus } from './runner/layout.ts';
+export { layout, readStatus } from './runner/layout.ts';
+export type { RunOptions, SweepOutcome } from './runner/run.ts';
+export { configHash, formatError, runExperiment, sweepDirOf } from './runner/run.ts';
+export type { RecommendationSample } from './runner/samples.ts';
 export { IdMap } from './types/ids.ts';
 export type { Csr, Interactions } from './types/interactions.ts';
 export {
@@ -70,25 +97,5 @@ export type {
 export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
 export { Rng } from './util/rng.ts';
-export type { LoadedExperiment, LoadOptions, Trial } from './config/load.ts';
-export { loadExperiment } from './config/load.ts';
-export type { BackendName, Block, RetrieveSettings, SweepSettings, TrialConfig } from './config/sections.ts';
-export { SECTIONS } from './config/sections.ts';
-export { validateBlock } from './config/validate.ts';
-export { formatPath, parsePath } from './config/merge.ts';
-export { Registry, BUILTIN_NAMESPACE } from './plugin/registry.ts';
-export type { RegisteredComponent } from './plugin/registry.ts';
-export { importPlugin } from './plugin/resolve.ts';
-export { RootScope, TrialScope } from './plugin/container.ts';
-export { configHash, formatError, runExperiment, sweepDirOf } from './runner/run.ts';
-export type { RunOptions, SweepOutcome } from './runner/run.ts';
-export type { RunEvent } from './runner/events.ts';
-export { layout, readStatus } from './runner/layout.ts';
-export type { SweepRecord, TrialStatus } from './runner/layout.ts';
-export { bytesOf, writeFileAtomic, writeJsonAtomic } from './runner/fs.ts';
-export { writeEmbeddingTable } from './runner/artifacts.ts';
 export { didYouMean } from './util/suggest.ts';
-export type { BackendInfo, SetupBackendOptions } from './backend.ts';
-export { BACKEND_NAMES, setupBackend } from './backend.ts';
-export { corePlugin } from './builtin.ts';
-export type { RecommendationSample } from './runner/samples.ts';
+export { coreVersion } from './version.ts';

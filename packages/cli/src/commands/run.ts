@@ -1,6 +1,7 @@
 import { type RunEvent, runExperiment } from '@embrec/core';
 import type { CommandModule } from 'yargs';
 import { EXIT, fmt, printError } from '../output.ts';
+import { renderSweepPlots } from '../plots.ts';
 import { load, setOption } from './common.ts';
 
 interface Args {
@@ -85,6 +86,7 @@ export const runCommand: CommandModule<object, Args> = {
         progress: args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines',
         logLevel: args.quiet ? 'warn' : 'info',
         force: args.force,
+        onSweepEnd: renderSweepPlots,
         ...(args.only ? { only: args.only } : {}),
         ...(args.output ? { output: args.output } : {}),
         onEvent: (e) => {

@@ -1,12 +1,24 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import type { Registry } from '../plugin/registry.ts';
 import { importPlugin, type ResolvedPlugin } from '../plugin/resolve.ts';
 import { didYouMean } from '../util/suggest.ts';
 import { deepMerge, formatPath, interpolateEnv, isPlainObject, parsePath, setPath } from './merge.ts';
-import { SECTION_BY_KEY, type SweepSettings, type TrialConfig } from './sections.ts';
+import { type PlotSpec, SECTION_BY_KEY, type SweepSettings, type TrialConfig } from './sections.ts';
+import { zodIssuesToConfigIssues } from './zod-issues.ts';
+
+const plotsSchema = z.array(
+  z.strictObject({
+    x: z.string().min(1),
+    y: z.string().min(1),
+    title: z.string().optional(),
+    xScale: z.enum(['linear', 'log']).default('linear'),
+  }),
+);
+
 import { experimentNameFromFile, readSource, resolveRelative, type SourceFile } from './source.ts';
 import { applyPoint, expandSweep, groupName, parseSweep, pointName } from './sweep.ts';
 import { schemaKeys, validateExperiment } from './validate.ts';
@@ -25,6 +37,8 @@ export interface LoadedExperiment {
   readonly dir: string;
   readonly name: string;
   readonly sweep?: SweepSettings;
+  /** Sweep-level plots rendered when the sweep ends (`plots:` in the file). */
+  readonly plots?: readonly PlotSpec[];
   readonly trials: readonly Trial[];
   readonly plugins: readonly ResolvedPlugin[];
 }
@@ -140,6 +154,14 @@ export async function loadExperiment(file: string, opts: LoadOptions): Promise<L
 
   const sweepRaw = raw.sweep;
   delete raw.sweep;
+  const plotsRaw = raw.plots;
+  delete raw.plots;
+  let plots: PlotSpec[] | undefined;
+  if (plotsRaw !== undefined) {
+    const r = plotsSchema.safeParse(plotsRaw);
+    if (r.success) plots = r.data as PlotSpec[];
+    else issues.push(...zodIssuesToConfigIssues(r.error, { prefix: ['plots'], input: plotsRaw }));
+  }
   const sweep = sweepRaw === undefined ? undefined : parseSweep(sweepRaw, issues);
   if (sweep) checkSweepPaths(sweep, raw, opts.registry, issues);
 
@@ -188,6 +210,7 @@ export async function loadExperiment(file: string, opts: LoadOptions): Promise<L
     plugins,
   };
   if (sweep) out.sweep = sweep;
+  if (plots) out.plots = plots;
   return out;
 }
 

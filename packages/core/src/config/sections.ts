@@ -38,6 +38,7 @@ export const PLAIN_KEYS = [
   'output',
   'retrieve',
   'sweep',
+  'plots',
   '$schema',
 ] as const;
 
@@ -68,6 +69,14 @@ export interface RandomRange {
   readonly max: number;
   readonly log?: boolean;
   readonly int?: boolean;
+}
+
+/** A sweep-level plot: metric `y` against the config value at path `x`, mean ± 95% CI over seeds. */
+export interface PlotSpec {
+  readonly x: string;
+  readonly y: string;
+  readonly title?: string;
+  readonly xScale: 'linear' | 'log';
 }
 
 /** One fully resolved trial configuration (what `embrec plan` prints and runs save as config.json). */

@@ -144,7 +144,8 @@ export function validateExperiment(
       });
       continue;
     }
-    if (!SECTION_BY_KEY.has(k) && k !== 'sweep' && k !== 'extends' && k !== '$schema') plain[k] = v;
+    if (!SECTION_BY_KEY.has(k) && k !== 'sweep' && k !== 'plots' && k !== 'extends' && k !== '$schema')
+      plain[k] = v;
   }
   const p = plainSchema.safeParse(plain);
   if (!p.success) issues.push(...zodIssuesToConfigIssues(p.error, { prefix: [], input: plain }));

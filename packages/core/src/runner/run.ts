@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
 import { validateBlock } from '../config/validate.ts';
@@ -36,6 +36,11 @@ export interface RunOptions {
   /** Only these trials (by name). */
   readonly only?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Called when a sweep ends (before the trackers close it) with its folder: returns files (plots)
+   * to keep as the sweep's artifacts; they are logged on the parent run.
+   */
+  readonly onSweepEnd?: (exp: LoadedExperiment, dir: string) => Promise<readonly string[]>;
   /** Sets up the tensor backend (core's setupBackend by default). */
   readonly setupBackend?: (name: TrialConfig['backend'], threads: number) => Promise<string | undefined>;
 }
@@ -333,6 +338,20 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
             samples: samples[trial.name] ?? [],
           },
     );
+  }
+  if (isSweep && opts.onSweepEnd && !aborted) {
+    try {
+      const files = await opts.onSweepEnd(exp, dir);
+      if (todo.length > 0) {
+        await track('logArtifacts', async (t) => {
+          for (const f of files) await t.logArtifact(f, `plots/${basename(f)}`);
+        });
+      }
+    } catch (e) {
+      const msg = `sweep plots failed: ${(e as Error).message}`;
+      console.warn(msg);
+      emit({ type: 'warning', message: msg });
+    }
   }
   if (isSweep && todo.length > 0) {
     await track('endSweep', (t) =>
