@@ -57,6 +57,20 @@ export function experimentJsonSchema(registry: Registry): Record<string, unknown
       properties: { k: { type: 'integer', minimum: 1, default: 1000 } },
       additionalProperties: false,
     },
+    plots: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['x', 'y'],
+        properties: {
+          x: { type: 'string', description: 'config path on the x axis (loss.temperature)' },
+          y: { type: 'string', description: 'metric display name (HR@10)' },
+          title: { type: 'string' },
+          xScale: { enum: ['linear', 'log'], default: 'linear' },
+        },
+      },
+    },
     sweep: {
       type: 'object',
       additionalProperties: false,
