@@ -336,12 +336,20 @@ export class MlflowClient {
     );
     const calls = Math.max(params.length, tags.length, metrics.length);
     for (let i = 0; i < calls; i++) {
-      await this.request('POST', '/api/2.0/mlflow/runs/log-batch', {
-        run_id: runId,
-        params: params[i] ?? [],
-        metrics: metrics[i] ?? [],
-        tags: tags[i] ?? [],
-      });
+      const body = { run_id: runId, params: params[i] ?? [], metrics: metrics[i] ?? [], tags: tags[i] ?? [] };
+      if (Buffer.byteLength(jsonBody(body)) <= MLFLOW_LIMITS.requestBytes) {
+        await this.request('POST', '/api/2.0/mlflow/runs/log-batch', body);
+        continue;
+      }
+      // long values: one call per kind keeps each request under MLflow's 1 MB limit
+      for (const part of [
+        { params: body.params, metrics: [], tags: [] },
+        { params: [], metrics: body.metrics, tags: [] },
+        { params: [], metrics: [], tags: body.tags },
+      ]) {
+        if (part.params.length + part.metrics.length + part.tags.length > 0)
+          await this.request('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, ...part });
+      }
     }
   }
 

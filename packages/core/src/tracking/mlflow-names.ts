@@ -11,6 +11,8 @@ export const MLFLOW_LIMITS = {
   paramValueLength: 6000,
   tagValueLength: 8000,
   keyLength: 250,
+  /** MLflow refuses log-batch bodies over 1 MB; stay a little under. */
+  requestBytes: 950_000,
 } as const;
 
 /** Characters MLflow allows in metric, param and tag keys. */

@@ -112,6 +112,18 @@ describe('MlflowClient', () => {
     expect(seen).toEqual({ params: 251, tags: 150, metrics: 2500 });
   });
 
+  it('keeps each log-batch request under the 1 MB limit of MLflow when values are long', async () => {
+    const { f, calls } = fakeFetch(() => ok());
+    const c = new MlflowClient('http://mlflow.test', { fetch: f, sleep: noSleep });
+    const params = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, 'x'.repeat(6000)]));
+    const tags = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`t${i}`, 'y'.repeat(8000)]));
+    await c.logBatch('r', { params, tags, metrics: [{ key: 'm', value: 1 }] });
+    expect(calls.length).toBe(3);
+    for (const call of calls) expect(Buffer.byteLength(JSON.stringify(call.body))).toBeLessThan(1_000_000);
+    const all = calls.map((x) => x.body as { params: unknown[]; tags: unknown[]; metrics: unknown[] });
+    expect(all.reduce((n, b) => n + b.params.length + b.tags.length + b.metrics.length, 0)).toBe(201);
+  });
+
   it('sends non-finite metric values as MLflow expects them', async () => {
     const { f, calls } = fakeFetch(() => ok());
     const c = new MlflowClient('http://mlflow.test', { fetch: f, sleep: noSleep });

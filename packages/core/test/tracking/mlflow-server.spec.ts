@@ -111,6 +111,33 @@ function makeTracker(
 }
 
 describe('mlflow tracking against a real server', () => {
+  it('logs what MLflow limits allow: 250 params, long values truncated, "@" names, NaN', async () => {
+    const experimentId = await client.ensureExperiment('limits');
+    expect(await client.ensureExperiment('limits')).toBe(experimentId);
+    const run = await client.createRun({ experimentId, runName: 'limits' });
+    const params = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`p.${i}`, String(i)]));
+    params.long = 'x'.repeat(9000);
+    await client.logBatch(run.run_id, {
+      params,
+      tags: { note: 'y'.repeat(8000) },
+      metrics: [
+        { key: 'Recall@20', value: 0.25, step: 1 },
+        { key: 'NDCG@10', value: Number.NaN, step: 1 },
+      ],
+    });
+    const r = await client.getRun(run.run_id);
+    expect(r.data.params).toHaveLength(251);
+    expect(param(r, 'long')).toHaveLength(6000);
+    expect(param(r, 'long')).toMatch(/…\[truncated 3\d{3} chars\]$/);
+    expect(tag(r, 'note')).toHaveLength(8000);
+    expect(metric(r, 'recall_at_20')).toBe(0.25);
+    expect((await client.getMetricHistory(run.run_id, 'NDCG@10')).map((m) => String(m.value))).toEqual([
+      'NaN',
+    ]);
+    const err = await client.getRun('0'.repeat(32)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST' });
+  });
+
   it('mirrors a 3 × 2 sweep as a parent run with 6 nested runs (params, metrics, tags, artifacts)', async () => {
     const root = tmp();
     const sweepDir = join(root, 'ex-online');
