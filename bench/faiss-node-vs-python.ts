@@ -27,9 +27,10 @@ const faiss173 = process.argv.includes('--faiss173')
   ? process.argv[process.argv.indexOf('--faiss173') + 1]
   : undefined;
 /** Python peers: the installed faiss, and optionally FAISS 1.7.3 wheels (generic and AVX2 builds). */
-const peers: { name: string; env: NodeJS.ProcessEnv }[] = [{ name: 'pip', env: process.env }];
+const base = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }; // same pools as Node
+const peers: { name: string; env: NodeJS.ProcessEnv }[] = [{ name: 'pip', env: base }];
 if (faiss173) {
-  const py = { ...process.env, PYTHONPATH: faiss173 };
+  const py = { ...base, PYTHONPATH: faiss173 };
   peers.push({ name: '1.7.3 generic', env: { ...py, FAISS_DISABLE_CPU_FEATURES: 'AVX2' } });
   peers.push({ name: '1.7.3 AVX2', env: py });
 }
@@ -72,30 +73,38 @@ const queries = clustered(nq, centres, normal);
 const dir = mkdtempSync(path.join(tmpdir(), 'embrec-faiss-bench-'));
 writeFileSync(path.join(dir, 'queries.f32'), queries);
 
-function best(fn: () => void, repeats = 3): number {
+/** Best wall seconds of the repeats, and best process CPU seconds (robust to a loaded machine). */
+function best(fn: () => void, repeats = 3): { wall: number; cpu: number } {
   fn(); // warm-up
-  let t = Number.POSITIVE_INFINITY;
+  let wall = Number.POSITIVE_INFINITY;
+  let cpu = Number.POSITIVE_INFINITY;
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     fn();
-    t = Math.min(t, (performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    wall = Math.min(wall, (performance.now() - t0) / 1000);
+    cpu = Math.min(cpu, (c.user + c.system) / 1e6);
   }
-  return t;
+  return { wall, cpu };
 }
 
-interface PeerResult {
-  name: string;
-  faiss: string;
+interface Qps {
   qps1: number;
   qpsBatch: number;
+  cpuQps1: number;
+  cpuQpsBatch: number;
+}
+interface PeerResult extends Qps {
+  name: string;
+  faiss: string;
   agree: number;
 }
 interface Row {
   index: string;
   param: string;
   build: number;
-  node1: number;
-  nodeB: number;
+  node: Qps;
   peers: PeerResult[];
 }
 const rows: Row[] = [];
@@ -149,20 +158,36 @@ for (const cfg of configs) {
         ],
         { encoding: 'utf8', env },
       ),
-    ) as { faiss: string; qps1: number; qpsBatch: number };
+    ) as Qps & { faiss: string };
 
   // Two interleaved rounds (Node, peers, Node, peers); each side keeps its best.
-  let node1 = 0;
-  let nodeB = 0;
-  const results = peers.map((p) => ({ name: p.name, faiss: '', qps1: 0, qpsBatch: 0, agree: 0 }));
+  const node: Qps = { qps1: 0, qpsBatch: 0, cpuQps1: 0, cpuQpsBatch: 0 };
+  const keepBest = (into: Qps, from: Qps) => {
+    for (const key of ['qps1', 'qpsBatch', 'cpuQps1', 'cpuQpsBatch'] as const)
+      into[key] = Math.max(into[key], from[key]);
+  };
+  const results: PeerResult[] = peers.map((p) => ({
+    name: p.name,
+    faiss: '',
+    qps1: 0,
+    qpsBatch: 0,
+    cpuQps1: 0,
+    cpuQpsBatch: 0,
+    agree: 0,
+  }));
   for (let round = 0; round < 2; round++) {
-    node1 = Math.max(node1, single / best(nodeSingle));
-    nodeB = Math.max(nodeB, nq / best(nodeBatched));
+    const s1 = best(nodeSingle);
+    const sb = best(nodeBatched);
+    keepBest(node, {
+      qps1: single / s1.wall,
+      qpsBatch: nq / sb.wall,
+      cpuQps1: single / s1.cpu,
+      cpuQpsBatch: nq / sb.cpu,
+    });
     peers.forEach((peer, i) => {
       const p = python(peer.env);
       const r = results[i] as PeerResult;
-      r.qps1 = Math.max(r.qps1, p.qps1);
-      r.qpsBatch = Math.max(r.qpsBatch, p.qpsBatch);
+      keepBest(r, p);
       r.faiss = p.faiss;
       const pyLabels = new BigInt64Array(readFileSync(labelsOut).buffer.slice(0));
       let same = 0;
@@ -170,7 +195,7 @@ for (const cfg of configs) {
       r.agree = same / nodeLabels.length;
     });
   }
-  rows.push({ index: cfg.desc, param: `${pname}=${pvalue}`, build, node1, nodeB, peers: results });
+  rows.push({ index: cfg.desc, param: `${pname}=${pvalue}`, build, node, peers: results });
   idx.dispose();
 }
 rmSync(dir, { recursive: true, force: true });
@@ -182,17 +207,19 @@ console.log(
 console.log(
   'Node: @embrec/native (FAISS 1.7.3, Debian libfaiss.a, generic SIMD); peers: Python faiss as listed',
 );
-console.log('| index | param | batch | Node QPS | Python peer | peer QPS | Node / peer | same labels |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(
+  '| index | param | batch | Node QPS | Python peer | peer QPS | Node / peer | Node / peer (CPU time) | same labels |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  for (const [b, nodeQps] of [
-    [1, r.node1],
-    [batch, r.nodeB],
-  ] as const) {
+  for (const b of [1, batch]) {
+    const nodeQps = b === 1 ? r.node.qps1 : r.node.qpsBatch;
+    const nodeCpu = b === 1 ? r.node.cpuQps1 : r.node.cpuQpsBatch;
     for (const p of r.peers) {
       const peerQps = b === 1 ? p.qps1 : p.qpsBatch;
+      const peerCpu = b === 1 ? p.cpuQps1 : p.cpuQpsBatch;
       console.log(
-        `| ${r.index} | ${r.param} | ${b} | ${f(nodeQps)} | ${p.name} (${p.faiss}) | ${f(peerQps)} | ${(nodeQps / peerQps).toFixed(2)} | ${(100 * p.agree).toFixed(1)}% |`,
+        `| ${r.index} | ${r.param} | ${b} | ${f(nodeQps)} | ${p.name} (${p.faiss}) | ${f(peerQps)} | ${(nodeQps / peerQps).toFixed(2)} | ${(nodeCpu / peerCpu).toFixed(2)} | ${(100 * p.agree).toFixed(1)}% |`,
       );
     }
   }
