@@ -1,5 +1,5 @@
 import { createLogger, UsageError } from '@embrec/core';
-import { MlflowClient, syncRuns } from '@embrec/core/tracking';
+import { describeSync, MlflowClient, syncRuns } from '@embrec/core/tracking';
 import type { CommandModule } from 'yargs';
 import { EXIT, printError } from '../output.ts';
 
@@ -31,10 +31,7 @@ const syncCommand: CommandModule<object, SyncArgs> = {
         artifacts: args.artifacts,
         ...(args.experiment ? { experimentName: args.experiment } : {}),
       });
-      process.stdout.write(
-        `synced ${args.runs} → ${uri}: ${summary.created} created, ${summary.completed} completed, ${summary.skipped} already there` +
-          `${summary.pending.length > 0 ? `, ${summary.pending.length} not finished (skipped): ${summary.pending.join(', ')}` : ''}\n`,
-      );
+      process.stdout.write(`${describeSync(summary, uri)}\n`);
       process.exitCode = EXIT.ok;
     } catch (e) {
       process.exitCode = printError(e);
