@@ -13,6 +13,7 @@ export type {
 } from './faiss.ts';
 export { FaissIndex } from './faiss.ts';
 export { NativeAdamOptimizer, nativeAdam } from './kernels/adam.ts';
+export { dense } from './kernels/dense.ts';
 export { ensureGradients } from './kernels/gradients.ts';
 export { layerNorm } from './kernels/layer-norm.ts';
 export {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupNativeBackend } from '../src/backend.ts';
 import { nativeAdam } from '../src/kernels/adam.ts';
+import { dense } from '../src/kernels/dense.ts';
 import { registerGatherGradient, unregisterGatherGradient } from '../src/kernels/gradients.ts';
 import { layerNorm } from '../src/kernels/layer-norm.ts';
 import {
@@ -274,5 +275,57 @@ describe('GatherV2 gradient', () => {
     close(mine[0] as Float32Array, ref[0] as Float32Array, 1e-6, 'axis 0');
     close(mine[1] as Float32Array, ref[1] as Float32Array, 1e-6, 'axis 1');
     tf.dispose([x, idx, idx1, w, w1]);
+  });
+});
+
+describe('dense', () => {
+  it('native fused layer matches tf.fused.matMul in value and gradients (relu/linear, bias or not)', () => {
+    for (const [M, K, N] of [
+      [9, 4, 6],
+      [1, 3, 2],
+      [0, 3, 2],
+    ] as const) {
+      for (const act of ['relu', 'linear'] as const) {
+        for (const withBias of [true, false]) {
+          const x = tf.tensor2d(randn(M * K), [M, K]);
+          const w = tf.tensor2d(randn(K * N), [K, N]);
+          const b = tf.tensor1d(randn(N));
+          const up = tf.tensor2d(randn(M * N), [M, N]);
+          const run = (impl: 'native' | 'tfjs') =>
+            tf.tidy(() => {
+              const args = withBias ? [x, w, b] : [x, w];
+              const f = (...t: tf.Tensor[]) =>
+                tf.sum(
+                  tf.mul(
+                    dense(
+                      t[0] as tf.Tensor2D,
+                      t[1] as tf.Tensor2D,
+                      t[2] as tf.Tensor1D | undefined,
+                      act,
+                      impl,
+                    ),
+                    up,
+                  ),
+                );
+              const y = dense(x, w, withBias ? b : undefined, act, impl);
+              return [y, ...tf.grads(f)(args)].map((t) => t.dataSync().slice() as Float32Array);
+            });
+          const before = tf.memory().numTensors;
+          const got = run('native');
+          expect(tf.memory().numTensors).toBe(before);
+          const ref = run('tfjs');
+          expect(got.length).toBe(ref.length);
+          for (let k = 0; k < got.length; k++) {
+            close(
+              got[k] as Float32Array,
+              ref[k] as Float32Array,
+              1e-5,
+              `dense ${M}x${K}x${N} ${act} bias=${withBias} out ${k}`,
+            );
+          }
+          tf.dispose([x, w, b, up]);
+        }
+      }
+    }
   });
 });

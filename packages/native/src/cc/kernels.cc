@@ -151,6 +151,10 @@ double ExpShiftSum(float* y, int64_t n, float shift) {
   ExpShiftInPlace(y, n, shift);
   return Sum16(y, n);
 }
+EMBREC_CLONES void ReluGradLoop(const float* __restrict dy, const float* __restrict y, float* __restrict o,
+                                int64_t n) {
+  for (int64_t i = 0; i < n; i++) o[i] = y[i] > 0.f ? dy[i] : 0.f;
+}
 EMBREC_CLONES void Scale(float* __restrict y, int64_t n, float a) {
   for (int64_t i = 0; i < n; i++) y[i] *= a;
 }
@@ -493,6 +497,16 @@ Napi::Value InBatchSoftmaxCE(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, B > 0 ? total / (double)B : 0.0);
 }
 
+// reluGrad(dy, y, out): out = y > 0 ? dy : 0 (the gradient through a ReLU, from its output).
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32View dy = F32(info, 0, "reluGrad"), y = F32(info, 1, "reluGrad"), o = F32(info, 2, "reluGrad");
+  Need(env, "reluGrad", "y", y.n, dy.n);
+  Need(env, "reluGrad", "out", o.n, dy.n);
+  ReluGradLoop(dy.p, y.p, o.p, (int64_t)dy.n);
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Layer normalisation over the last axis.
 // layerNormFwd(x [R,D], gamma [D], beta [D], R, D, eps, y [R,D], mean [R], rstd [R])
@@ -730,6 +744,7 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
   exports.Set("inBatchSoftmaxCE", Napi::Function::New(env, InBatchSoftmaxCE, "inBatchSoftmaxCE"));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad, "reluGrad"));
   exports.Set("layerNormFwd", Napi::Function::New(env, LayerNormFwd, "layerNormFwd"));
   exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));
   exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
