@@ -93,11 +93,10 @@ describe('experiment files', () => {
     expect(c.seed).toBe(42);
   });
 
-  it('merges extends (child wins, a changed type replaces the block), then --set, then ${ENV}', async () => {
+  it('merges extends (child wins, a changed type replaces the block), then --set, then environment variables', async () => {
     const dir = write({
       'base.yaml': `${base}seed: 1\n`,
-      'e.yaml':
-        'extends: ./base.yaml\nmodel: { type: tt, dim: 4 }\ndataset: { type: d, n: "${N_ITEMS:-7}" }\n',
+      'e.yaml': `extends: ./base.yaml\nmodel: { type: tt, dim: 4 }\ndataset: { type: d, n: "$\{N_ITEMS:-7}" }\n`,
     });
     const exp = await loadExperiment(join(dir, 'e.yaml'), {
       registry: registry(),
