@@ -1,5 +1,6 @@
 import type { LossComponent, LossInputs } from '@embrec/core';
 import { defineComponent } from '@embrec/core';
+import { type InBatchSoftmaxOptions, inBatchSoftmaxLoss } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { hitMask, MASK, negativeLogQ, negativeScores, negativesPerRow } from './common.ts';
@@ -25,6 +26,7 @@ export interface InfoNceOptions {
  * appended as extra columns. With `learnable`, τ = exp(θ) is trained with the model.
  */
 export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoNceOptions): tf.Scalar {
+  if (typeof tau === 'number' && !inputs.negatives) return fused(inputs, tau, opts);
   return tf.tidy(() => {
     const { query, positive } = inputs;
     const b = query.shape[0];
@@ -64,6 +66,21 @@ export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoN
     }
     return tf.losses.softmaxCrossEntropy(target, all) as tf.Scalar;
   });
+}
+
+/**
+ * The same loss through @embrec/native's fused in-batch softmax (one sgemm, loss and gradient in one
+ * pass on the native backend; the identical tfjs formula elsewhere). Fixed τ, no explicit negatives.
+ */
+function fused(inputs: LossInputs, tau: number, opts: InfoNceOptions): tf.Scalar {
+  const b = inputs.query.shape[0];
+  const o: InBatchSoftmaxOptions = { temperature: tau };
+  if (opts.logQ && inputs.logQPositive) {
+    const lb = Math.log(b);
+    o.logQ = Float32Array.from(inputs.logQPositive, (x) => x + lb);
+  }
+  if (opts.maskHits && inputs.positiveIds) o.ids = inputs.positiveIds;
+  return inBatchSoftmaxLoss(inputs.query, inputs.positive, o);
 }
 
 export const infonceSchema = z.strictObject({

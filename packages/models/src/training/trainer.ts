@@ -117,6 +117,8 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
     let lossSum = 0;
     const t0 = performance.now();
     for (let s = 0; s < stepsPerEpoch; s++) {
+      // yield to the event loop so that signals (Ctrl-C → ctx.signal) and progress output get through
+      if (s % 8 === 0) await new Promise((r) => setImmediate(r));
       if (ctx.signal.aborted) throw new UsageError('training was aborted');
       const from = s * cfg.batchSize;
       const b = Math.min(cfg.batchSize, n - from);
