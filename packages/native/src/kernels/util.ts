@@ -53,5 +53,6 @@ export function isF32(...ts: (TensorInfo | undefined)[]): boolean {
 /** Wraps a native kernel so that it falls back to `original` when it returns undefined. */
 export function withFallback(k: NativeKernel, original: KernelFunc): KernelFunc {
   const n = addon();
-  return ((args: KernelArgs) => k(args, n) ?? original(args as never)) as unknown as KernelFunc;
+  return ((args: KernelArgs) =>
+    k({ ...args, attrs: args.attrs ?? {} }, n) ?? original(args as never)) as unknown as KernelFunc;
 }
