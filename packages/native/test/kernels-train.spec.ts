@@ -1,14 +1,9 @@
 // A small two-tower model trained for 50 Adam steps with tfjs's pure-JS cpu kernels and with the
 // native overrides: the losses must agree to 1e-4 relative at every step.
-import { Rng } from '@embrec/core';
+import { Rng, setupBackend } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { setupNativeBackend } from '../src/backend.ts';
-import {
-  nativeKernelNames,
-  registerNativeKernels,
-  unregisterNativeKernels,
-} from '../src/kernels/register.ts';
+import { describe, expect, it } from 'vitest';
+import { nativeKernelNames } from '../src/kernels/register.ts';
 
 const B = 16;
 const D = 8;
@@ -74,18 +69,14 @@ function train(): number[] {
   return losses;
 }
 
-beforeAll(async () => {
-  await setupNativeBackend();
-});
-
 describe('training with native kernels', () => {
-  it('gives the same losses as pure tfjs for 50 Adam steps (1e-4 relative)', () => {
-    unregisterNativeKernels();
+  it('gives the same losses as pure tfjs for 50 Adam steps (1e-4 relative)', async () => {
+    expect((await setupBackend('cpu')).name).toBe('cpu');
     expect(nativeKernelNames()).toEqual([]);
     const t0 = tf.memory().numTensors;
     const ref = train();
     const cpuLeft = tf.memory().numTensors - t0;
-    registerNativeKernels();
+    expect((await setupBackend('native')).name).toBe('native');
     expect(nativeKernelNames()).toContain('BatchMatMul');
     const before = tf.memory().numTensors;
     const got = train();
