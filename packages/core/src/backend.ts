@@ -138,5 +138,17 @@ export async function setupBackend(name: BackendName, opts: SetupBackendOptions 
     });
   }
   current = { ...info, requested: name, threads: opts.threads };
+  await quietCpuBanner();
   return { name: info.name, detail: info.detail };
+}
+
+/**
+ * tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js ... install
+ * tfjs-node" on its first tensor. We chose the backend on purpose (tfjs-node cannot install here, and
+ * 'native' is as fast), so the banner would only mislead: mark the backend as already used.
+ */
+async function quietCpuBanner(): Promise<void> {
+  const t = await tf();
+  const b = t.getBackend() === 'cpu' ? (t.backend() as unknown as { firstUse?: boolean }) : undefined;
+  if (b && 'firstUse' in b) b.firstUse = false;
 }
