@@ -26,6 +26,7 @@ import {
   recallAtK,
   type SweepRow,
 } from '@embrec/indexes';
+import { setThreads } from '@embrec/native';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -183,6 +184,7 @@ async function cachedIndex(
     console.log(`[build] ${name}: loaded from ${dir}`);
   } else {
     const t0 = performance.now();
+    setThreads(2); // builds use both cores, as the Python peer's do
     await index.build(items);
     console.log(`[build] ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await index.save(dir);

@@ -140,9 +140,11 @@ export class FaissIndexComponent extends BaseIndex {
   ): { ids: Int32Array; scores: Float32Array } {
     const index = this.#index;
     if (index === undefined) throw new Error('faiss index: not built');
-    if (threads !== this.#threads) {
-      NativeFaiss.setOmpThreads(Math.max(1, threads));
-      this.#threads = threads;
+    // FAISS parallelises over queries: one query gets one thread (a second one would only spin)
+    const omp = Math.max(1, Math.min(threads, queries.length / this.dim));
+    if (omp !== this.#threads) {
+      NativeFaiss.setOmpThreads(omp);
+      this.#threads = omp;
     }
     const opts: {
       nprobe?: number;
