@@ -25,19 +25,38 @@ export function sweepSpec(rows: readonly SweepRow[], opts: PlotOptions = {}): vl
   const title = opts.title ?? `recall@${k} vs speed`;
   if (opts.xParam !== undefined) {
     const xp = opts.xParam;
-    return {
+    // indexes without the parameter (exact) are drawn as horizontal reference lines
+    const refs = dedupe(data.filter((d) => d.param === undefined));
+    const curve: vl.TopLevelSpec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title,
       width: 480,
       height: 300,
-      data: { values: dedupe(data.filter((d) => d.param !== undefined)) },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'param', type: 'quantitative', title: xp, scale: { type: 'log', base: 2 } },
-        y: { field: 'recall', type: 'quantitative', title: `recall@${k}`, scale: { domain: [0, 1] } },
-        color: { field: 'index', type: 'nominal' },
-      },
+      layer: [
+        {
+          data: { values: dedupe(data.filter((d) => d.param !== undefined)) },
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'param', type: 'quantitative', title: xp, scale: { type: 'log', base: 2 } },
+            y: { field: 'recall', type: 'quantitative', title: `recall@${k}`, scale: { domain: [0, 1] } },
+            color: { field: 'index', type: 'nominal' },
+          },
+        },
+        ...(refs.length === 0
+          ? []
+          : [
+              {
+                data: { values: refs },
+                mark: { type: 'rule' as const, strokeDash: [4, 4] },
+                encoding: {
+                  y: { field: 'recall', type: 'quantitative' as const },
+                  color: { field: 'index', type: 'nominal' as const },
+                },
+              },
+            ]),
+      ],
     };
+    return curve;
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
