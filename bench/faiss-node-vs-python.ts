@@ -205,7 +205,7 @@ console.log(
   `FAISS search, ${n} x ${d} clustered vectors (inner product), ${nq} queries, k=${k}, ${threads} OpenMP thread(s)`,
 );
 console.log(
-  'Node: @embrec/native (FAISS 1.7.3, Debian libfaiss.a, generic SIMD); peers: Python faiss as listed',
+  "Node: @embrec/native (FAISS 1.7.3, Debian libfaiss.a + the binding's AVX2 distance kernels); peers: Python faiss as listed",
 );
 console.log(
   '| index | param | batch | Node QPS | Python peer | peer QPS | Node / peer | Node / peer (CPU time) | same labels |',
