@@ -213,6 +213,11 @@ describe.skipIf(!nativeAvailable())('FaissIndex: ids, selectors, removal, recons
     map2.addWithIds(data.subarray(0, 2 * d), new BigInt64Array([40n, 50n]));
     expect(Array.from(map2.reconstruct(50n))).toEqual(Array.from(data.subarray(d, 2 * d)));
     expect(() => map2.reconstruct(60)).toThrow(/faiss reconstruct/);
+    const refine = FaissIndex.factory(d, 'IVF4,Flat,RFlat', 'ip');
+    refine.train(data);
+    refine.add(data.subarray(0, 100 * d));
+    expect(Array.from(refine.reconstruct(5))).toEqual(Array.from(data.subarray(5 * d, 6 * d)));
+    expect(() => refine.reconstruct(1_000_000)).toThrow(/outside 0..99/);
     const map = FaissIndex.factory(d, 'IDMap,Flat', 'ip');
     expect(() => map.reconstruct(0)).toThrow(/IDMap2/);
   });

@@ -428,7 +428,9 @@ class FaissIndex : public Napi::ObjectWrap<FaissIndex> {
     idx_t key = static_cast<idx_t>(kd);
     Parts p = Decompose(idx);
     // FAISS does not bounds-check sequential ids (flat storage, HNSW): check here.
-    bool external = p.idmap || p.ivf;
+    // Ids are external (possibly sparse) only under an IDMap or on an IVF index that is not
+    // wrapped in a refinement stage (IndexRefine stores vectors by sequential id).
+    bool external = p.idmap || (p.ivf && !p.refine);
     if (!external && (key < 0 || key >= idx->ntotal))
       Throw(env, "key: " + std::to_string(key) + " is outside 0.." + std::to_string(idx->ntotal - 1));
     if (p.idmap && !dynamic_cast<faiss::IndexIDMap2*>(p.idmap))
