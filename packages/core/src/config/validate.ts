@@ -190,7 +190,7 @@ export function validateExperiment(
         const depKind = typeof spec === 'string' ? spec : (spec as { kind: string }).kind;
         const optional = typeof spec !== 'string';
         const section = kindToSection.get(depKind);
-        if (optional || !section || sections[section] !== undefined) continue;
+        if (optional || !section || sections[section] !== undefined || raw[section] !== undefined) continue;
         const avail = registry.list(depKind).map((c) => Registry.display(c.qualifiedType));
         issues.push({
           path: section,
