@@ -72,3 +72,9 @@ export function negativeLogQ(
   for (let i = 0; i < lq.length; i++) out[i] = lq[i]! + draws;
   return shared ? tf.tensor2d(out, [1, n]) : tf.tensor2d(out, [b, n]);
 }
+
+/** log(exp(a) + exp(b)), elementwise and stable. */
+export function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const m = tf.maximum(a, b);
+  return tf.add(m, tf.log(tf.add(tf.exp(tf.sub(a, m)), tf.exp(tf.sub(b, m)))));
+}

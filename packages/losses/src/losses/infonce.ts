@@ -3,7 +3,7 @@ import { defineComponent } from '@embrec/core';
 import { type InBatchSoftmaxOptions, inBatchSoftmaxLoss } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { hitMask, MASK, negativeLogQ, negativeScores, negativesPerRow } from './common.ts';
+import { hitMask, logAddExp, MASK, negativeLogQ, negativeScores, negativesPerRow } from './common.ts';
 
 export interface InfoNceOptions {
   readonly temperature: number;
@@ -50,9 +50,8 @@ export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoN
           }
       if (any) logits = tf.add(logits, tf.tensor2d(m, [b, b]));
     }
-    const labels = tf.eye(b); // [B, B] float32 one-hot targets
-    let all: tf.Tensor = logits;
-    let target: tf.Tensor = labels;
+    const pos = tf.sum(tf.mul(logits, tf.eye(b)), 1); // [B] diagonal: each row's positive
+    let lse = tf.logSumExp(logits, 1); // [B]
     if (inputs.negatives) {
       const n = negativesPerRow(inputs.negatives);
       const shared = inputs.negatives.rank === 2;
@@ -61,10 +60,10 @@ export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoN
       if (lq) neg = tf.sub(neg, lq);
       const hm = opts.maskHits ? hitMask(inputs, b, n, shared) : undefined;
       if (hm) neg = tf.add(neg, tf.mul(tf.sub(1, tf.tensor2d(hm, [b, n])), MASK));
-      all = tf.concat([logits, neg], 1); // [B, B + N]
-      target = tf.concat([target, tf.zeros([b, n])], 1);
+      // log-sum-exp over [batch columns ‖ negatives] without concatenating (concat's gradient is slow)
+      lse = logAddExp(lse, tf.logSumExp(neg, 1)); // [B]
     }
-    return tf.losses.softmaxCrossEntropy(target, all) as tf.Scalar;
+    return tf.mean(tf.sub(lse, pos)) as tf.Scalar;
   });
 }
 

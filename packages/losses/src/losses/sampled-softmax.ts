@@ -2,7 +2,15 @@ import type { LossComponent, LossInputs } from '@embrec/core';
 import { defineComponent } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { hitMask, MASK, negativeLogQ, negativeScores, negativesPerRow, requireNegatives } from './common.ts';
+import {
+  hitMask,
+  logAddExp,
+  MASK,
+  negativeLogQ,
+  negativeScores,
+  negativesPerRow,
+  requireNegatives,
+} from './common.ts';
 import { makeTemperature } from './infonce.ts';
 
 /**
@@ -31,9 +39,9 @@ export function sampledSoftmax(
     if (lq) neg = tf.sub(neg, lq);
     const hm = opts.maskHits ? hitMask(inputs, b, n, shared) : undefined;
     if (hm) neg = tf.add(neg, tf.mul(tf.sub(1, tf.tensor2d(hm, [b, n])), MASK));
-    const logits = tf.concat([pos, neg], 1); // [B, 1 + N]
-    const target = tf.concat([tf.ones([b, 1]), tf.zeros([b, n])], 1);
-    return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
+    // −log softmax of the positive over [pos ‖ negatives], without concatenating
+    const lse = logAddExp(tf.squeeze(pos, [1]), tf.logSumExp(neg, 1)); // [B]
+    return tf.mean(tf.sub(lse, tf.squeeze(pos, [1]))) as tf.Scalar;
   });
 }
 
