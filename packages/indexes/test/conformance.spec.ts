@@ -1,6 +1,6 @@
 import { describeIndex } from '@embrec/core/testing';
 import { addon, nativeAvailable } from '@embrec/native';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExactIndex } from '../src/exact/exact.ts';
 import { FaissIndexComponent, type FaissParams } from '../src/faiss/faiss.ts';
 import { HnswIndex } from '../src/hnsw/hnsw.ts';
@@ -67,8 +67,11 @@ const faiss =
   { minRecall: 0.9 },
 );
 
+/** Without the native addon the FAISS suites cannot run: skipped locally, a failure in CI. */
 function skipIndex(name: string): void {
-  describe.skip(`index conformance: ${name}`, () => {
-    it('needs the native addon', () => {});
+  describe(`index conformance: ${name}`, () => {
+    it.skipIf(!process.env.CI)('needs the native addon (npm rebuild @embrec/native)', () => {
+      expect.fail('the @embrec/native addon is not built, so the FAISS index cannot be tested');
+    });
   });
 }
