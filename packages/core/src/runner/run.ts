@@ -257,7 +257,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     const log = trialLogger(env);
     writeJsonAtomic(layout.config(staging), trial.config);
     writeJsonAtomic(layout.params(staging), params);
-    mkdirSync(layout.trialDir(dir, trial.name), { recursive: true }); // trackers may keep state there
+    if (trackers.length > 0) mkdirSync(layout.trialDir(dir, trial.name), { recursive: true }); // trackers keep state there
     await track('startTrial', (t) =>
       t.startTrial({
         experiment: exp.name,
