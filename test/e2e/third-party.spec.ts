@@ -70,4 +70,29 @@ describe('third-party plugins', () => {
       'trial,seeds,Recall@10,"p vs model.power=1,dataset.users=150 (Recall@10)"',
     );
   }, 200_000);
+
+  it('Ctrl-C stops a sweep after the current step (exit 130), and a rerun skips what finished', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'embrec-toy-'));
+    const env = { EMBREC_TEST_OUT: out, MLFLOW_TRACKING_URI: '' };
+    let sent = false;
+    const first = await runCli(['run', join(dir, 'sweep.yaml'), '--json'], {
+      env,
+      onStdoutLine: (line, kill) => {
+        if (!sent && line.includes('"trial-end"')) {
+          sent = true;
+          kill('SIGINT');
+        }
+      },
+    });
+    expect(first.code).toBe(130);
+    const ended = first.stdout
+      .split('\n')
+      .filter((l) => l.includes('"trial-end"') && l.includes('"FINISHED"')).length;
+    expect(ended).toBeGreaterThanOrEqual(1);
+    expect(ended).toBeLessThan(6);
+    const second = await runCli(['run', join(dir, 'sweep.yaml'), '--json'], { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout.split('\n').filter((l) => l.includes('"trial-skip"')).length).toBe(ended);
+    expect(second.stdout.split('\n').filter((l) => l.includes('"trial-end"')).length).toBe(6 - ended);
+  }, 200_000);
 });
