@@ -19,10 +19,14 @@ export const MLFLOW_LIMITS = {
 const KEY_OK = /[^A-Za-z0-9_\-. :/]/g;
 
 /**
- * A key MLflow accepts. Metric names with a cutoff become snake case: "Recall@20" → "recall_at_20",
+ * A key MLflow accepts (the one key of a metric everywhere: MLflow, per-user files, `metricKey`).
+ * Metric names with a cutoff become snake case: "Recall@20" → "recall_at_20",
  * "NDCG@10" → "ndcg_at_10"; other disallowed characters become "_". Names without "@" keep their case.
  */
 export function mlflowKey(name: string): string {
+  // labels in parentheses become suffixes: "HR@10 (sampled 99)" → "hr_at_10_sampled99",
+  // "Recall@20 (pipeline)" → "recall_at_20_pipeline"
+  name = name.replace(/\s*\(([^)]*)\)/g, (_m, label: string) => `_${label.replace(/\s+/g, '')}`);
   const at = name.indexOf('@');
   const mapped = at < 0 ? name : `${name.slice(0, at).toLowerCase()}_at_${name.slice(at + 1).toLowerCase()}`;
   const clean = mapped.replace(/@/g, '_at_').replace(KEY_OK, '_');

@@ -1,4 +1,5 @@
 import { defineComponent, type MetricComponent } from '@embrec/core';
+import { mlflowKey } from '@embrec/core/tracking';
 import { z } from 'zod';
 import { hitRateAtK, mapAtK, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from './rank-metrics.ts';
 
@@ -56,9 +57,5 @@ export const metricComponents = Object.entries(BUILTIN).map(([type, m]) =>
  * `HR@10 (sampled 99)` → `hr_at_10_sampled99`.
  */
 export function metricKey(display: string): string {
-  return display
-    .replace(/\s*\(sampled (\d+)\)/, '_sampled$1')
-    .replace('@', '_at_')
-    .toLowerCase()
-    .replace(/[^a-z0-9_.-]/g, '_');
+  return mlflowKey(display);
 }
