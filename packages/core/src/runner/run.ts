@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
@@ -10,7 +9,7 @@ import { RootScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
 import { Registry } from '../plugin/registry.ts';
 import { flattenParams } from '../tracking/mlflow-names.ts';
-import { TAGS } from '../tracking/tags.ts';
+import { configHash as paramsHash, TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
 import { makeCreateContext, makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
@@ -54,21 +53,9 @@ export interface SweepOutcome {
   readonly metrics: Record<string, Record<string, number>>;
 }
 
+/** The hash a trial's resolved config is recognised by (resume; the MLflow config-hash tag). */
 export function configHash(cfg: unknown): string {
-  const stable = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(stable)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, stable((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return createHash('sha256')
-    .update(JSON.stringify(stable(cfg)))
-    .digest('hex')
-    .slice(0, 16);
+  return paramsHash(flattenParams(cfg));
 }
 
 function gitCommit(dir: string): string | undefined {
@@ -232,13 +219,13 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     const staging = layout.stagingDir(dir, trial.name);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
-    const hash = configHash(trial.config);
+    const params = flattenParams(trial.config);
+    const hash = paramsHash(params);
     const tags: Record<string, string> = {
       ...baseTags,
       [TAGS.trial]: trial.name,
       [TAGS.configHash]: hash,
     };
-    const params = flattenParams(trial.config);
     const env: TrialEnv = {
       trial: trial.name,
       seed: trial.config.seed,
