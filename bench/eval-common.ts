@@ -1,23 +1,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Dataset, DatasetComponent, Splits } from '@embrec/core';
-import { makeTestCreateContext } from '@embrec/core/testing';
-import evalPlugin from '@embrec/eval';
+import type { Dataset, Splits } from '@embrec/core';
+import { lightgcnSchema, loadLightGcn as loadLightGcnFolder } from '@embrec/eval';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const dataRoot = process.env.EMBREC_DATA ?? path.resolve(repoRoot, '../shared/data');
 
-/** A LightGCN-format folder through the `lightgcn` dataset component. */
+/** A LightGCN-format folder of the shared data, through @embrec/eval's loader. */
 export async function loadLightGcn(sub: string): Promise<Dataset & { givenSplits: Splits }> {
-  const def = evalPlugin.components.find((c) => c.kind === 'dataset' && c.type === 'lightgcn');
-  if (!def) throw new Error('@embrec/eval has no lightgcn dataset component');
-  const ctx = makeTestCreateContext();
-  const comp = (await def.create(
-    def.schema.parse({ path: path.join(dataRoot, sub) }),
-    {},
-    ctx,
-  )) as DatasetComponent;
-  const d = await comp.load(ctx);
+  const dir = path.join(dataRoot, sub);
+  const d = loadLightGcnFolder(dir, lightgcnSchema.parse({ path: dir }));
   if (!d.givenSplits) throw new Error(`${sub}: no given splits`);
   return d as Dataset & { givenSplits: Splits };
 }

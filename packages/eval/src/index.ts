@@ -1,5 +1,8 @@
 import { definePlugin } from '@embrec/core';
 import { dataComponents } from './data/index.ts';
+
+export { lightgcnSchema, loadLightGcn } from './data/index.ts';
+
 import { evaluationComponents } from './evaluation/index.ts';
 
 /** Built-in data and evaluation components. */

@@ -26,6 +26,7 @@ export {
 } from './common/store.ts';
 export type { DemoParams, DemoTruth } from './datasets/demo/generate.ts';
 export { generateDemo } from './datasets/demo/generate.ts';
+export { lightgcnSchema, loadLightGcn } from './datasets/lightgcn/component.ts';
 
 /** Dataset, transform and splitter components (built-ins, namespace `embrec`). */
 export const dataComponents: AnyComponentDefinition[] = [

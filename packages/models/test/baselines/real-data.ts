@@ -1,9 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Dataset, DatasetComponent, MetricSet, ModelComponent, Splits } from '@embrec/core';
-import { makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
-import evalPlugin, { builtinMetric, FullEvaluator } from '@embrec/eval';
+import type { Dataset, MetricSet, ModelComponent, Splits } from '@embrec/core';
+import { makeTestContext } from '@embrec/core/testing';
+import {
+  builtinMetric,
+  FullEvaluator,
+  lightgcnSchema,
+  loadLightGcn as loadLightGcnFolder,
+} from '@embrec/eval';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** The shared data folder (never copied into the repo). */
@@ -15,17 +20,10 @@ export function hasData(sub: string): boolean {
   return ok;
 }
 
-/** Loads a LightGCN-format folder through the `lightgcn` dataset component of @embrec/eval. */
+/** Loads a LightGCN-format folder of the shared data through @embrec/eval's loader. */
 export async function loadLightGcn(sub: string): Promise<Dataset & { givenSplits: Splits }> {
-  const def = evalPlugin.components.find((c) => c.kind === 'dataset' && c.type === 'lightgcn');
-  if (!def) throw new Error('@embrec/eval has no lightgcn dataset component');
-  const ctx = makeTestCreateContext();
-  const comp = (await def.create(
-    def.schema.parse({ path: path.join(dataRoot, sub) }),
-    {},
-    ctx,
-  )) as DatasetComponent;
-  const d = await comp.load(ctx);
+  const dir = path.join(dataRoot, sub);
+  const d = loadLightGcnFolder(dir, lightgcnSchema.parse({ path: dir }));
   if (!d.givenSplits) throw new Error(`${sub}: no given splits`);
   return d as Dataset & { givenSplits: Splits };
 }
