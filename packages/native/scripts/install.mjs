@@ -1,8 +1,24 @@
 // Builds the native addon on `npm install`. Checks the system libraries first and names the apt
 // packages when they are missing, instead of failing deep inside the compiler. Builds are
-// serialised with a lock file so that parallel installs/rebuilds never clobber build/.
+// serialised with a lock file so that parallel installs/rebuilds never clobber each other, and
+// they are atomic: node-gyp works in build/.staging (a copy of binding.gyp and src/cc, kept between
+// builds so that make only recompiles what changed), and the finished addon is copied to a temporary
+// name next to build/Release/embrec_native.node and renamed over it. A process loading the addon
+// while a rebuild runs sees the old file or the new one, never a missing or half-written one.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,20 +69,69 @@ if (!nodedir || !existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) {
   process.exit(1);
 }
 
-if (!force && existsSync(built) && process.env.npm_lifecycle_event === 'install') {
-  // A prior build exists: rebuild anyway so sources and binary agree (fast when nothing changed).
-}
-
-const gyp = join(dirname(fileURLToPath(import.meta.resolve('node-gyp/package.json'))), 'bin', 'node-gyp.js');
-const args = [gyp, 'rebuild', '-j', '2', `--nodedir=${nodedir}`];
-const lock = spawnSync('flock', ['--version']).status === 0;
-const r = lock
-  ? spawnSync('flock', ['/tmp/embrec-native-build.lock', process.execPath, ...args], {
+// Serialise builds: re-run this script under flock(1) when it is available.
+const lockFile = '/tmp/embrec-native-build.lock';
+if (process.env.EMBREC_NATIVE_BUILD_LOCKED !== '1' && spawnSync('flock', ['--version']).status === 0) {
+  const r = spawnSync(
+    'flock',
+    [lockFile, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
       cwd: here,
       stdio: 'inherit',
-    })
-  : spawnSync(process.execPath, args, { cwd: here, stdio: 'inherit' });
-if (r.status !== 0) {
-  console.error('\n@embrec/native: the addon failed to build (see the compiler output above).');
+      env: { ...process.env, EMBREC_NATIVE_BUILD_LOCKED: '1' },
+    },
+  );
   process.exit(r.status ?? 1);
 }
+
+// Mirror binding.gyp and src/cc into the staging folder, touching only files whose content changed
+// (so make's timestamps stay meaningful) and removing sources that no longer exist.
+const staging = join(here, 'build', '.staging');
+mkdirSync(join(staging, 'src', 'cc'), { recursive: true });
+function sync(from, to) {
+  const data = readFileSync(from);
+  if (existsSync(to) && readFileSync(to).equals(data)) return false;
+  writeFileSync(to, data);
+  return true;
+}
+let layoutChanged = sync(join(here, 'binding.gyp'), join(staging, 'binding.gyp'));
+const sources = new Set(readdirSync(join(here, 'src', 'cc')));
+for (const f of sources) sync(join(here, 'src', 'cc', f), join(staging, 'src', 'cc', f));
+for (const f of readdirSync(join(staging, 'src', 'cc'))) {
+  if (!sources.has(f)) {
+    rmSync(join(staging, 'src', 'cc', f));
+    layoutChanged = true;
+  }
+}
+// binding.gyp lists src/cc/*.cc when gyp runs: re-configure when that list or binding.gyp changed.
+const listFile = join(staging, 'sources.txt');
+const list = [...sources].sort().join('\n');
+if (!existsSync(listFile) || readFileSync(listFile, 'utf8') !== list) layoutChanged = true;
+
+const gyp = join(dirname(fileURLToPath(import.meta.resolve('node-gyp/package.json'))), 'bin', 'node-gyp.js');
+function nodeGyp(...args) {
+  const r = spawnSync(process.execPath, [gyp, ...args, `--nodedir=${nodedir}`], {
+    cwd: staging,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) {
+    console.error('\n@embrec/native: the addon failed to build (see the compiler output above).');
+    process.exit(r.status ?? 1);
+  }
+}
+if (layoutChanged || force || !existsSync(join(staging, 'build', 'Makefile'))) {
+  nodeGyp('configure');
+  writeFileSync(listFile, list);
+}
+nodeGyp('build', '-j', '2');
+
+// Publish atomically: copy to a temporary name in the same folder, fsync, rename over the old file.
+const fresh = join(staging, 'build', 'Release', 'embrec_native.node');
+mkdirSync(dirname(built), { recursive: true });
+const tmp = `${built}.tmp-${process.pid}`;
+copyFileSync(fresh, tmp);
+const fd = openSync(tmp, 'r');
+fsyncSync(fd);
+closeSync(fd);
+renameSync(tmp, built);
+console.log(`@embrec/native: built ${built}`);
