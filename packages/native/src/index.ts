@@ -12,6 +12,8 @@ export type {
   FaissSelector,
 } from './faiss.ts';
 export { FaissIndex } from './faiss.ts';
+export type { Sentences, SkipGramOptions, SkipGramResult } from './item2vec.ts';
+export { item2vecTrain } from './item2vec.ts';
 export { NativeAdamOptimizer, nativeAdam } from './kernels/adam.ts';
 export { dense } from './kernels/dense.ts';
 export { ensureGradients } from './kernels/gradients.ts';

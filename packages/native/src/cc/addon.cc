@@ -5,6 +5,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   embrec::InitKernels(env, exports);
   embrec::InitOps(env, exports);
   embrec::InitFaiss(env, exports);
+  embrec::InitItem2Vec(env, exports);
   return exports;
 }
 

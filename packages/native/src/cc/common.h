@@ -8,4 +8,5 @@ void InitBlas(Napi::Env env, Napi::Object exports);     // blas.cc: sgemm, threa
 void InitKernels(Napi::Env env, Napi::Object exports);  // kernels.cc: tfjs kernel bodies
 void InitOps(Napi::Env env, Napi::Object exports);      // ops.cc: top-k, CSR, LAPACK
 void InitFaiss(Napi::Env env, Napi::Object exports);    // faiss.cc: FAISS index binding
+void InitItem2Vec(Napi::Env env, Napi::Object exports); // item2vec.cc: skip-gram training
 }  // namespace embrec
