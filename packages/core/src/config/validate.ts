@@ -199,6 +199,7 @@ export function validateExperiment(
       }
     }
   }
+  checkLossSampler(registry, sections, raw, issues);
   if (issues.length > before || !p.success) return undefined;
   const d = p.data;
   const cfg: Record<string, unknown> = {
@@ -213,4 +214,49 @@ export function validateExperiment(
   for (const s of SECTIONS) if (sections[s.key] !== undefined) cfg[s.key] = sections[s.key];
   if (d.retrieve) cfg.retrieve = d.retrieve satisfies RetrieveSettings;
   return cfg as unknown as TrialConfig;
+}
+
+/**
+ * A loss that needs explicit negatives (static `needs: 'negatives'`) with no sampler or an in-batch
+ * one (static `mode: 'in-batch'`) would fail at fit: report it here, at the sampler (or the loss).
+ * Only for models that take a loss; components without the metadata are checked at fit.
+ */
+function checkLossSampler(
+  registry: Registry,
+  sections: Record<string, Block | Block[] | undefined>,
+  raw: Record<string, unknown>,
+  issues: ConfigIssue[],
+): void {
+  const model = sections.model as Block | undefined;
+  const loss = sections.loss as Block | undefined;
+  if (!model || !loss) return;
+  const m = registry.lookup('model', model.type);
+  const takesLoss =
+    m.ok &&
+    Object.values(m.component.def.deps ?? {}).some(
+      (spec) => (typeof spec === 'string' ? spec : (spec as { kind: string }).kind) === 'loss',
+    );
+  const l = registry.lookup('loss', loss.type);
+  if (!takesLoss || !l.ok || l.component.def.needs !== 'negatives') return;
+  const sampler = sections.sampler as Block | undefined;
+  if (!sampler && raw.sampler !== undefined && raw.sampler !== null) return; // reported as invalid
+  const explicit = registry
+    .list('sampler')
+    .filter((c) => c.def.mode !== undefined && c.def.mode !== 'in-batch')
+    .map((c) => Registry.display(c.qualifiedType));
+  const lossName = Registry.display(loss.type);
+  if (!sampler) {
+    issues.push({
+      path: 'loss',
+      message: `loss "${lossName}" needs explicit negatives, but the experiment has no sampler: add "sampler:" with one of ${explicit.join(', ')}`,
+    });
+    return;
+  }
+  const s = registry.lookup('sampler', sampler.type);
+  if (s.ok && s.component.def.mode === 'in-batch') {
+    issues.push({
+      path: 'sampler',
+      message: `loss "${lossName}" needs explicit negatives, but sampler "${Registry.display(sampler.type)}" gives only in-batch ones: use one of ${explicit.join(', ')}`,
+    });
+  }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ComponentKind, ComponentKinds, TrialContext } from './kinds.ts';
+import type { LossComponent, SamplerComponent } from './kinds-training.ts';
 
 /** Who a plugin is. Components are addressed as `namespace/type`; built-ins use `embrec`. */
 export interface PluginMeta {
@@ -59,6 +60,14 @@ export interface ComponentDefinition<
   /** Parameters (everything in the block except `type`). Strict: unknown keys are errors. */
   readonly schema: S;
   readonly deps?: D;
+  /**
+   * Losses: whether the loss uses the batch's other positives ('in-batch') or needs explicit sampled
+   * negatives ('negatives'). Static, so `validate` checks the loss against the sampler before
+   * anything is built; the instance's `needs` must say the same.
+   */
+  readonly needs?: LossComponent['needs'];
+  /** Samplers: 'in-batch' samplers give no explicit negatives (static, like a loss's `needs`). */
+  readonly mode?: SamplerComponent['mode'];
   create(
     params: z.output<S>,
     deps: ResolvedDeps<D>,

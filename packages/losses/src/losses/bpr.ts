@@ -25,6 +25,7 @@ export function bpr(inputs: LossInputs): tf.Scalar {
 export const bprComponent = defineComponent({
   kind: 'loss',
   type: 'bpr',
+  needs: 'negatives',
   description: 'Bayesian Personalized Ranking: −log σ(score(pos) − score(neg))',
   schema: z.strictObject({}),
   create(): LossComponent {

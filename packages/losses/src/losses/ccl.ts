@@ -33,6 +33,7 @@ export function ccl(inputs: LossInputs, margin: number, negWeight: number): tf.S
 export const cclComponent = defineComponent({
   kind: 'loss',
   type: 'ccl',
+  needs: 'negatives',
   description: 'Cosine contrastive loss (SimpleX)',
   schema: z.strictObject({
     margin: z.number().min(-1).max(1).default(0.8).describe('negatives with cosine below m cost nothing'),

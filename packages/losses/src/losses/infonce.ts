@@ -111,6 +111,7 @@ export function makeTemperature(
 export const infonceComponent = defineComponent({
   kind: 'loss',
   type: 'infonce',
+  needs: 'in-batch',
   description: 'In-batch softmax (InfoNCE) with temperature, logQ correction and accidental-hit masking',
   schema: infonceSchema,
   create(p): LossComponent {

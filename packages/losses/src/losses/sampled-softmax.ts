@@ -48,6 +48,7 @@ export function sampledSoftmax(
 export const sampledSoftmaxComponent = defineComponent({
   kind: 'loss',
   type: 'sampled-softmax',
+  needs: 'negatives',
   description: 'Softmax over the positive and explicit sampled negatives, with logQ correction',
   schema: z.strictObject({
     temperature: z.number().positive().default(0.1),

@@ -31,6 +31,7 @@ export function triplet(inputs: LossInputs, margin: number): tf.Scalar {
 export const tripletComponent = defineComponent({
   kind: 'loss',
   type: 'triplet',
+  needs: 'negatives',
   description: 'Triplet margin loss on squared Euclidean distances',
   schema: z.strictObject({
     margin: z.number().nonnegative().default(1).describe('margin α'),

@@ -19,6 +19,7 @@ function notInit(name: string): never {
 export const inBatchSampler = defineComponent({
   kind: 'sampler',
   type: 'in-batch',
+  mode: 'in-batch',
   description: 'In-batch negatives (the other positives of the batch), with item frequencies for logQ',
   schema: z.strictObject({}),
   create(): SamplerComponent {
@@ -65,6 +66,7 @@ function explicitSampler(
 export const uniformSampler = defineComponent({
   kind: 'sampler',
   type: 'uniform',
+  mode: 'explicit',
   description: 'Negatives drawn uniformly from all items',
   schema: z.strictObject(explicitSchema),
   create: (p): SamplerComponent => explicitSampler('uniform', uniformDistribution, p.num, p.shared),
@@ -74,6 +76,7 @@ export const uniformSampler = defineComponent({
 export const popularitySampler = defineComponent({
   kind: 'sampler',
   type: 'popularity',
+  mode: 'explicit',
   description: 'Negatives drawn with probability proportional to popularity^α',
   schema: z.strictObject({ ...explicitSchema, alpha: z.number().min(0).default(0.75) }),
   create: (p): SamplerComponent =>
@@ -89,6 +92,7 @@ export const popularitySampler = defineComponent({
 export const mixedSampler = defineComponent({
   kind: 'sampler',
   type: 'mixed',
+  mode: 'mixed',
   description: 'In-batch negatives plus shared negatives from a uniform or popularity^α distribution',
   schema: z.strictObject({
     num: z.number().int().positive().default(256).describe('extra shared negatives per batch'),

@@ -74,6 +74,7 @@ function categoryGroups(dataset: Dataset | undefined, numItems: number, feature:
 export const hardSampler = defineComponent({
   kind: 'sampler',
   type: 'hard',
+  mode: 'explicit',
   description: 'Hard negatives: same category (static), top-scored non-positives (dynamic), semi-hard',
   schema,
   create(p): SamplerComponent {
