@@ -1,0 +1,47 @@
+import { csrMatMul } from '@embrec/native';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Adjacency } from './adjacency.ts';
+
+export interface PropagateOptions {
+  readonly layers: number;
+  /** Weights of layers 0..K in the final embedding: K + 1 values. */
+  readonly weights: readonly number[];
+  /** L2-normalise each layer input before propagating it (LightGCN++). */
+  readonly normalize: boolean;
+  readonly threads?: number | undefined;
+}
+
+export interface Propagated {
+  /** Σ_k w_k E⁽ᵏ⁾: [N, D]. */
+  readonly final: tf.Tensor2D;
+  /** The inputs of layers 1..K, x̃⁽ᵏ⁾ = E⁽ᵏ⁾ or E⁽ᵏ⁾/‖E⁽ᵏ⁾‖ (k = 0..K−1): K tensors [N, D]. */
+  readonly inputs: tf.Tensor2D[];
+}
+
+/**
+ * LightGCN propagation (He et al. 2020, eq. 3–4), differentiable through the native CSR product:
+ *
+ *   E⁽ᵏ⁺¹⁾ = Â · x̃⁽ᵏ⁾,  x̃⁽ᵏ⁾ = E⁽ᵏ⁾ (LightGCN) or E⁽ᵏ⁾ / ‖E⁽ᵏ⁾‖₂ per row (LightGCN++),
+ *   E = Σ_k w_k E⁽ᵏ⁾
+ *
+ * with E⁽⁰⁾ the ego embeddings. LightGCN++'s released code (geon0325/LightGCNpp, code/model.py,
+ * `computer`) divides each row by ‖e‖ + 1e-12 before every layer; here the row is multiplied by
+ * (‖e‖² + 1e-24)^-½, the same for every non-zero row and free of the 0·∞ = NaN that the gradient of
+ * ‖e‖ has at the all-zero rows of nodes without edges. Call inside tf.tidy or a gradient scope.
+ */
+export function propagate(adj: Adjacency, ego: tf.Tensor2D, opts: PropagateOptions): Propagated {
+  const inputs: tf.Tensor2D[] = [];
+  const native = opts.threads === undefined ? {} : { threads: opts.threads };
+  let e = ego; // [N, D]
+  let final = opts.weights[0] === 1 ? e : (tf.mul(e, opts.weights[0]!) as tf.Tensor2D); // [N, D]
+  for (let k = 1; k <= opts.layers; k++) {
+    const x = opts.normalize
+      ? (tf.mul(e, tf.rsqrt(tf.add(tf.sum(tf.square(e), 1, true), 1e-24))) as tf.Tensor2D) // [N, D], unit rows
+      : e;
+    inputs.push(x);
+    e = csrMatMul(tf, adj.matrix, x, native); // [N, D]
+    const w = opts.weights[k]!;
+    if (w !== 0) final = tf.add(final, w === 1 ? e : tf.mul(e, w)) as tf.Tensor2D;
+  }
+  return { final, inputs };
+}
