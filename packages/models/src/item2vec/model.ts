@@ -1,0 +1,245 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DataError,
+  type EmbeddingTable,
+  type FitInput,
+  IdMap,
+  type ModelComponent,
+  type Scorer,
+  UsageError,
+  writeJsonAtomic,
+} from '@embrec/core';
+import { item2vecTrain } from '@embrec/native';
+import { readArrays, writeArrays } from '../training/checkpoint.ts';
+import type { Item2VecParams } from './schema.ts';
+import { itemSequences } from './sentences.ts';
+
+const FORMAT = 'embrec-item2vec/1';
+
+interface Fitted {
+  readonly userIds: IdMap;
+  readonly itemIds: IdMap;
+  readonly input: Float32Array; // [I, D] trained input vectors (zero for items absent from training)
+  readonly output: Float32Array; // [I, D] trained output vectors
+  readonly users: EmbeddingTable; // [U, D] pooled histories
+  readonly items: EmbeddingTable; // [I, D] the table scored against users
+}
+
+/**
+ * Item2Vec (Barkan & Koenigstein 2016): skip-gram with negative sampling over each user's history,
+ * trained by the native `item2vecTrain` (word2vec's loop, Hogwild threads). As a recommender a user
+ * is the (recency-weighted) mean of their history's item vectors, scored by dot product against the
+ * item table, so it runs through the same retrieve/evaluate stages and indexes as any embedding model.
+ */
+export class Item2VecModel implements ModelComponent {
+  readonly #p: Item2VecParams;
+  #fitted: Fitted | undefined;
+
+  constructor(params: Item2VecParams) {
+    this.#p = params;
+  }
+
+  async fit({ splits, ctx }: FitInput): Promise<void> {
+    const p = this.#p;
+    if (p.minLr > p.lr) {
+      throw new UsageError(`item2vec: model.minLr (${p.minLr}) must not exceed model.lr (${p.lr})`);
+    }
+    const train = splits.train;
+    const seq = itemSequences(train, { sessionGap: p.sessionGap });
+    const ni = train.itemIds.size;
+    ctx.signal.throwIfAborted();
+    const started = performance.now();
+    const r = item2vecTrain(seq.sentences, ni, {
+      dim: p.dim,
+      window: p.window,
+      negative: p.negative,
+      power: p.power,
+      sample: p.sample,
+      lr: p.lr,
+      minLr: p.minLr,
+      epochs: p.epochs,
+      threads: p.threads,
+      seed: ctx.rng.int(2 ** 31),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    r.loss.forEach((loss, epoch) => {
+      ctx.logMetrics({ loss, pairs: r.pairs[epoch]! }, epoch + 1);
+    });
+    const occurrences = seq.sentences.items.length;
+    ctx.log.info(
+      `item2vec: ${seq.sentences.indptr.length - 1} sentences (${seq.timed ? 'time' : 'file'} order), ` +
+        `${occurrences} items × ${p.epochs} epochs in ${seconds.toFixed(2)} s ` +
+        `(${Math.round((occurrences * p.epochs) / seconds)} items/s, ${p.threads} thread${p.threads === 1 ? '' : 's'})`,
+    );
+    // Items that never occur in training keep their random initial vectors: zero them, so that they
+    // score 0 rather than at random.
+    const seen = new Uint8Array(ni);
+    for (const i of seq.history.items) seen[i] = 1;
+    for (let i = 0; i < ni; i++) {
+      if (seen[i]) continue;
+      r.input.fill(0, i * p.dim, (i + 1) * p.dim);
+      r.output.fill(0, i * p.dim, (i + 1) * p.dim);
+    }
+    this.#fitted = this.#tables(train.userIds, train.itemIds, r.input, r.output, seq.history);
+  }
+
+  /** Pools every user's history and builds the item table from the trained vectors. */
+  #tables(
+    userIds: IdMap,
+    itemIds: IdMap,
+    input: Float32Array,
+    output: Float32Array,
+    history: { readonly indptr: Int32Array; readonly items: Int32Array },
+  ): Fitted {
+    const d = this.#p.dim;
+    const base = this.#p.normalize ? l2Rows(input, d) : input; // [I, D] pooled per user
+    const scored = this.#p.itemVectors === 'input' ? base : this.#p.normalize ? l2Rows(output, d) : output;
+    const nu = userIds.size;
+    const users = new Float32Array(nu * d); // [U, D]
+    for (let u = 0; u < nu; u++) {
+      const items = history.items.subarray(history.indptr[u]!, history.indptr[u + 1]!);
+      users.set(this.#pool(base, items), u * d);
+    }
+    return {
+      userIds,
+      itemIds,
+      input,
+      output,
+      users: { ids: userIds, dim: d, vectors: users },
+      items: { ids: itemIds, dim: d, vectors: scored },
+    };
+  }
+
+  /** The pooled vector of an ordered item list (oldest first): mean or recency-weighted mean. [D] */
+  #pool(vectors: Float32Array, items: Int32Array): Float32Array {
+    const d = this.#p.dim;
+    const out = new Float32Array(d);
+    const n = items.length;
+    if (n === 0) return out;
+    let total = 0;
+    for (let k = 0; k < n; k++) {
+      const w = this.#p.pooling === 'recency' ? 0.5 ** ((n - 1 - k) / this.#p.halfLife) : 1;
+      const row = items[k]! * d;
+      for (let j = 0; j < d; j++) out[j]! += w * vectors[row + j]!;
+      total += w;
+    }
+    for (let j = 0; j < d; j++) out[j]! /= total;
+    return out;
+  }
+
+  #require(what: string): Fitted {
+    if (!this.#fitted)
+      throw new UsageError(`item2vec: ${what} needs a trained model: call fit() or load() first`);
+    return this.#fitted;
+  }
+
+  scorer(): Scorer {
+    const f = this.#require('scorer()');
+    return { kind: 'embeddings', users: f.users, items: f.items };
+  }
+
+  /** Trained input vectors [items, dim] (the item embeddings of the Item2Vec paper). */
+  itemEmbeddings(): EmbeddingTable {
+    const f = this.#require('itemEmbeddings()');
+    return { ids: f.itemIds, dim: this.#p.dim, vectors: f.input };
+  }
+
+  /**
+   * A new user known only by an ordered list of items (dense indices or external IDs, oldest first;
+   * unknown items are skipped): their pooled vector, scored like any user row. [dim]
+   */
+  foldIn(items: Int32Array | readonly string[]): Float32Array {
+    const f = this.#require('foldIn()');
+    const d = this.#p.dim;
+    const known: number[] = [];
+    for (const x of items) {
+      const i = typeof x === 'string' ? f.itemIds.get(x) : x;
+      if (i !== undefined && Number.isInteger(i) && i >= 0 && i < f.itemIds.size) known.push(i);
+    }
+    const base = this.#p.normalize ? l2Rows(f.input, d) : f.input;
+    return this.#pool(base, Int32Array.from(known));
+  }
+
+  async save(dir: string): Promise<void> {
+    const f = this.#require('save()');
+    mkdirSync(dir, { recursive: true });
+    writeArrays(
+      dir,
+      'weights',
+      new Map([
+        ['input', f.input],
+        ['output', f.output],
+        ['users', f.users.vectors],
+        ['items', f.items.vectors],
+      ]),
+    );
+    writeJsonAtomic(join(dir, 'model.json'), {
+      format: FORMAT,
+      type: 'item2vec',
+      dim: this.#p.dim,
+      params: this.#p,
+    });
+    writeJsonAtomic(join(dir, 'user-ids.json'), f.userIds.toJSON());
+    writeJsonAtomic(join(dir, 'item-ids.json'), f.itemIds.toJSON());
+  }
+
+  async load(dir: string): Promise<void> {
+    const metaFile = join(dir, 'model.json');
+    let meta: { format?: string; dim?: number };
+    try {
+      meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    } catch (e) {
+      throw new DataError(`${metaFile}: cannot read the saved model (${(e as Error).message})`, { cause: e });
+    }
+    const d = this.#p.dim;
+    if (meta.format !== FORMAT || meta.dim !== d) {
+      throw new DataError(
+        `${metaFile}: expected a saved item2vec model (format ${FORMAT}, dim ${d}), found format "${meta.format}" dim ${meta.dim}`,
+      );
+    }
+    const userIds = IdMap.fromJSON(JSON.parse(readFileSync(join(dir, 'user-ids.json'), 'utf8')));
+    const itemIds = IdMap.fromJSON(JSON.parse(readFileSync(join(dir, 'item-ids.json'), 'utf8')));
+    const a = readArrays(dir, 'weights');
+    const [input, output, users, items] = ['input', 'output', 'users', 'items'].map((k) => a.get(k));
+    const ni = itemIds.size * d;
+    if (
+      !input ||
+      !output ||
+      !users ||
+      !items ||
+      input.length !== ni ||
+      output.length !== ni ||
+      items.length !== ni ||
+      users.length !== userIds.size * d
+    ) {
+      throw new DataError(
+        `${dir}/weights.bin: the saved vectors do not match the ID maps (${userIds.size} users, ${itemIds.size} items, dim ${d})`,
+      );
+    }
+    this.#fitted = {
+      userIds,
+      itemIds,
+      input,
+      output,
+      users: { ids: userIds, dim: d, vectors: users },
+      items: { ids: itemIds, dim: d, vectors: items },
+    };
+  }
+
+  dispose(): void {
+    this.#fitted = undefined;
+  }
+}
+
+/** A copy of x [rows, d] with every row scaled to unit L2 norm (zero rows stay zero). */
+function l2Rows(x: Float32Array, d: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < x.length / d; r++) {
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += x[r * d + j]! * x[r * d + j]!;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let j = 0; j < d; j++) out[r * d + j] = x[r * d + j]! * inv;
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/** Options of the `item2vec` model (word2vec / gensim names in the descriptions). */
+export const item2vecSchema = z.strictObject({
+  dim: z.number().int().min(1).max(4096).default(64).describe('embedding size [vector_size]'),
+  window: z
+    .number()
+    .int()
+    .min(0)
+    .default(5)
+    .describe('context radius, reduced at random per position as word2vec [window]; 0 = the whole sentence'),
+  negative: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(5)
+    .describe('negative samples per positive pair [negative]'),
+  power: z
+    .number()
+    .min(-10)
+    .max(10)
+    .default(0.75)
+    .describe('negatives are drawn from count^power [ns_exponent] (Caselles-Dupré et al. 2018)'),
+  sample: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(1e-3)
+    .describe('frequent-item subsampling threshold [sample]; 0 = off'),
+  lr: z.number().positive().max(10).default(0.025).describe('initial learning rate [alpha]'),
+  minLr: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(1e-4)
+    .describe('final learning rate of the linear decay [min_alpha]'),
+  epochs: z.number().int().min(1).max(100000).default(5).describe('passes over the sentences [epochs]'),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(1)
+    .describe('Hogwild training threads [workers]; only 1 gives reproducible results'),
+  sessionGap: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      "split a user's history into sessions where consecutive timestamps are more than this many seconds apart (needs timestamps)",
+    ),
+  pooling: z
+    .enum(['mean', 'recency'])
+    .default('mean')
+    .describe("a user's vector: the mean of their history's item vectors, or a recency-weighted mean"),
+  halfLife: z
+    .number()
+    .positive()
+    .default(20)
+    .describe('recency pooling: an item k positions before the latest one weighs 0.5^(k / halfLife)'),
+  itemVectors: z
+    .enum(['input', 'output'])
+    .default('input')
+    .describe(
+      "item table scored against the pooled input vectors: 'input' (item-item similarity, as Item2Vec) or 'output' (skip-gram's own prediction)",
+    ),
+  normalize: z
+    .boolean()
+    .default(true)
+    .describe('L2-normalise item vectors before pooling and scoring (cosine)'),
+});
+
+export type Item2VecParams = z.output<typeof item2vecSchema>;

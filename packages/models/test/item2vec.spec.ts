@@ -1,0 +1,199 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IdMap, makeInteractions } from '@embrec/core';
+import { createComponent, describeModel, makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
+import { nativeAvailable } from '@embrec/native';
+import { describe, expect, it } from 'vitest';
+import { item2vecComponent } from '../src/item2vec/component.ts';
+import type { Item2VecModel } from '../src/item2vec/model.ts';
+import { itemSequences } from '../src/item2vec/sentences.ts';
+
+const small = { dim: 16, window: 3, epochs: 20, sample: 0, lr: 0.05 };
+const run = nativeAvailable() || !!process.env.CI; // in CI a missing addon fails, it does not skip
+
+if (run) {
+  describeModel('item2vec (mean pooling)', {
+    make: (ctx) => createComponent(item2vecComponent, small, {}, ctx),
+  });
+  describeModel('item2vec (recency pooling, output vectors, whole-sentence context)', {
+    make: (ctx) =>
+      createComponent(
+        item2vecComponent,
+        { ...small, window: 0, pooling: 'recency', halfLife: 3, itemVectors: 'output' },
+        {},
+        ctx,
+      ),
+  });
+}
+
+const ids = (n: number, p: string) => new IdMap(Array.from({ length: n }, (_, i) => `${p}${i}`));
+
+describe('itemSequences', () => {
+  const userIds = ids(2, 'u');
+  const itemIds = ids(6, 'i');
+  const users = Int32Array.from([1, 0, 1, 0, 1, 0]);
+  const items = Int32Array.from([0, 1, 2, 3, 4, 5]);
+
+  it('orders each history by time (ties in file order) when there are timestamps', () => {
+    const ts = Float64Array.from([300, 50, 100, 10, 100, 10]);
+    const s = itemSequences(makeInteractions({ userIds, itemIds, users, items, timestamps: ts }));
+    expect(s.timed).toBe(true);
+    expect(Array.from(s.history.indptr)).toEqual([0, 3, 6]);
+    expect(Array.from(s.history.items)).toEqual([3, 5, 1, 2, 4, 0]);
+    expect(s.sentences).toBe(s.history);
+  });
+
+  it('keeps the file order without timestamps', () => {
+    const s = itemSequences(makeInteractions({ userIds, itemIds, users, items }));
+    expect(s.timed).toBe(false);
+    expect(Array.from(s.history.items)).toEqual([1, 3, 5, 0, 2, 4]);
+  });
+
+  it('splits sessions where consecutive timestamps are more than sessionGap apart', () => {
+    const ts = Float64Array.from([1000, 0, 100, 50, 150, 2000]);
+    const s = itemSequences(makeInteractions({ userIds, itemIds, users, items, timestamps: ts }), {
+      sessionGap: 60,
+    });
+    // user 0: 1@0, 3@50, 5@2000 -> [1, 3] [5]; user 1: 2@100, 4@150, 0@1000 -> [2, 4] [0]
+    expect(Array.from(s.sentences.indptr)).toEqual([0, 2, 3, 5, 6]);
+    expect(Array.from(s.sentences.items)).toEqual([1, 3, 5, 2, 4, 0]);
+  });
+
+  it('rejects sessionGap on data without timestamps, saying what to do', () => {
+    expect(() =>
+      itemSequences(makeInteractions({ userIds, itemIds, users, items }), { sessionGap: 60 }),
+    ).toThrow(/sessionGap \(60 s\) needs timestamps, but the training interactions have none/);
+  });
+});
+
+describe('item2vec schema', () => {
+  it('rejects unknown and out-of-range options', () => {
+    const shape = item2vecComponent.schema;
+    expect(shape.safeParse({ windw: 3 }).success).toBe(false);
+    expect(shape.safeParse({ pooling: 'max' }).success).toBe(false);
+    expect(shape.safeParse({ dim: 0 }).success).toBe(false);
+    expect(shape.safeParse({ sessionGap: -1 }).success).toBe(false);
+    expect(shape.parse({})).toMatchObject({ window: 5, negative: 5, power: 0.75, sample: 1e-3, threads: 1 });
+  });
+});
+
+/** Two planted clusters of items: users of kind c only ever meet items of cluster c. */
+function planted(nUsers = 200, half = 15) {
+  const userIds = ids(nUsers, 'u');
+  const itemIds = ids(2 * half + 1, 'i'); // the last item never occurs in training
+  const us: number[] = [];
+  const is: number[] = [];
+  let s = 3;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  for (let u = 0; u < nUsers; u++) {
+    const c = u % 2;
+    for (let k = 0; k < 10; k++) {
+      us.push(u);
+      is.push(c * half + Math.floor(rand() * half));
+    }
+  }
+  const train = makeInteractions({
+    userIds,
+    itemIds,
+    users: Int32Array.from(us),
+    items: Int32Array.from(is),
+  });
+  return { train, half };
+}
+
+describe.skipIf(!run)('item2vec model', () => {
+  async function fit(params: Record<string, unknown>) {
+    const { train, half } = planted();
+    const model = (await createComponent(
+      item2vecComponent,
+      { ...small, ...params },
+      {},
+      makeTestCreateContext({ seed: 3 }),
+    )) as unknown as Item2VecModel;
+    const ctx = makeTestContext({ seed: 3 });
+    await model.fit({
+      dataset: { name: 'planted', interactions: train },
+      splits: { train, test: train },
+      ctx,
+    });
+    return { model, half, ctx };
+  }
+
+  it('item neighbours recover the planted clusters; unseen items score zero', async () => {
+    const { model, half } = await fit({});
+    const t = model.itemEmbeddings();
+    const d = t.dim;
+    const cos = (a: number, b: number) => {
+      let x = 0;
+      let na = 0;
+      let nb = 0;
+      for (let j = 0; j < d; j++) {
+        x += t.vectors[a * d + j]! * t.vectors[b * d + j]!;
+        na += t.vectors[a * d + j]! ** 2;
+        nb += t.vectors[b * d + j]! ** 2;
+      }
+      return x / Math.sqrt(na * nb);
+    };
+    let hits = 0;
+    for (let i = 0; i < 2 * half; i++) {
+      const others = [...Array(2 * half).keys()].filter((j) => j !== i);
+      others.sort((a, b) => cos(i, b) - cos(i, a));
+      for (const j of others.slice(0, 5)) if (j < half === i < half) hits++;
+    }
+    expect(hits / (2 * half * 5)).toBeGreaterThan(0.95);
+    const s = model.scorer();
+    if (s.kind !== 'embeddings') throw new Error('expected embeddings');
+    expect(Array.from(s.items.vectors.subarray(2 * half * d))).toEqual(new Array(d).fill(0));
+  });
+
+  it('a new user folded in from a few items is closest to their cluster', async () => {
+    const { model, half } = await fit({ pooling: 'recency', halfLife: 2 });
+    const s = model.scorer();
+    if (s.kind !== 'embeddings') throw new Error('expected embeddings');
+    const u = model.foldIn(['i0', 'i1', 'i2', 'unknown']);
+    const d = s.items.dim;
+    const score = (i: number) => {
+      let x = 0;
+      for (let j = 0; j < d; j++) x += u[j]! * s.items.vectors[i * d + j]!;
+      return x;
+    };
+    let inC = 0;
+    let outC = 0;
+    for (let i = 0; i < half; i++) {
+      inC += score(i);
+      outC += score(half + i);
+    }
+    expect(inC).toBeGreaterThan(outC);
+    expect(Array.from(model.foldIn([]))).toEqual(new Array(d).fill(0));
+  });
+
+  it('logs the native per-epoch loss, which falls', async () => {
+    const { ctx } = await fit({ epochs: 6 });
+    const losses = ctx.logged.map((l) => l.values.loss!);
+    expect(losses).toHaveLength(6);
+    expect(losses[5]!).toBeLessThan(losses[0]!);
+  });
+
+  it('names the problem for minLr > lr and for a saved model of another dim', async () => {
+    await expect(fit({ lr: 0.01, minLr: 0.02 })).rejects.toThrow(
+      /model\.minLr \(0\.02\) must not exceed model\.lr/,
+    );
+    const { model } = await fit({});
+    const dir = join(mkdtempSync(join(tmpdir(), 'embrec-i2v-')), 'm');
+    await model.save(dir);
+    const other = (await createComponent(
+      item2vecComponent,
+      { ...small, dim: 8 },
+      {},
+      makeTestCreateContext(),
+    )) as unknown as Item2VecModel;
+    await expect(other.load(dir)).rejects.toThrow(
+      /expected a saved item2vec model .*dim 8\), found .* dim 16/,
+    );
+    expect(() => other.scorer()).toThrow(/scorer\(\) needs a trained model/);
+  });
+});
