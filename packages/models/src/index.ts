@@ -1,12 +1,15 @@
 import { definePlugin } from '@embrec/core';
 import { baselineComponents } from './baselines/index.ts';
 import { lightGcnComponent, lightGcnPlusPlusComponent } from './graph/lightgcn/component.ts';
+import { item2vecComponent } from './item2vec/component.ts';
 import { mfComponent } from './mf/component.ts';
 import { twoTowerComponent } from './two-tower/component.ts';
 
 export { EmbeddingModel } from './embedding/model.ts';
 export { lightGcnComponent, lightGcnPlusPlusComponent } from './graph/lightgcn/component.ts';
 export { LightGcnModel } from './graph/lightgcn/model.ts';
+export { item2vecComponent } from './item2vec/component.ts';
+export { Item2VecModel } from './item2vec/model.ts';
 export { mfComponent } from './mf/component.ts';
 export { twoTowerComponent } from './two-tower/component.ts';
 
@@ -19,6 +22,7 @@ const plugin = definePlugin({
     twoTowerComponent,
     lightGcnComponent,
     lightGcnPlusPlusComponent,
+    item2vecComponent,
     ...baselineComponents,
   ],
 });
