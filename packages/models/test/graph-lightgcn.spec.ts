@@ -385,3 +385,31 @@ describe('lightgcn: bad settings', () => {
     m.dispose();
   });
 });
+
+describe('foldIn of the embedding models (MF, two-tower)', () => {
+  it('pools the item vectors of the list', async () => {
+    const { mfComponent } = await import('../src/mf/component.ts');
+    const ctx = makeTestContext({ seed: 2 });
+    const cctx = { ...makeTestCreateContext({ seed: 2 }), ...ctx } as CreateContext;
+    const fx = tinyClusteredDataset();
+    const m = await createComponent(
+      mfComponent,
+      { dim: 4, train: { ...train, epochs: 1 } },
+      {
+        loss: await bpr(cctx),
+        sampler: await uniform(cctx),
+      },
+      cctx,
+    );
+    try {
+      await m.fit({ dataset: fx.dataset, splits: fx.splits, ctx });
+      const s = m.scorer();
+      if (s.kind !== 'embeddings' || !m.foldIn) throw new Error('expected embeddings and foldIn');
+      const v = m.foldIn(['i2', 'i7', 'nope']);
+      const it = s.items.vectors;
+      for (let j = 0; j < 4; j++) expect(v[j]).toBeCloseTo((it[2 * 4 + j]! + it[7 * 4 + j]!) / 2, 6);
+    } finally {
+      m.dispose?.();
+    }
+  });
+});

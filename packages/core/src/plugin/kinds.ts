@@ -75,6 +75,13 @@ export interface FitInput {
 export interface ModelComponent {
   fit(input: FitInput): Promise<void>;
   scorer(): Scorer;
+  /**
+   * New-user fold-in: a vector in the space of `scorer()`'s user table for a user known only by the
+   * items they interacted with (dense item indices or external item IDs; unknown items are skipped).
+   * Embedding models pool item vectors; LightGCN propagates one step over the list. [dim]; zeros
+   * when no item is known.
+   */
+  foldIn?(items: Int32Array | readonly string[]): Float32Array;
   save?(dir: string): Promise<void>;
   load?(dir: string): Promise<void>;
   dispose?(): void;

@@ -153,6 +153,11 @@ export class EmbeddingModel implements ModelComponent {
     return out;
   }
 
+  /** New-user fold-in (ModelComponent.foldIn): `encodeColdUsers` for one item list. */
+  foldIn(items: Int32Array | readonly string[]): Float32Array {
+    return this.encodeColdUsers([items]);
+  }
+
   async save(dir: string): Promise<void> {
     const m = this.#requireFitted('save()');
     mkdirSync(dir, { recursive: true });
