@@ -1,42 +1,34 @@
 #!/usr/bin/env node
-import { coreVersion } from '@embrec/core';
+import { createRequire } from 'node:module';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { indexCommand } from './commands/index-group.ts';
-import { planCommand, validateCommand } from './commands/plan.ts';
-import { pluginsCommand, schemaCommand } from './commands/plugins.ts';
-import { compareCommand, reportCommand } from './commands/results.ts';
-import { runCommand } from './commands/run.ts';
-import { trackCommand } from './commands/track.ts';
-import { EXIT } from './output.ts';
+import { commandModules } from './commands.ts';
+
+/** EXIT.usage of output.ts, which this file does not import: it loads @embrec/core (slow `--help`). */
+const USAGE_EXIT = 2;
+/** The package's version (all embrec packages share one: packages/core/src/version.ts). */
+const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** The `embrec` command line. Exit codes: 0 success, 1 run failure, 2 usage or config error. */
 export async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
+  let cli = yargs(argv)
     .scriptName('embrec')
     .usage(
       '$0 <command> [options]\n\nembrec: embedding-based recommendation experiments from declarative files',
-    )
-    .command(runCommand as never)
-    .command(planCommand as never)
-    .command(validateCommand as never)
-    .command(pluginsCommand as never)
-    .command(schemaCommand as never)
-    .command(reportCommand as never)
-    .command(compareCommand as never)
-    .command(trackCommand as never)
-    .command(indexCommand as never)
+    );
+  for (const command of await commandModules(argv)) cli = cli.command(command as never);
+  await cli
     .demandCommand(1, 'Say which command to run (embrec --help lists them)')
     .strict()
     .recommendCommands()
-    .version(coreVersion)
+    .version(version)
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err) throw err;
       process.stderr.write(`✖ ${msg}\n  (embrec --help lists commands and options)\n`);
-      process.exit(EXIT.usage);
+      process.exit(USAGE_EXIT);
     })
     .parseAsync();
 }

@@ -1,15 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getPath, type LoadedExperiment, layout, type PlotSpec, parsePath, readStatus } from '@embrec/core';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import { meanCi } from './report.ts';
 import { readRun } from './runs.ts';
 
 /** Renders a vega-lite spec to `<prefix>.svg` and `<prefix>.png`. */
 export async function renderVegaLite(spec: vl.TopLevelSpec, prefix: string): Promise<string[]> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  // loaded on first use: vega and vega-lite take most of a second to import (`embrec --help` would wait)
+  const [vega, vlc, { Resvg }] = await Promise.all([
+    import('vega'),
+    import('vega-lite'),
+    import('@resvg/resvg-js'),
+  ]);
+  const view = new vega.View(vega.parse(vlc.compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
   const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 } }).render().asPng();

@@ -1,4 +1,4 @@
-import { definePlugin } from '@embrec/core';
+import { coreVersion, definePlugin } from '@embrec/core';
 import { dataComponents } from './data/index.ts';
 
 export { lightgcnSchema, loadLightGcn } from './data/index.ts';
@@ -7,8 +7,8 @@ import { evaluationComponents } from './evaluation/index.ts';
 
 /** Built-in data and evaluation components. */
 const plugin = definePlugin({
-  meta: { name: '@embrec/eval', version: '0.1.0', namespace: 'embrec' },
-  engines: { '@embrec/core': '^0.1.0' },
+  meta: { name: '@embrec/eval', version: coreVersion, namespace: 'embrec' },
+  engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
   components: [...dataComponents, ...evaluationComponents],
 });
 export default plugin;

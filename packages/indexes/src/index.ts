@@ -1,4 +1,4 @@
-import { definePlugin } from '@embrec/core';
+import { coreVersion, definePlugin } from '@embrec/core';
 import { indexComponents } from './components.ts';
 
 export { BaseIndex } from './common/base.ts';
@@ -32,8 +32,8 @@ export { pickQueries, runAutoTuneTool, runSweepTool, sweepMarkdown } from './tun
 
 /** Built-in indexes components. */
 const plugin = definePlugin({
-  meta: { name: '@embrec/indexes', version: '0.1.0', namespace: 'embrec' },
-  engines: { '@embrec/core': '^0.1.0' },
+  meta: { name: '@embrec/indexes', version: coreVersion, namespace: 'embrec' },
+  engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
   components: [...indexComponents],
 });
 export default plugin;

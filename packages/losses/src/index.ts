@@ -1,4 +1,4 @@
-import { definePlugin } from '@embrec/core';
+import { coreVersion, definePlugin } from '@embrec/core';
 import { bprComponent } from './losses/bpr.ts';
 import { cclComponent } from './losses/ccl.ts';
 import { infonceComponent } from './losses/infonce.ts';
@@ -18,8 +18,8 @@ export { hardSampler } from './samplers/hard.ts';
 
 /** Built-in losses and negative samplers. */
 const plugin = definePlugin({
-  meta: { name: '@embrec/losses', version: '0.1.0', namespace: 'embrec' },
-  engines: { '@embrec/core': '^0.1.0' },
+  meta: { name: '@embrec/losses', version: coreVersion, namespace: 'embrec' },
+  engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
   components: [
     infonceComponent,
     sampledSoftmaxComponent,

@@ -1,4 +1,4 @@
-import { definePlugin } from '@embrec/core';
+import { coreVersion, definePlugin } from '@embrec/core';
 import { baselineComponents } from './baselines/index.ts';
 import { lightGcnComponent, lightGcnPlusPlusComponent } from './graph/lightgcn/component.ts';
 import { item2vecComponent } from './item2vec/component.ts';
@@ -15,8 +15,8 @@ export { twoTowerComponent } from './two-tower/component.ts';
 
 /** Built-in model components. */
 const plugin = definePlugin({
-  meta: { name: '@embrec/models', version: '0.1.0', namespace: 'embrec' },
-  engines: { '@embrec/core': '^0.1.0' },
+  meta: { name: '@embrec/models', version: coreVersion, namespace: 'embrec' },
+  engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
   components: [
     mfComponent,
     twoTowerComponent,

@@ -1,8 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import { type SweepRow, settingLabel } from './sweep.ts';
 
 export interface PlotOptions {
@@ -83,7 +81,13 @@ export async function writeSweepPlot(
   prefix: string,
   opts: PlotOptions = {},
 ): Promise<{ svg: string; png: string }> {
-  const spec = vl.compile(sweepSpec(rows, opts)).spec;
+  // loaded on first use: vega and vega-lite take most of a second to import
+  const [vega, vlc, { Resvg }] = await Promise.all([
+    import('vega'),
+    import('vega-lite'),
+    import('@resvg/resvg-js'),
+  ]);
+  const spec = vlc.compile(sweepSpec(rows, opts)).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

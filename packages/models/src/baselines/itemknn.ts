@@ -1,5 +1,5 @@
 import { defineComponent, type FitInput, type ModelComponent, type Scorer, UsageError } from '@embrec/core';
-import { topkBackend } from '@embrec/eval';
+import { topkRows } from '@embrec/native';
 import { z } from 'zod';
 import { type BinaryCsr, binaryUserItem, transposeBinary } from './matrix.ts';
 
@@ -41,7 +41,7 @@ export class ItemKnn implements ModelComponent {
     const k = Math.min(this.#opts.k, Math.max(1, n - 1));
     const norm = new Float32Array(n);
     for (let i = 0; i < n; i++) norm[i] = Math.sqrt(xt.indptr[i + 1]! - xt.indptr[i]!);
-    const top = topkBackend({ threads: ctx.threads });
+    const threads = Math.max(1, ctx.threads);
     const block = Math.max(1, Math.min(n, this.#opts.blockSize));
     const indices = new Int32Array(n * k);
     const weights = new Float32Array(n * k);
@@ -62,7 +62,7 @@ export class ItemKnn implements ModelComponent {
           sims[base + j] = c > 0 && j !== i ? c / (ni * norm[j]! + this.#opts.shrink) : Number.NaN;
         }
       }
-      const res = top.topkRows(sims.subarray(0, (i1 - i0) * n), i1 - i0, n, k);
+      const res = topkRows(sims.subarray(0, (i1 - i0) * n), i1 - i0, n, k, undefined, { threads });
       indices.set(res.ids, i0 * k);
       weights.set(res.scores, i0 * k);
     }

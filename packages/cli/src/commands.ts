@@ -1,0 +1,88 @@
+import type { CommandModule } from 'yargs';
+
+/** One `embrec` command: its usage line and description, and the module that implements it. */
+export interface CommandEntry {
+  command: string;
+  describe: string;
+  load(): Promise<CommandModule>;
+}
+
+/**
+ * Every `embrec` command. A command's module is imported only when that command runs (or shows its
+ * own help): importing them all loads the whole framework (tfjs, zod schemas, inversify) — most of
+ * a second that `embrec --help` would wait for lines it already has here.
+ * test/packaging/cli-commands.spec.ts checks these lines against the modules.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    command: 'run <file>',
+    describe: 'Run an experiment file (every trial of its sweep); finished trials are skipped',
+    load: async () => (await import('./commands/run.ts')).runCommand as CommandModule,
+  },
+  {
+    command: 'plan <file>',
+    describe: "Print every trial's resolved config (defaults filled in) without running anything",
+    load: async () => (await import('./commands/plan.ts')).planCommand as CommandModule,
+  },
+  {
+    command: 'validate <file>',
+    describe: 'Check an experiment file and report every problem at once',
+    load: async () => (await import('./commands/plan.ts')).validateCommand as CommandModule,
+  },
+  {
+    command: 'plugins',
+    describe: 'List every component with its kind, package and parameters',
+    load: async () => (await import('./commands/plugins.ts')).pluginsCommand as CommandModule,
+  },
+  {
+    command: 'schema',
+    describe: 'Write the JSON Schema of experiment files (for editor autocompletion)',
+    load: async () => (await import('./commands/plugins.ts')).schemaCommand as CommandModule,
+  },
+  {
+    command: 'report <sweep>',
+    describe:
+      'Results table across the trials of a sweep: mean ± 95% CI over seeds, paired significance vs the baseline',
+    load: async () => (await import('./commands/results.ts')).reportCommand as CommandModule,
+  },
+  {
+    command: 'compare <runA> <runB>',
+    describe: 'Two runs side by side: metrics, paired t-test and bootstrap CI of the difference over users',
+    load: async () => (await import('./commands/results.ts')).compareCommand as CommandModule,
+  },
+  {
+    command: 'track <command>',
+    describe: 'Experiment tracking (MLflow)',
+    load: async () => (await import('./commands/track.ts')).trackCommand as CommandModule,
+  },
+  {
+    command: 'index <command>',
+    describe: 'ANN index tooling: recall/speed sweeps and auto-tuning',
+    load: async () => (await import('./commands/index-group.ts')).indexCommand as CommandModule,
+  },
+];
+
+/** The command's name: the first word of its usage line. */
+export function commandName(entry: CommandEntry): string {
+  return entry.command.split(' ')[0] ?? entry.command;
+}
+
+/**
+ * The yargs module for each command: the chosen one (named by the first non-option argument) is
+ * imported; the others are listed by their usage line only, and import their module if run.
+ */
+export async function commandModules(argv: readonly string[]): Promise<CommandModule[]> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  return await Promise.all(
+    COMMANDS.map(async (c): Promise<CommandModule> => {
+      if (commandName(c) === name) return await c.load();
+      return {
+        command: c.command,
+        describe: c.describe,
+        handler: async (args) => {
+          await (await c.load()).handler(args);
+        },
+      };
+    }),
+  );
+}
