@@ -60,6 +60,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     describe: 'ANN index tooling: recall/speed sweeps and auto-tuning',
     load: async () => (await import('./commands/index-group.ts')).indexCommand as CommandModule,
   },
+  {
+    command: 'analyze <run>',
+    describe:
+      'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → analysis/report.html',
+    load: async () => (await import('./commands/analyze.ts')).analyzeCommand as CommandModule,
+  },
 ];
 
 /** The command's name: the first word of its usage line. */

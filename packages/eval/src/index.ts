@@ -23,3 +23,15 @@ export {
 } from './evaluation/index.ts';
 export type { CompareOptions, CompareRow, CompareTable } from './stats/index.ts';
 export { compareMetricSets, pairedBootstrapCI, pairedTTest } from './stats/index.ts';
+export type { AnalysisResult, AnalyzeOptions, RenderedFigure, TrialInfo } from './analysis/index.ts';
+export {
+  analysisFigures,
+  analysisHtml,
+  analysisJson,
+  analyzeEmbeddings,
+  DEFAULT_ANALYZE_OPTIONS,
+  readItemBias,
+  readTrialInfo,
+  replayData,
+  trustworthiness,
+} from './analysis/index.ts';

@@ -1,0 +1,219 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { layout, readStatus, UsageError } from '@embrec/core';
+import {
+  type AnalysisResult,
+  type AnalyzeOptions,
+  analysisFigures,
+  analysisHtml,
+  analysisJson,
+  analyzeEmbeddings,
+  DEFAULT_ANALYZE_OPTIONS,
+  type RenderedFigure,
+  readItemBias,
+  readTrialInfo,
+  replayData,
+} from '@embrec/eval';
+import { loadEmbeddings } from '@embrec/indexes';
+import type * as vl from 'vega-lite';
+import type { CommandModule } from 'yargs';
+import { builtinRegistry } from '../builtins.ts';
+import { EXIT, printError } from '../output.ts';
+import { renderVegaLite } from '../plots.ts';
+
+interface AnalyzeArgs {
+  run: string;
+  attribute?: string;
+  userAttribute?: string[];
+  item?: string[];
+  random: number;
+  neighbours: number;
+  items: number;
+  users: number;
+  perplexity: number;
+  tsneIterations: number;
+  permutations: number;
+  k: number;
+  seed: number;
+  threads: number;
+  maps: boolean;
+  out?: string;
+}
+
+/**
+ * Analyses one finished trial's embeddings (neighbours, t-SNE/UMAP maps, attribute structure,
+ * popularity bias) into `<trial>/analysis/` (or --out): report.html, analysis.json, SVG and PNG.
+ */
+export async function analyzeRun(
+  runDir: string,
+  opts: Partial<AnalyzeOptions> & { out?: string | undefined },
+  onStep: (step: string) => void = () => {},
+): Promise<{ dir: string; result: AnalysisResult }> {
+  const dir = trialFolder(resolve(runDir));
+  const info = readTrialInfo(dir);
+  const status = readStatus(dir)?.status;
+  if (status !== undefined && status !== 'FINISHED')
+    throw new UsageError(`${dir}: the trial's status is ${status}; analyze needs a finished trial`);
+  const emb = join(layout.artifacts(dir), 'embeddings');
+  if (!existsSync(join(emb, 'items.f32')))
+    throw new UsageError(
+      `${dir} has no item embeddings (expected ${join(emb, 'items.f32')}): model "${info.model}" scores users directly; analyze needs a model that produces embeddings (mf, two-tower, lightgcn, item2vec)`,
+    );
+  const { items, users } = await loadEmbeddings(emb);
+  onStep('rebuilding the trial data and split');
+  const { dataset, splits } = await replayData(info.config, builtinRegistry(), info.configDir);
+  const result = await analyzeEmbeddings(
+    { model: info.model, dataset, splits, items, users, itemBias: readItemBias(dir, items.ids) },
+    opts,
+    onStep,
+  );
+  onStep('writing the report');
+  const out = resolve(opts.out ?? join(dir, 'analysis'));
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'analysis.json')))
+    throw new UsageError(`${out} exists and holds other files; give an empty or new folder to --out`);
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const rendered: RenderedFigure[] = [];
+    for (const f of analysisFigures(result)) {
+      const [svgPath] = await renderVegaLite(f.spec as unknown as vl.TopLevelSpec, join(tmp, f.name));
+      rendered.push({ name: f.name, title: f.title, svg: readFileSync(svgPath!, 'utf8') });
+    }
+    const title = `embrec analysis: ${info.name} / ${basename(dir)}`;
+    writeText(join(tmp, 'report.html'), analysisHtml(result, rendered, title));
+    writeText(
+      join(tmp, 'analysis.json'),
+      analysisJson(result, { trial: dir, experiment: info.name, metrics: info.metrics }),
+    );
+    rmSync(out, { recursive: true, force: true });
+    renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir: out, result };
+}
+
+function writeText(file: string, text: string): void {
+  // the whole folder is renamed into place when complete, so plain writes inside it are safe
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+/** A trial folder, or a sweep folder with exactly one trial. */
+function trialFolder(dir: string): string {
+  if (!existsSync(dir))
+    throw new UsageError(`${dir}: no such folder (expected a trial folder <output>/<experiment>/<trial>)`);
+  const sweep = layout.sweepFile(dir);
+  if (existsSync(layout.config(dir)) || !existsSync(sweep)) return dir;
+  const trials = (JSON.parse(readFileSync(sweep, 'utf8')) as { trials: string[] }).trials.filter((t) =>
+    existsSync(layout.config(join(dir, t))),
+  );
+  if (trials.length === 1) return join(dir, trials[0]!);
+  throw new UsageError(
+    `${dir} is a sweep folder with ${trials.length} trials; analyze one of them: ${trials.map((t) => join(dir, t)).join(', ')}`,
+  );
+}
+
+export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
+  command: 'analyze <run>',
+  describe:
+    'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → analysis/report.html',
+  builder: (y) =>
+    y
+      .positional('run', {
+        type: 'string',
+        demandOption: true,
+        describe: 'trial folder (<output>/<experiment>/<trial>)',
+      })
+      .option('attribute', {
+        type: 'string',
+        describe: 'item attribute for colours and structure (default: the first, e.g. genres)',
+      })
+      .option('user-attribute', {
+        type: 'string',
+        array: true,
+        describe: 'user attributes for the user maps (default: all)',
+      })
+      .option('item', {
+        type: 'string',
+        array: true,
+        describe: 'items whose neighbours to list (ID or title)',
+      })
+      .option('random', {
+        type: 'number',
+        default: DEFAULT_ANALYZE_OPTIONS.randomItems,
+        describe: 'random items to list neighbours of',
+      })
+      .option('neighbours', { type: 'number', default: DEFAULT_ANALYZE_OPTIONS.neighbours })
+      .option('items', {
+        type: 'number',
+        default: DEFAULT_ANALYZE_OPTIONS.mapItems,
+        describe: 'items on the maps (seeded sample)',
+      })
+      .option('users', {
+        type: 'number',
+        default: DEFAULT_ANALYZE_OPTIONS.mapUsers,
+        describe: 'users on the maps (seeded sample)',
+      })
+      .option('perplexity', { type: 'number', default: DEFAULT_ANALYZE_OPTIONS.perplexity })
+      .option('tsne-iterations', { type: 'number', default: DEFAULT_ANALYZE_OPTIONS.tsneIterations })
+      .option('permutations', {
+        type: 'number',
+        default: DEFAULT_ANALYZE_OPTIONS.permutations,
+        describe: 'label permutations of the test',
+      })
+      .option('k', {
+        type: 'number',
+        default: DEFAULT_ANALYZE_OPTIONS.k,
+        describe: 'recommendation list length for popularity bias',
+      })
+      .option('seed', { type: 'number', default: DEFAULT_ANALYZE_OPTIONS.seed })
+      .option('threads', { type: 'number', default: 1 })
+      .option('maps', {
+        type: 'boolean',
+        default: true,
+        describe: 'draw t-SNE/UMAP maps (--no-maps skips them)',
+      })
+      .option('out', { type: 'string', describe: 'output folder (default: <run>/analysis)' }) as never,
+  handler: async (args) => {
+    try {
+      const { dir, result } = await analyzeRun(
+        args.run,
+        {
+          ...(args.attribute !== undefined ? { attribute: args.attribute } : {}),
+          ...(args.userAttribute ? { userAttributes: args.userAttribute } : {}),
+          ...(args.item ? { items: args.item } : {}),
+          randomItems: args.random,
+          neighbours: args.neighbours,
+          mapItems: args.items,
+          mapUsers: args.users,
+          perplexity: args.perplexity,
+          tsneIterations: args.tsneIterations,
+          permutations: args.permutations,
+          k: args.k,
+          seed: args.seed,
+          threads: args.threads,
+          maps: args.maps,
+          out: args.out,
+        },
+        (s) => process.stderr.write(`  analyze: ${s}\n`),
+      );
+      const g = result.genre;
+      if (g)
+        process.stdout.write(
+          `${g.attribute}: intra ${g.overall.intra.toFixed(4)} vs inter ${g.overall.inter.toFixed(4)} (p = ${g.overall.p.toPrecision(2)}, ${g.permutations} permutations)\n`,
+        );
+      const p = result.popularity;
+      if (p)
+        process.stdout.write(
+          `popularity: Spearman with norm ${p.spearman.norm.toFixed(3)}, with top-${p.k} count ${p.spearman.recommended.toFixed(3)}; Gini recommendations ${p.gini.recommendations.toFixed(3)} vs interactions ${p.gini.interactions.toFixed(3)}\n`,
+        );
+      process.stdout.write(`report: ${join(dir, 'report.html')}\n`);
+      process.exitCode = EXIT.ok;
+    } catch (e) {
+      process.exitCode = printError(e);
+    }
+  },
+};
