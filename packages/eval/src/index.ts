@@ -13,16 +13,6 @@ const plugin = definePlugin({
 });
 export default plugin;
 
-export {
-  BUILTIN_METRICS,
-  builtinMetric,
-  FullEvaluator,
-  metricKey,
-  SampledEvaluator,
-  topkBackend,
-} from './evaluation/index.ts';
-export type { CompareOptions, CompareRow, CompareTable } from './stats/index.ts';
-export { compareMetricSets, pairedBootstrapCI, pairedTTest } from './stats/index.ts';
 export type { AnalysisResult, AnalyzeOptions, RenderedFigure, TrialInfo } from './analysis/index.ts';
 export {
   analysisFigures,
@@ -35,3 +25,13 @@ export {
   replayData,
   trustworthiness,
 } from './analysis/index.ts';
+export {
+  BUILTIN_METRICS,
+  builtinMetric,
+  FullEvaluator,
+  metricKey,
+  SampledEvaluator,
+  topkBackend,
+} from './evaluation/index.ts';
+export type { CompareOptions, CompareRow, CompareTable } from './stats/index.ts';
+export { compareMetricSets, pairedBootstrapCI, pairedTTest } from './stats/index.ts';
