@@ -8,7 +8,7 @@ import { EmbrecError } from '../errors.ts';
 import { RootScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
 import { Registry } from '../plugin/registry.ts';
-import { flattenParams } from '../tracking/mlflow-names.ts';
+import { flattenParams, phaseMetrics } from '../tracking/mlflow-names.ts';
 import { configHash as paramsHash, TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
@@ -238,7 +238,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       logLevel,
       echo,
       onMetrics: (values, step) => {
-        void track('logMetrics', (t) => t.logMetrics(values, step));
+        void track('logMetrics', (t) => t.logMetrics(phaseMetrics('valid', values), step));
       },
     };
     const log = trialLogger(env);
@@ -276,7 +276,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       writeJsonAtomic(layout.stages(staging), out.stages);
       metrics[trial.name] = out.metrics;
       samples[trial.name] = out.samples;
-      await track('logMetrics', (t) => t.logMetrics(out.metrics));
+      await track('logMetrics', (t) => t.logMetrics(phaseMetrics('test', out.metrics)));
     } catch (e) {
       error = e as Error;
       status = e instanceof AbortedError || signal.aborted ? 'KILLED' : 'FAILED';

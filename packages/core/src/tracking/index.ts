@@ -11,7 +11,8 @@ export type {
   RunStatus,
 } from './mlflow-client.ts';
 export { DEFAULT_RETRY, MlflowClient, MlflowError } from './mlflow-client.ts';
-export { flattenParams, MLFLOW_LIMITS, mlflowKey, truncateValue } from './mlflow-names.ts';
+export type { MetricPhase } from './mlflow-names.ts';
+export { flattenParams, MLFLOW_LIMITS, mlflowKey, phaseMetrics, truncateValue } from './mlflow-names.ts';
 export type { MlflowTrackerOptions, TrackedRunInfoWithDir } from './mlflow-tracker.ts';
 export { MlflowTracker } from './mlflow-tracker.ts';
 export type { MarkerEntry, OutboxEntry, StatusFile, SweepFile } from './run-folder.ts';

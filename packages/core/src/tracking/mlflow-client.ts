@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
+import { z } from 'zod';
 import { EmbrecError, UsageError } from '../errors.ts';
 import { chunks, MLFLOW_LIMITS, mlflowKey, truncateValue } from './mlflow-names.ts';
 
@@ -62,7 +63,10 @@ export interface RetryOptions {
   /** First wait; doubled on every retry up to maxBackoffMs (with ±25% jitter). */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
-  /** Per-request timeout. */
+  /**
+   * The most one call may take: headers, body and retries with their waits together. A server that
+   * hangs costs one timeout, not one per retry.
+   */
   readonly timeoutMs: number;
 }
 
@@ -115,6 +119,55 @@ function jsonBody(body: unknown): string {
 
 const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+// ---------------------------------------------------------------------------------------------
+// What each endpoint must answer (loose: fields MLflow adds later are kept)
+
+const zKeyValue = z.looseObject({ key: z.string(), value: z.string().default('') });
+const zExperiment = z.looseObject({ experiment_id: z.string(), name: z.string() });
+const zRunInfo = z.looseObject({
+  run_id: z.string(),
+  experiment_id: z.string(),
+  status: z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']),
+  artifact_uri: z.string(),
+});
+// non-finite values arrive as strings ("NaN"), as they are sent
+const zMetric = z.looseObject({
+  key: z.string(),
+  value: z.union([z.number(), z.string()]),
+  timestamp: z.number().default(0),
+  step: z.number().default(0),
+});
+const zRun = z.looseObject({
+  info: zRunInfo,
+  data: z
+    .looseObject({
+      metrics: z.array(zMetric).optional(),
+      params: z.array(zKeyValue).optional(),
+      tags: z.array(zKeyValue).optional(),
+    })
+    .default({}),
+});
+const zPage = { next_page_token: z.string().optional() };
+const ANSWERS = {
+  any: z.looseObject({}),
+  experiment: z.looseObject({ experiment: zExperiment }),
+  created: z.looseObject({ experiment_id: z.string() }),
+  run: z.looseObject({ run: zRun }),
+  history: z.looseObject({ metrics: z.array(zMetric).optional(), ...zPage }),
+  runs: z.looseObject({ runs: z.array(zRun).optional(), ...zPage }),
+  files: z.looseObject({
+    files: z.array(z.looseObject({ path: z.string(), is_dir: z.boolean().default(false) })).optional(),
+  }),
+} as const;
+
+/** What was found where the schema expected something else, in a few words. */
+function describeMismatch(err: z.ZodError, body: unknown): string {
+  const first = err.issues[0];
+  const where = first?.path.length ? first.path.join('.') : '(the body)';
+  const found = JSON.stringify(body) ?? String(body);
+  return `unexpected answer: ${first?.message ?? 'invalid'} at ${where}; found ${found.length > 200 ? `${found.slice(0, 200)}…` : found}`;
+}
+
 export class MlflowClient {
   readonly trackingUri: string;
   readonly retry: RetryOptions;
@@ -154,24 +207,55 @@ export class MlflowClient {
     const url = new URL(this.trackingUri + path);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
     const endpoint = `${method} ${path}`;
+    // one deadline for the whole call: every attempt, its body and the waits between attempts
+    const deadline = AbortSignal.timeout(this.retry.timeoutMs);
     let attempt = 0;
     for (;;) {
       try {
-        return await this.#once(method, url, endpoint, body, opts.text === true);
+        return await this.#once(method, url, endpoint, body, opts.text === true, deadline);
       } catch (err) {
         const e =
           err instanceof MlflowError
             ? err
-            : new MlflowError(endpoint, 0, 'NETWORK_ERROR', describeNetworkError(err), err);
-        if (!e.retryable || attempt >= this.retry.retries) throw e;
+            : new MlflowError(
+                endpoint,
+                0,
+                'NETWORK_ERROR',
+                describeNetworkError(err, this.retry.timeoutMs),
+                err,
+              );
+        if (!e.retryable || attempt >= this.retry.retries || deadline.aborted) throw e;
         const base = Math.min(this.retry.backoffMs * 2 ** attempt, this.retry.maxBackoffMs);
         await this.#sleep(base * (0.75 + Math.random() * 0.5));
+        if (deadline.aborted) throw e;
         attempt++;
       }
     }
   }
 
-  async #once(method: string, url: URL, endpoint: string, body: unknown, asText = false): Promise<unknown> {
+  /** A JSON call whose answer must match `schema`; anything else is a BAD_RESPONSE error naming the endpoint. */
+  async #json<S extends z.ZodType>(
+    schema: S,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    query?: Readonly<Record<string, string>>,
+  ): Promise<z.output<S>> {
+    const r = await this.request(method, path, body, query);
+    const parsed = schema.safeParse(r);
+    if (!parsed.success)
+      throw new MlflowError(`${method} ${path}`, 200, 'BAD_RESPONSE', describeMismatch(parsed.error, r));
+    return parsed.data;
+  }
+
+  async #once(
+    method: string,
+    url: URL,
+    endpoint: string,
+    body: unknown,
+    asText: boolean,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     const headers: Record<string, string> = { ...this.#headers };
     let payload: Uint8Array | string | undefined;
     if (body instanceof Uint8Array) {
@@ -185,9 +269,9 @@ export class MlflowClient {
       method,
       headers,
       ...(payload !== undefined ? { body: payload } : {}),
-      signal: AbortSignal.timeout(this.retry.timeoutMs),
+      signal,
     });
-    const text = await res.text();
+    const text = await res.text(); // the same signal aborts a body that stops half-way
     if (!res.ok) {
       let code = 'HTTP_ERROR';
       let message = text.slice(0, 500);
@@ -200,14 +284,30 @@ export class MlflowClient {
       }
       throw new MlflowError(endpoint, res.status, code, message);
     }
-    if (!asText && (res.headers.get('content-type') ?? '').includes('json'))
-      return text === '' ? {} : JSON.parse(text);
+    if (!asText && (res.headers.get('content-type') ?? '').includes('json')) {
+      if (text === '') return {};
+      try {
+        return JSON.parse(text);
+      } catch {
+        const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+        throw new MlflowError(endpoint, res.status, 'BAD_RESPONSE', `the answer is not JSON: ${shown}`);
+      }
+    }
     return text;
   }
 
   async health(): Promise<boolean> {
     try {
-      await this.#once('GET', new URL(`${this.trackingUri}/health`), 'GET /health', undefined);
+      // a short probe: a hung server must not hold every trial for a full timeout
+      const ms = Math.min(this.retry.timeoutMs, 2000);
+      await this.#once(
+        'GET',
+        new URL(`${this.trackingUri}/health`),
+        'GET /health',
+        undefined,
+        true,
+        AbortSignal.timeout(ms),
+      );
       return true;
     } catch {
       return false;
@@ -219,10 +319,16 @@ export class MlflowClient {
 
   async getExperimentByName(name: string): Promise<MlflowExperiment | undefined> {
     try {
-      const r = (await this.request('GET', '/api/2.0/mlflow/experiments/get-by-name', undefined, {
-        experiment_name: name,
-      })) as { experiment: MlflowExperiment };
-      return r.experiment;
+      const r = await this.#json(
+        ANSWERS.experiment,
+        'GET',
+        '/api/2.0/mlflow/experiments/get-by-name',
+        undefined,
+        {
+          experiment_name: name,
+        },
+      );
+      return r.experiment as MlflowExperiment;
     } catch (err) {
       if (err instanceof MlflowError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
       throw err;
@@ -230,9 +336,7 @@ export class MlflowClient {
   }
 
   async createExperiment(name: string): Promise<string> {
-    const r = (await this.request('POST', '/api/2.0/mlflow/experiments/create', { name })) as {
-      experiment_id: string;
-    };
+    const r = await this.#json(ANSWERS.created, 'POST', '/api/2.0/mlflow/experiments/create', { name });
     return r.experiment_id;
   }
 
@@ -263,7 +367,7 @@ export class MlflowClient {
     parentRunId?: string;
   }): Promise<MlflowRunInfo> {
     const tags = { ...opts.tags, ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}) };
-    const r = (await this.request('POST', '/api/2.0/mlflow/runs/create', {
+    const r = await this.#json(ANSWERS.run, 'POST', '/api/2.0/mlflow/runs/create', {
       experiment_id: opts.experimentId,
       run_name: opts.runName,
       start_time: opts.startTime ?? Date.now(),
@@ -271,22 +375,20 @@ export class MlflowClient {
         key: mlflowKey(key),
         value: truncateValue(value, MLFLOW_LIMITS.tagValueLength),
       })),
-    })) as { run: MlflowRun };
-    return r.run.info;
+    });
+    return r.run.info as MlflowRunInfo;
   }
 
   async getRun(runId: string): Promise<MlflowRun> {
-    const r = (await this.request('GET', '/api/2.0/mlflow/runs/get', undefined, { run_id: runId })) as {
-      run: MlflowRun;
-    };
-    return r.run;
+    const r = await this.#json(ANSWERS.run, 'GET', '/api/2.0/mlflow/runs/get', undefined, { run_id: runId });
+    return r.run as MlflowRun;
   }
 
   async updateRun(
     runId: string,
     opts: { status?: RunStatus; endTime?: number; runName?: string },
   ): Promise<void> {
-    await this.request('POST', '/api/2.0/mlflow/runs/update', {
+    await this.#json(ANSWERS.any, 'POST', '/api/2.0/mlflow/runs/update', {
       run_id: runId,
       ...(opts.status ? { status: opts.status } : {}),
       ...(opts.endTime !== undefined ? { end_time: opts.endTime } : {}),
@@ -295,7 +397,7 @@ export class MlflowClient {
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.request('POST', '/api/2.0/mlflow/runs/set-tag', {
+    await this.#json(ANSWERS.any, 'POST', '/api/2.0/mlflow/runs/set-tag', {
       run_id: runId,
       key: mlflowKey(key),
       value: truncateValue(value, MLFLOW_LIMITS.tagValueLength),
@@ -338,7 +440,7 @@ export class MlflowClient {
     for (let i = 0; i < calls; i++) {
       const body = { run_id: runId, params: params[i] ?? [], metrics: metrics[i] ?? [], tags: tags[i] ?? [] };
       if (Buffer.byteLength(jsonBody(body)) <= MLFLOW_LIMITS.requestBytes) {
-        await this.request('POST', '/api/2.0/mlflow/runs/log-batch', body);
+        await this.#json(ANSWERS.any, 'POST', '/api/2.0/mlflow/runs/log-batch', body);
         continue;
       }
       // long values: one call per kind keeps each request under MLflow's 1 MB limit
@@ -348,7 +450,7 @@ export class MlflowClient {
         { params: [], metrics: [], tags: body.tags },
       ]) {
         if (part.params.length + part.metrics.length + part.tags.length > 0)
-          await this.request('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, ...part });
+          await this.#json(ANSWERS.any, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, ...part });
       }
     }
   }
@@ -357,13 +459,13 @@ export class MlflowClient {
     const out: MlflowMetric[] = [];
     let pageToken: string | undefined;
     do {
-      const r = (await this.request('GET', '/api/2.0/mlflow/metrics/get-history', undefined, {
+      const r = await this.#json(ANSWERS.history, 'GET', '/api/2.0/mlflow/metrics/get-history', undefined, {
         run_id: runId,
         metric_key: mlflowKey(key),
         max_results: '25000',
         ...(pageToken ? { page_token: pageToken } : {}),
-      })) as { metrics?: MlflowMetric[]; next_page_token?: string };
-      out.push(...(r.metrics ?? []));
+      });
+      out.push(...((r.metrics ?? []) as MlflowMetric[]));
       pageToken = r.next_page_token;
     } while (pageToken);
     return out;
@@ -379,14 +481,14 @@ export class MlflowClient {
     const out: MlflowRun[] = [];
     let pageToken: string | undefined;
     do {
-      const r = (await this.request('POST', '/api/2.0/mlflow/runs/search', {
+      const r = await this.#json(ANSWERS.runs, 'POST', '/api/2.0/mlflow/runs/search', {
         experiment_ids: opts.experimentIds,
         ...(opts.filter ? { filter: opts.filter } : {}),
         ...(opts.orderBy ? { order_by: opts.orderBy } : {}),
         max_results: Math.min(opts.maxResults ?? 1000, 1000),
         ...(pageToken ? { page_token: pageToken } : {}),
-      })) as { runs?: MlflowRun[]; next_page_token?: string };
-      out.push(...(r.runs ?? []));
+      });
+      out.push(...((r.runs ?? []) as MlflowRun[]));
       pageToken =
         opts.maxResults !== undefined && out.length >= opts.maxResults ? undefined : r.next_page_token;
     } while (pageToken);
@@ -447,11 +549,11 @@ export class MlflowClient {
   }
 
   async listArtifacts(runId: string, path = ''): Promise<MlflowArtifactFile[]> {
-    const r = (await this.request('GET', '/api/2.0/mlflow/artifacts/list', undefined, {
+    const r = await this.#json(ANSWERS.files, 'GET', '/api/2.0/mlflow/artifacts/list', undefined, {
       run_id: runId,
       ...(path ? { path } : {}),
-    })) as { files?: MlflowArtifactFile[] };
-    return r.files ?? [];
+    });
+    return (r.files ?? []) as MlflowArtifactFile[];
   }
 
   /** A run's artifact as text (through `/get-artifact`). */
@@ -479,9 +581,10 @@ export async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-function describeNetworkError(err: unknown): string {
+function describeNetworkError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return `request timed out (${err.message})`;
+    if (err.name === 'TimeoutError' || err.name === 'AbortError')
+      return `request timed out after ${timeoutMs} ms (the client's timeoutMs, retries included)`;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ? `${err.message} (${cause.code})` : err.message;
   }

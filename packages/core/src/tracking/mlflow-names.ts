@@ -33,6 +33,31 @@ export function mlflowKey(name: string): string {
   return clean.length > MLFLOW_LIMITS.keyLength ? clean.slice(0, MLFLOW_LIMITS.keyLength) : clean;
 }
 
+/** Where a tracked metric was measured: per-epoch validation, or the trial's final test values. */
+export type MetricPhase = 'valid' | 'test';
+
+/** Names that already say where they were measured ("valid_NDCG@20", "train.loss") keep them. */
+const HAS_PHASE = /^(valid|validation|test|train)[._]/i;
+
+/**
+ * The names a tracker gets, so that per-epoch validation values and the final test values never
+ * share a key (MLflow's run table shows a key's latest value, so a shared key showed the last
+ * validation value as the result). Final metrics are `test.<name>` (`test.ndcg_at_20` once the key
+ * is mapped); per-epoch metrics with a cutoff (the evaluator's "NDCG@20" on the validation split)
+ * are `valid.<name>`; training values (loss, temperature, λ) keep their names.
+ */
+export function phaseMetrics(
+  phase: MetricPhase,
+  values: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(values)) {
+    const prefixed = !HAS_PHASE.test(name) && (phase === 'test' || name.includes('@'));
+    out[prefixed ? `${phase}.${name}` : name] = v;
+  }
+  return out;
+}
+
 /** Cuts a value to `max` characters, ending with a marker that says how much was dropped. */
 export function truncateValue(value: string, max: number): string {
   if (value.length <= max) return value;

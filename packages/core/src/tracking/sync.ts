@@ -4,7 +4,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { DataError } from '../errors.ts';
 import type { Logger } from '../util/log.ts';
 import { listFiles, type MlflowClient, type RunStatus } from './mlflow-client.ts';
-import { flattenParams } from './mlflow-names.ts';
+import { flattenParams, phaseMetrics } from './mlflow-names.ts';
 import {
   clearOutbox,
   isOwnFile,
@@ -262,11 +262,12 @@ async function syncTrial(
 
   // metrics: the history with its steps and times, then the final values at the end time
   const points: { key: string; value: number; step: number; timestamp: number }[] = [];
+  // under the keys the runner gives trackers: `valid.<metric>` per epoch, `test.<metric>` at the end
   for (const h of await readHistory(dir))
-    for (const [k, v] of Object.entries(h.values))
+    for (const [k, v] of Object.entries(phaseMetrics('valid', h.values)))
       points.push({ key: k, value: v, step: h.step, timestamp: h.time ?? startTime });
   const final = await readMetricsFile(dir);
-  for (const [k, v] of Object.entries(final?.values ?? {}))
+  for (const [k, v] of Object.entries(phaseMetrics('test', final?.values ?? {})))
     points.push({ key: k, value: v, step: 0, timestamp: endTime });
   const metrics = run.existed ? await withoutLogged(client, run.entry.runId, points) : points;
 

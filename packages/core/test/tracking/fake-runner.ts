@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flattenParams } from '../../src/tracking/mlflow-names.ts';
+import { flattenParams, phaseMetrics } from '../../src/tracking/mlflow-names.ts';
 import type { TrackedRunInfoWithDir } from '../../src/tracking/mlflow-tracker.ts';
 
 /**
@@ -96,7 +96,7 @@ export async function runTrial(
   writeFileSync(join(dir, 'per-user', 'recall_at_20.f32'), Buffer.from(new Float32Array([0.5, 0, 1]).buffer));
   writeFileSync(join(dir, 'artifacts', 'plot.svg'), `<svg><text>${t.name}</text></svg>`);
   writeFileSync(join(dir, 'logs.txt'), `trial ${t.name}\n`);
-  await tracker?.logMetrics(final);
+  await tracker?.logMetrics(phaseMetrics('test', final)); // as the runner does
   await tracker?.logArtifact(join(dir, 'config.json'), 'config.json');
   await tracker?.logArtifact(join(dir, 'metrics.json'), 'metrics.json');
   await tracker?.logArtifact(join(dir, 'artifacts'), 'artifacts');

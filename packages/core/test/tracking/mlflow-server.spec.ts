@@ -79,8 +79,8 @@ async function expectTrialRun(r: MlflowRun, t: FakeTrial, dir: string): Promise<
   expect(tag(r, 'embrec.config_hash')).toBe(configHash(params));
   expect(tag(r, 'embrec.version')).toMatch(/^\d+\.\d+\.\d+/);
   const final = finalMetrics(t);
-  expect(metric(r, 'recall_at_20')).toBeCloseTo(final['Recall@20']!, 12);
-  expect(metric(r, 'ndcg_at_10')).toBeCloseTo(final['NDCG@10']!, 12);
+  expect(metric(r, 'test.recall_at_20')).toBeCloseTo(final['Recall@20']!, 12);
+  expect(metric(r, 'test.ndcg_at_10')).toBeCloseTo(final['NDCG@10']!, 12);
   const loss = await client.getMetricHistory(r.info.run_id, 'loss');
   expect(loss.map((m) => m.step).sort()).toEqual([0, 1, 2]);
   for (const m of loss) expect(m.value).toBeCloseTo(epochLoss(t, m.step), 12);
@@ -365,7 +365,7 @@ describe('mlflow tracking through the embrec CLI (the real runner)', () => {
     for (const r of online.children) {
       expect(r.info.status).toBe('FINISHED');
       expect(param(r, 'model.power')).toMatch(/^(0\.5|1|2)$/);
-      expect(metric(r, 'recall_at_10')).toBeGreaterThan(0);
+      expect(metric(r, 'test.recall_at_10')).toBeGreaterThan(0);
       expect((await client.listArtifacts(r.info.run_id)).map((f) => f.path)).toContain('config.json');
     }
 
@@ -398,8 +398,8 @@ describe('mlflow tracking through the embrec CLI (the real runner)', () => {
     ] as const) {
       for (const r of runs) {
         const local = JSON.parse(readFileSync(join(out, name, r.info.run_name!, 'metrics.json'), 'utf8'));
-        expect(metric(r, 'recall_at_10')).toBe(local.values['Recall@10']);
-        expect(metric(r, 'ndcg_at_10')).toBe(local.values['NDCG@10']);
+        expect(metric(r, 'test.recall_at_10')).toBe(local.values['Recall@10']);
+        expect(metric(r, 'test.ndcg_at_10')).toBe(local.values['NDCG@10']);
       }
     }
   }, 400_000); // six CLI processes
