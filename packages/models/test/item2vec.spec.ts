@@ -13,14 +13,18 @@ const small = { dim: 16, window: 3, epochs: 20, sample: 0, lr: 0.05 };
 const run = nativeAvailable() || !!process.env.CI; // in CI a missing addon fails, it does not skip
 
 if (run) {
-  describeModel('item2vec (mean pooling)', {
+  describeModel('item2vec (mean pooling, output vectors)', {
     make: (ctx) => createComponent(item2vecComponent, small, {}, ctx),
+  });
+  describeModel('item2vec (cosine over input vectors)', {
+    make: (ctx) =>
+      createComponent(item2vecComponent, { ...small, itemVectors: 'input', normalize: true }, {}, ctx),
   });
   describeModel('item2vec (recency pooling, output vectors, whole-sentence context)', {
     make: (ctx) =>
       createComponent(
         item2vecComponent,
-        { ...small, window: 0, pooling: 'recency', halfLife: 3, itemVectors: 'output' },
+        { ...small, window: 0, pooling: 'recency', halfLife: 3, power: 0 },
         {},
         ctx,
       ),
@@ -74,7 +78,14 @@ describe('item2vec schema', () => {
     expect(shape.safeParse({ pooling: 'max' }).success).toBe(false);
     expect(shape.safeParse({ dim: 0 }).success).toBe(false);
     expect(shape.safeParse({ sessionGap: -1 }).success).toBe(false);
-    expect(shape.parse({})).toMatchObject({ window: 5, negative: 5, power: 0.75, sample: 1e-3, threads: 1 });
+    expect(shape.parse({})).toMatchObject({
+      window: 5,
+      negative: 5,
+      power: 0.75,
+      sample: 1e-3,
+      threads: 1,
+      itemVectors: 'output',
+    });
   });
 });
 

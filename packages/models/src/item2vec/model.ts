@@ -5,6 +5,7 @@ import {
   type EmbeddingTable,
   type FitInput,
   IdMap,
+  type Interactions,
   type ModelComponent,
   type Scorer,
   UsageError,
@@ -72,16 +73,32 @@ export class Item2VecModel implements ModelComponent {
         `${occurrences} items × ${p.epochs} epochs in ${seconds.toFixed(2)} s ` +
         `(${Math.round((occurrences * p.epochs) / seconds)} items/s, ${p.threads} thread${p.threads === 1 ? '' : 's'})`,
     );
-    // Items that never occur in training keep their random initial vectors: zero them, so that they
-    // score 0 rather than at random.
+    this.setVectors(train, r.input, r.output);
+  }
+
+  /**
+   * Uses given input and output vectors ([items, dim] each, dense item order of `train`) as the
+   * trained model: what `fit` does after training, and a way to serve vectors trained elsewhere
+   * (gensim's `wv.vectors` / `syn1neg`). Items absent from `train` get zero vectors, so that they
+   * score 0 rather than at random. The arrays are modified in place.
+   */
+  setVectors(train: Interactions, input: Float32Array, output: Float32Array): void {
+    const d = this.#p.dim;
+    const ni = train.itemIds.size;
+    if (input.length !== ni * d || output.length !== ni * d) {
+      throw new UsageError(
+        `item2vec: setVectors expects ${ni} × ${d} = ${ni * d} values per table, got input ${input.length}, output ${output.length}`,
+      );
+    }
+    const seq = itemSequences(train, { sessionGap: undefined });
     const seen = new Uint8Array(ni);
     for (const i of seq.history.items) seen[i] = 1;
     for (let i = 0; i < ni; i++) {
       if (seen[i]) continue;
-      r.input.fill(0, i * p.dim, (i + 1) * p.dim);
-      r.output.fill(0, i * p.dim, (i + 1) * p.dim);
+      input.fill(0, i * d, (i + 1) * d);
+      output.fill(0, i * d, (i + 1) * d);
     }
-    this.#fitted = this.#tables(train.userIds, train.itemIds, r.input, r.output, seq.history);
+    this.#fitted = this.#tables(train.userIds, train.itemIds, input, output, seq.history);
   }
 
   /** Pools every user's history and builds the item table from the trained vectors. */

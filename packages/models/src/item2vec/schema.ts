@@ -61,13 +61,13 @@ export const item2vecSchema = z.strictObject({
     .describe('recency pooling: an item k positions before the latest one weighs 0.5^(k / halfLife)'),
   itemVectors: z
     .enum(['input', 'output'])
-    .default('input')
+    .default('output')
     .describe(
       "item table scored against the pooled input vectors: 'input' (item-item similarity, as Item2Vec) or 'output' (skip-gram's own prediction)",
     ),
   normalize: z
     .boolean()
-    .default(true)
+    .default(false)
     .describe('L2-normalise item vectors before pooling and scoring (cosine)'),
 });
 
