@@ -1,9 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-
-// tfjs-core's Node entry registers no gradients: @embrec/native's ensureGradients does.
-await (await import('@embrec/native')).ensureGradients();
-
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LossComponent, LossInputs } from '../plugin/kinds-training.ts';
 import { Rng } from '../util/rng.ts';
@@ -71,6 +67,9 @@ export function describeLoss(name: string, opts: DescribeLossOptions): void {
   const mode = opts.negatives ?? 'none';
   describe(`loss conformance: ${name}`, () => {
     beforeAll(async () => {
+      // tfjs-core's Node entry registers no gradients: @embrec/native's ensureGradients does (here,
+      // not at import, so that @embrec/core/testing loads without the addon's package for other suites)
+      await (await import('@embrec/native')).ensureGradients();
       await tf.ready();
     });
 
