@@ -207,4 +207,75 @@ describe.skipIf(!run)('item2vec model', () => {
     );
     expect(() => other.scorer()).toThrow(/scorer\(\) needs a trained model/);
   });
+
+  it('select: fits every grid setting, keeps the one with the best validation metric, logs each', async () => {
+    const { train } = planted();
+    const model = (await createComponent(
+      item2vecComponent,
+      { ...small, epochs: 2, select: { by: 'NDCG@20', dim: [4, 8], power: [0.75, 0] } },
+      {},
+      makeTestCreateContext({ seed: 3 }),
+    )) as unknown as Item2VecModel;
+    const ctx = makeTestContext({ seed: 3 });
+    const seen: string[] = [];
+    const validate = async () => {
+      const { dim, power } = model.params;
+      seen.push(`${dim}/${power}`);
+      return {
+        protocol: 'full',
+        values: { 'NDCG@20': dim === 8 && power === 0 ? 0.5 : 0.1 },
+        users: new Int32Array(0),
+        perUser: {},
+      };
+    };
+    await model.fit({
+      dataset: { name: 'planted', interactions: train },
+      splits: { train, valid: train, test: train },
+      ctx,
+      validate,
+    });
+    expect(seen).toEqual(['4/0.75', '4/0', '8/0.75', '8/0']);
+    expect(model.params).toMatchObject({ dim: 8, power: 0 });
+    const s = model.scorer();
+    if (s.kind !== 'embeddings') throw new Error('expected embeddings');
+    expect(s.items.dim).toBe(8);
+    expect(ctx.logged.map((l) => l.values['valid_NDCG@20'])).toEqual([0.1, 0.1, 0.1, 0.5]);
+    // the saved model reloads with the chosen dim although the configured default is 16
+    const dir = join(mkdtempSync(join(tmpdir(), 'embrec-i2v-')), 'm');
+    await model.save(dir);
+    const again = (await createComponent(
+      item2vecComponent,
+      { ...small, select: { dim: [4, 8] } },
+      {},
+      makeTestCreateContext(),
+    )) as unknown as Item2VecModel;
+    await again.load(dir);
+    const s2 = again.scorer();
+    if (s2.kind !== 'embeddings') throw new Error('expected embeddings');
+    expect(Array.from(s2.items.vectors)).toEqual(Array.from(s.items.vectors));
+  });
+
+  it('select: needs validation data and a metric it reports', async () => {
+    const { train } = planted();
+    const make = async (select: Record<string, unknown>) =>
+      (await createComponent(
+        item2vecComponent,
+        { ...small, epochs: 1, select },
+        {},
+        makeTestCreateContext(),
+      )) as unknown as Item2VecModel;
+    const input = { dataset: { name: 'planted', interactions: train }, splits: { train, test: train } };
+    await expect((await make({ dim: [4, 8] })).fit({ ...input, ctx: makeTestContext() })).rejects.toThrow(
+      /model\.select is a grid of 2 settings chosen on validation data, but the split has none/,
+    );
+    const validate = async () => ({
+      protocol: 'full',
+      values: { 'Recall@20': 0.1 },
+      users: new Int32Array(0),
+      perUser: {},
+    });
+    await expect(
+      (await make({ dim: [4, 8], by: 'NDCG@10' })).fit({ ...input, ctx: makeTestContext(), validate }),
+    ).rejects.toThrow(/model\.select\.by "NDCG@10" is not among the validation metrics: Recall@20/);
+  });
 });

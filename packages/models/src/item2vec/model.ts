@@ -34,19 +34,59 @@ interface Fitted {
  * item table, so it runs through the same retrieve/evaluate stages and indexes as any embedding model.
  */
 export class Item2VecModel implements ModelComponent {
-  readonly #p: Item2VecParams;
+  readonly #base: Item2VecParams;
+  #p: Item2VecParams;
   #fitted: Fitted | undefined;
 
   constructor(params: Item2VecParams) {
+    this.#base = params;
     this.#p = params;
   }
 
-  async fit({ splits, ctx }: FitInput): Promise<void> {
+  /** The hyperparameters in use: the configured ones, with the grid's choice when `select` is set. */
+  get params(): Item2VecParams {
+    return this.#p;
+  }
+
+  async fit({ splits, ctx, validate }: FitInput): Promise<void> {
+    const grid = selectionGrid(this.#base);
+    const by = this.#base.select?.by ?? 'NDCG@20';
+    if (grid.length > 1 && !validate) {
+      throw new UsageError(
+        `item2vec: model.select is a grid of ${grid.length} settings chosen on validation data, but the split has none (use split.valid)`,
+      );
+    }
+    if (grid.length === 1) {
+      this.#p = { ...this.#base, ...grid[0] };
+      this.#fitOne(splits.train, ctx, true);
+      return;
+    }
+    let best: { value: number; over: GridChoice; fitted: Fitted } | undefined;
+    for (const [step, over] of grid.entries()) {
+      this.#p = { ...this.#base, ...over };
+      const loss = this.#fitOne(splits.train, ctx, false);
+      const res = await validate!();
+      const value = res.values[by];
+      if (value === undefined) {
+        throw new UsageError(
+          `item2vec: model.select.by "${by}" is not among the validation metrics: ${Object.keys(res.values).join(', ')}`,
+        );
+      }
+      ctx.logMetrics({ ...over, loss, [`valid_${by}`]: value }, step);
+      ctx.log.info(`item2vec: ${JSON.stringify(over)}: valid ${by} = ${value.toFixed(4)}`);
+      if (!best || value > best.value) best = { value, over, fitted: this.#fitted! };
+    }
+    this.#p = { ...this.#base, ...best!.over };
+    this.#fitted = best!.fitted;
+    ctx.log.info(`item2vec: chose ${JSON.stringify(best!.over)} (valid ${by} = ${best!.value.toFixed(4)})`);
+  }
+
+  /** Trains with the current parameters and installs the vectors; returns the last epoch's loss. */
+  #fitOne(train: Interactions, ctx: FitInput['ctx'], logEpochs: boolean): number {
     const p = this.#p;
     if (p.minLr > p.lr) {
       throw new UsageError(`item2vec: model.minLr (${p.minLr}) must not exceed model.lr (${p.lr})`);
     }
-    const train = splits.train;
     const seq = itemSequences(train, { sessionGap: p.sessionGap });
     const ni = train.itemIds.size;
     ctx.signal.throwIfAborted();
@@ -64,9 +104,11 @@ export class Item2VecModel implements ModelComponent {
       seed: ctx.rng.int(2 ** 31),
     });
     const seconds = (performance.now() - started) / 1000;
-    r.loss.forEach((loss, epoch) => {
-      ctx.logMetrics({ loss, pairs: r.pairs[epoch]! }, epoch + 1);
-    });
+    if (logEpochs) {
+      r.loss.forEach((loss, epoch) => {
+        ctx.logMetrics({ loss, pairs: r.pairs[epoch]! }, epoch + 1);
+      });
+    }
     const occurrences = seq.sentences.items.length;
     ctx.log.info(
       `item2vec: ${seq.sentences.indptr.length - 1} sentences (${seq.timed ? 'time' : 'file'} order), ` +
@@ -74,6 +116,7 @@ export class Item2VecModel implements ModelComponent {
         `(${Math.round((occurrences * p.epochs) / seconds)} items/s, ${p.threads} thread${p.threads === 1 ? '' : 's'})`,
     );
     this.setVectors(train, r.input, r.output);
+    return r.loss[r.loss.length - 1]!;
   }
 
   /**
@@ -203,11 +246,15 @@ export class Item2VecModel implements ModelComponent {
 
   async load(dir: string): Promise<void> {
     const metaFile = join(dir, 'model.json');
-    let meta: { format?: string; dim?: number };
+    let meta: { format?: string; dim?: number; params?: unknown };
     try {
       meta = JSON.parse(readFileSync(metaFile, 'utf8'));
     } catch (e) {
       throw new DataError(`${metaFile}: cannot read the saved model (${(e as Error).message})`, { cause: e });
+    }
+    // with a selection grid, the saved model carries the chosen settings (its dim among them)
+    if (this.#base.select && meta.params && typeof meta.params === 'object') {
+      this.#p = { ...this.#base, ...pickGrid(meta.params as Partial<Item2VecParams>) };
     }
     const d = this.#p.dim;
     if (meta.format !== FORMAT || meta.dim !== d) {
@@ -258,5 +305,26 @@ function l2Rows(x: Float32Array, d: number): Float32Array {
     const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
     for (let j = 0; j < d; j++) out[r * d + j] = x[r * d + j]! * inv;
   }
+  return out;
+}
+
+const GRID_KEYS = ['dim', 'window', 'negative', 'power', 'sample', 'epochs', 'lr'] as const;
+type GridKey = (typeof GRID_KEYS)[number];
+type GridChoice = Partial<Record<GridKey, number>>;
+
+/** Every combination of the `select` lists (one empty override without `select`), in order. */
+function selectionGrid(p: Item2VecParams): GridChoice[] {
+  let out: GridChoice[] = [{}];
+  for (const key of GRID_KEYS) {
+    const values = p.select?.[key];
+    if (!values) continue;
+    out = out.flatMap((o) => values.map((v) => ({ ...o, [key]: v })));
+  }
+  return out;
+}
+
+function pickGrid(saved: Partial<Item2VecParams>): GridChoice {
+  const out: GridChoice = {};
+  for (const key of GRID_KEYS) if (typeof saved[key] === 'number') out[key] = saved[key];
   return out;
 }

@@ -69,6 +69,21 @@ export const item2vecSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('L2-normalise item vectors before pooling and scoring (cosine)'),
+  select: z
+    .strictObject({
+      by: z.string().default('NDCG@20').describe('validation metric to maximise'),
+      dim: z.array(z.number().int().min(1).max(4096)).min(1).optional(),
+      window: z.array(z.number().int().min(0)).min(1).optional(),
+      negative: z.array(z.number().int().min(1).max(1000)).min(1).optional(),
+      power: z.array(z.number().min(-10).max(10)).min(1).optional(),
+      sample: z.array(z.number().min(0).max(1)).min(1).optional(),
+      epochs: z.array(z.number().int().min(1).max(100000)).min(1).optional(),
+      lr: z.array(z.number().positive().max(10)).min(1).optional(),
+    })
+    .optional()
+    .describe(
+      'a grid over these settings (each list replaces the single value above), chosen on the validation split by `by`: the test split is evaluated once, on the chosen model',
+    ),
 });
 
 export type Item2VecParams = z.output<typeof item2vecSchema>;

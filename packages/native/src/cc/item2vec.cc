@@ -138,6 +138,7 @@ inline void TrainPair(Job& J, Worker& w, int32_t center, int32_t context, float 
     }
     float* l2 = J.out + static_cast<int64_t>(target) * d;
     float f = 0;
+#pragma omp simd reduction(+ : f)
     for (int64_t t = 0; t < d; t++) f += l1[t] * l2[t];
     float g;
     if (f >= kMaxExp) {
