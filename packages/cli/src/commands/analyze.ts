@@ -18,7 +18,7 @@ import { loadEmbeddings } from '@embrec/indexes';
 import type * as vl from 'vega-lite';
 import type { CommandModule } from 'yargs';
 import { builtinRegistry } from '../builtins.ts';
-import { EXIT, printError } from '../output.ts';
+import { EXIT, printError, renderTable } from '../output.ts';
 import { renderVegaLite } from '../plots.ts';
 
 interface AnalyzeArgs {
@@ -49,7 +49,7 @@ export async function analyzeRun(
   opts: Partial<AnalyzeOptions> & { out?: string | undefined },
   onStep: (step: string) => void = () => {},
 ): Promise<{ dir: string; result: AnalysisResult }> {
-  const dir = trialFolder(resolve(runDir));
+  const dir = resolve(runDir);
   const info = readTrialInfo(dir);
   const status = readStatus(dir)?.status;
   if (status !== undefined && status !== 'FINISHED')
@@ -101,19 +101,27 @@ function writeText(file: string, text: string): void {
   writeFileSync(file, text);
 }
 
-/** A trial folder, or a sweep folder with exactly one trial. */
-function trialFolder(dir: string): string {
+/** The trial folders to analyse: the folder itself, or every finished trial with embeddings of a sweep folder. */
+export function trialFolders(dir: string): string[] {
   if (!existsSync(dir))
-    throw new UsageError(`${dir}: no such folder (expected a trial folder <output>/<experiment>/<trial>)`);
+    throw new UsageError(
+      `${dir}: no such folder (expected a trial folder <output>/<experiment>/<trial> or a sweep folder)`,
+    );
   const sweep = layout.sweepFile(dir);
-  if (existsSync(layout.config(dir)) || !existsSync(sweep)) return dir;
-  const trials = (JSON.parse(readFileSync(sweep, 'utf8')) as { trials: string[] }).trials.filter((t) =>
-    existsSync(layout.config(join(dir, t))),
+  if (existsSync(layout.config(dir)) || !existsSync(sweep)) return [dir];
+  const all = (JSON.parse(readFileSync(sweep, 'utf8')) as { trials: string[] }).trials.map((t) =>
+    join(dir, t),
   );
-  if (trials.length === 1) return join(dir, trials[0]!);
-  throw new UsageError(
-    `${dir} is a sweep folder with ${trials.length} trials; analyze one of them: ${trials.map((t) => join(dir, t)).join(', ')}`,
+  const done = all.filter(
+    (t) =>
+      readStatus(t)?.status === 'FINISHED' &&
+      existsSync(join(layout.artifacts(t), 'embeddings', 'items.f32')),
   );
+  if (done.length === 0)
+    throw new UsageError(
+      `${dir} is a sweep folder with no finished trial that has item embeddings (${all.length} trials listed); run the experiment first`,
+    );
+  return done;
 }
 
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
@@ -179,41 +187,60 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('out', { type: 'string', describe: 'output folder (default: <run>/analysis)' }) as never,
   handler: async (args) => {
     try {
-      const { dir, result } = await analyzeRun(
-        args.run,
-        {
-          ...(args.attribute !== undefined ? { attribute: args.attribute } : {}),
-          ...(args.userAttribute ? { userAttributes: args.userAttribute } : {}),
-          ...(args.item ? { items: args.item } : {}),
-          randomItems: args.random,
-          neighbours: args.neighbours,
-          mapItems: args.items,
-          mapUsers: args.users,
-          perplexity: args.perplexity,
-          tsneIterations: args.tsneIterations,
-          permutations: args.permutations,
-          k: args.k,
-          seed: args.seed,
-          threads: args.threads,
-          maps: args.maps,
-          out: args.out,
-        },
-        (s) => process.stderr.write(`  analyze: ${s}\n`),
+      const runs = trialFolders(resolve(args.run));
+      if (runs.length > 1 && args.out)
+        throw new UsageError("--out takes one trial; a sweep folder writes each trial's analysis/ folder");
+      const rows: string[][] = [];
+      for (const run of runs) {
+        if (runs.length > 1) process.stderr.write(`■ ${basename(run)}\n`);
+        const { dir, result } = await analyzeRun(
+          run,
+          {
+            ...(args.attribute !== undefined ? { attribute: args.attribute } : {}),
+            ...(args.userAttribute ? { userAttributes: args.userAttribute } : {}),
+            ...(args.item ? { items: args.item } : {}),
+            randomItems: args.random,
+            neighbours: args.neighbours,
+            mapItems: args.items,
+            mapUsers: args.users,
+            perplexity: args.perplexity,
+            tsneIterations: args.tsneIterations,
+            permutations: args.permutations,
+            k: args.k,
+            seed: args.seed,
+            threads: args.threads,
+            maps: args.maps,
+            out: args.out,
+          },
+          (s) => process.stderr.write(`  analyze: ${s}\n`),
+        );
+        rows.push(summaryRow(basename(run), result, join(dir, 'report.html')));
+      }
+      process.stdout.write(
+        `${renderTable(['trial', 'model', 'attribute', 'intra', 'inter', 'intra − inter', 'p', 'ρ(pop, norm)', 'ρ(pop, recommended)', 'Gini rec / int', 'report'], rows, 'md')}\n`,
       );
-      const g = result.genre;
-      if (g)
-        process.stdout.write(
-          `${g.attribute}: intra ${g.overall.intra.toFixed(4)} vs inter ${g.overall.inter.toFixed(4)} (p = ${g.overall.p.toPrecision(2)}, ${g.permutations} permutations)\n`,
-        );
-      const p = result.popularity;
-      if (p)
-        process.stdout.write(
-          `popularity: Spearman with norm ${p.spearman.norm.toFixed(3)}, with top-${p.k} count ${p.spearman.recommended.toFixed(3)}; Gini recommendations ${p.gini.recommendations.toFixed(3)} vs interactions ${p.gini.interactions.toFixed(3)}\n`,
-        );
-      process.stdout.write(`report: ${join(dir, 'report.html')}\n`);
       process.exitCode = EXIT.ok;
     } catch (e) {
       process.exitCode = printError(e);
     }
   },
 };
+
+function summaryRow(trial: string, r: AnalysisResult, report: string): string[] {
+  const g = r.genre;
+  const p = r.popularity;
+  const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
+  return [
+    trial,
+    r.model,
+    g?.attribute ?? '–',
+    f(g?.overall.intra),
+    f(g?.overall.inter),
+    f(g?.overall.diff),
+    g ? g.overall.p.toPrecision(2) : '–',
+    f(p?.spearman.norm),
+    f(p?.spearman.recommended),
+    p ? `${p.gini.recommendations.toFixed(3)} / ${p.gini.interactions.toFixed(3)}` : '–',
+    report,
+  ];
+}

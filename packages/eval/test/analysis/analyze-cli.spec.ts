@@ -1,0 +1,152 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../../test/helpers/cli.ts';
+
+// `embrec run` on a tiny demo experiment, then `embrec analyze` on its trial, as docs/analysis.md shows;
+// the report is opened in the system's headless Chromium and every image must render.
+const CHROMIUM = process.env.EMBREC_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const root = mkdtempSync(join(tmpdir(), 'embrec-analyze-'));
+const trial = join(root, 'runs', 'tiny-analyze', 'run');
+const fast = [
+  '--items',
+  '120',
+  '--users',
+  '100',
+  '--perplexity',
+  '10',
+  '--tsne-iterations',
+  '150',
+  '--permutations',
+  '99',
+];
+
+beforeAll(async () => {
+  writeFileSync(
+    join(root, 'tiny.yaml'),
+    `name: tiny-analyze
+seed: 3
+output: runs
+dataset: { type: demo, users: 150, items: 200, genres: 5 }
+split: { type: random, ratio: 0.2 }
+model: { type: mf, dim: 16, train: { epochs: 4, batchSize: 256, lr: 0.02 } }
+loss: { type: bpr }
+sampler: { type: uniform }
+evaluate: { type: full, ks: [10] }
+`,
+  );
+  const r = await runCli(['run', join(root, 'tiny.yaml')]);
+  expect(r.stderr).not.toContain('✖');
+  expect(r.code).toBe(0);
+}, 180_000);
+
+describe('embrec analyze', () => {
+  it('writes report.html, analysis.json and every figure as SVG and PNG', async () => {
+    const r = await runCli(['analyze', trial, '--item', 'Action item 1', ...fast]);
+    expect(r.stderr).not.toContain('✖');
+    expect(r.code).toBe(0);
+    const dir = join(trial, 'analysis');
+    expect(r.stdout).toContain(join(dir, 'report.html'));
+    const json = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8'));
+    expect(json.model).toBe('embrec/mf');
+    expect(json.attribute).toBe('brand');
+    expect(json.neighbours[0].name).toBe('Action item 1');
+    expect(json.neighbours[0].neighbours).toHaveLength(10);
+    expect(json.maps.map((m: { side: string; method: string }) => `${m.side} ${m.method}`)).toEqual([
+      'item t-SNE',
+      'item UMAP',
+      'user t-SNE',
+      'user UMAP',
+    ]);
+    expect(json.maps[0].points).toHaveLength(120);
+    expect(json.popularity.spearman.recommended).toBeGreaterThan(-1);
+    const files = readdirSync(dir);
+    for (const f of ['item-tsne-brand', 'item-umap-brand', 'user-tsne-age', 'heatmap-brand', 'lorenz'])
+      for (const ext of ['svg', 'png']) expect(files).toContain(`${f}.${ext}`);
+  }, 180_000);
+
+  it('genre structure: the demo data plants genres, so a trained MF separates them (small p)', async () => {
+    const out = join(root, 'genres');
+    const r = await runCli([
+      'analyze',
+      trial,
+      '--attribute',
+      'genres',
+      '--no-maps',
+      '--permutations',
+      '199',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8'));
+    expect(json.genre.attribute).toBe('genres');
+    expect(json.genre.overall.intra).toBeGreaterThan(json.genre.overall.inter);
+    expect(json.genre.overall.p).toBeLessThan(0.05);
+    expect(json.maps).toEqual([]);
+  }, 120_000);
+
+  it('opens in headless Chromium with every image rendered and no network', async () => {
+    if (!haveChromium) {
+      if (process.env.CI === 'true')
+        throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+      return;
+    }
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (q) => {
+        if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url());
+      });
+      await page.goto(`file://${join(trial, 'analysis', 'report.html')}`, { waitUntil: 'load' });
+      const imgs = await page.$$eval('img', (els) =>
+        (els as HTMLImageElement[]).map((e) => ({ w: e.naturalWidth, h: e.naturalHeight, ok: e.complete })),
+      );
+      // maps: item t-SNE/UMAP by brand, user t-SNE/UMAP by age; heat map; Lorenz curve
+      expect(imgs).toHaveLength(6);
+      for (const i of imgs) {
+        expect(i.ok).toBe(true);
+        expect(i.w).toBeGreaterThan(100);
+        expect(i.h).toBeGreaterThan(100);
+      }
+      expect(await page.textContent('h1')).toContain('tiny-analyze');
+      expect(requests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('clear errors: unknown attribute, no item embeddings, too few items for the perplexity', async () => {
+    const a = await runCli(['analyze', trial, '--attribute', 'genre', '--no-maps']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain(
+      'there is no categorical item attribute "genre" (did you mean "genres"?); the data set has: brand, genres',
+    );
+    const b = await runCli(['analyze', trial, '--items', '20', '--perplexity', '30']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('t-SNE with perplexity 30 needs at least 91 items; there are 20');
+    const copy = join(root, 'copy', 'run');
+    cpSync(trial, copy, { recursive: true });
+    rmSync(join(copy, 'artifacts', 'embeddings'), { recursive: true });
+    rmSync(join(copy, 'analysis'), { recursive: true, force: true });
+    const c = await runCli(['analyze', copy]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain(`${copy} has no item embeddings`);
+    expect(c.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(join(copy, 'analysis'))).toBe(false);
+  }, 120_000);
+});
