@@ -1,4 +1,4 @@
-import type { MetricComponent, MetricSet } from '@embrec/core';
+import { DataError, type MetricComponent, type MetricSet } from '@embrec/core';
 
 export interface AccumulatorOptions {
   readonly metrics: readonly MetricComponent[];
@@ -93,6 +93,11 @@ export class MetricAccumulator {
     const values: Record<string, number> = {};
     const perUser: Record<string, Float32Array> = {};
     const n = this.#opts.rows;
+    // a mean over zero users is not 0: it is no result (an empty target split)
+    if (n === 0)
+      throw new DataError(
+        `evaluate (${protocol}): no user has an interaction in the split being evaluated, so every metric would be an average over zero users; expected a non-empty validation/test split`,
+      );
     for (const s of this.#slots) {
       values[s.display] = n > 0 ? (this.#sums.get(s.display) ?? 0) / n : 0;
       perUser[s.display] = s.values;

@@ -1,5 +1,7 @@
 import {
   type Dataset,
+  DataError,
+  IdMap,
   type Interactions,
   makeInteractions,
   Rng,
@@ -14,6 +16,7 @@ import { leaveKOutSplitter } from '../../src/data/splitters/leave-k-out/componen
 import { leaveOneOutSplitter } from '../../src/data/splitters/leave-one-out/component.ts';
 import { randomSplitter } from '../../src/data/splitters/random/component.ts';
 import { temporalSplitter } from '../../src/data/splitters/temporal/component.ts';
+import { dedup } from '../../src/data/transforms/dedup/component.ts';
 import { randomInteractions, rowKeys } from './random-data.ts';
 
 type Def = { schema: { parse(x: unknown): unknown }; create: (...a: never[]) => unknown };
@@ -29,6 +32,35 @@ function splitter(def: Def, params: object, seed = 42): (d: Dataset) => Splits {
 }
 
 const ds = (x: Interactions): Dataset => ({ name: 't', interactions: x });
+
+/**
+ * Random sets are sometimes degenerate (no test user, or no test item in train): those are data
+ * errors now (checks.ts). Returns undefined for them; `counts` tallies how many seeds were split.
+ */
+function trySplit(
+  split: (d: Dataset) => Splits,
+  x: Interactions,
+  counts = { split: 0, degenerate: 0 },
+): Splits | undefined {
+  try {
+    const s = split(ds(x));
+    counts.split++;
+    return s;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as Error).message).toMatch(/is empty \(no test user\)|none of the \d+ test items/);
+    counts.degenerate++;
+    return undefined;
+  }
+}
+
+/** No (user, item) pair of a held-out part is also a training pair. */
+function expectPairsApart(s: Splits): void {
+  const key = (x: Interactions, r: number) => `${x.users[r]}/${x.items[r]}`;
+  const train = new Set(Array.from(s.train.users, (_, r) => key(s.train, r)));
+  for (const h of [s.test, ...(s.valid ? [s.valid] : [])])
+    for (let r = 0; r < h.users.length; r++) expect(train.has(key(h, r))).toBe(false);
+}
 
 function parts(s: Splits): Interactions[] {
   return s.valid ? [s.train, s.valid, s.test] : [s.train, s.test];
@@ -72,17 +104,29 @@ describe('splitter properties on random interaction sets', () => {
   for (const [name, [def, params]] of Object.entries(defs)) {
     for (const valid of valids[name as keyof typeof valids]) {
       it(`${name} (valid: ${JSON.stringify(valid)}): a partition, reproducible from the seed`, () => {
+        const counts = { split: 0, degenerate: 0 };
         for (const seed of SEEDS) {
           const x = randomInteractions(seed);
-          const s = splitter(def, { ...params, valid }, seed)(ds(x));
+          // duplicates: keep splits every row, so the parts are a partition of the input
+          const p = { ...params, valid, duplicates: 'keep' };
+          const s = trySplit(splitter(def, p, seed), x, counts);
+          if (!s) continue;
           expectPartition(x, s);
+          expectPairsApart(s);
+          // the default (collapse) too: one row per pair, and pairs apart
+          const c = trySplit(splitter(def, { ...params, valid }, seed), x);
+          if (c) {
+            expectPartition(dedup(x, 'latest'), c);
+            expectPairsApart(c);
+          }
           expect(s.valid !== undefined).toBe(valid !== false);
-          const again = splitter(def, { ...params, valid }, seed)(ds(x));
+          const again = splitter(def, p, seed)(ds(x));
           for (const [a, b] of parts(s).map((p, k) => [p, parts(again)[k]!] as const)) {
             expect(b.users).toEqual(a.users);
             expect(b.items).toEqual(a.items);
           }
         }
+        expect(counts.split).toBeGreaterThan(SEEDS.length / 2);
       });
     }
   }
@@ -96,7 +140,8 @@ describe('splitter properties on random interaction sets', () => {
         { quantile: 0.8, valid: true },
         { quantile: 0.9, valid: { at: 1010 } },
       ]) {
-        const s = splitter(temporalSplitter, p)(ds(x));
+        const s = trySplit(splitter(temporalSplitter, p), x);
+        if (!s) continue;
         const maxTrain = Math.max(...s.train.timestamps!);
         const later = [s.test, ...(s.valid ? [s.valid] : [])];
         for (const h of later)
@@ -111,7 +156,8 @@ describe('splitter properties on random interaction sets', () => {
   it('leave-k-out by time: every held-out row is at least as late as every train row of the user', () => {
     for (const seed of SEEDS) {
       const x = randomInteractions(seed);
-      const s = splitter(leaveKOutSplitter, { k: 2, valid: true })(ds(x));
+      const s = trySplit(splitter(leaveKOutSplitter, { k: 2, valid: true }), x);
+      if (!s) continue;
       const tr = perUser(s.train);
       const te = perUser(s.test);
       const va = perUser(s.valid!);
@@ -134,22 +180,24 @@ describe('splitter properties on random interaction sets', () => {
     const x = randomInteractions(3, { users: 1, items: 10, rows: 0 });
     const y = makeInteractions({
       ...x,
-      users: Int32Array.from([0, 0, 0]),
-      items: Int32Array.from([4, 7, 2]),
-      timestamps: Float64Array.from([5, 9, 9]),
+      userIds: new IdMap(['a', 'b']),
+      users: Int32Array.from([0, 0, 0, 1, 1]),
+      items: Int32Array.from([4, 7, 2, 2, 4]),
+      timestamps: Float64Array.from([5, 9, 9, 1, 2]),
       ratings: undefined,
     });
     const s = splitter(leaveOneOutSplitter, { valid: true })(ds(y));
-    expect(Array.from(s.test.items)).toEqual([2]);
+    expect(Array.from(s.test.items)).toEqual([2, 4]);
     expect(Array.from(s.valid!.items)).toEqual([7]);
-    expect(Array.from(s.train.items)).toEqual([4]);
+    expect(Array.from(s.train.items)).toEqual([4, 2]);
   });
 
   it('random: each user holds out round(n · ratio) rows, keeping at least one', () => {
     for (const seed of SEEDS) {
       const x = randomInteractions(seed);
-      const s = splitter(randomSplitter, { ratio: 0.25 })(ds(x));
-      const all = perUser(x);
+      const s = trySplit(splitter(randomSplitter, { ratio: 0.25 }), x);
+      if (!s) continue;
+      const all = perUser(dedup(x, 'latest')); // repeated pairs collapsed first (the default)
       const te = perUser(s.test);
       for (const [u, rows] of all)
         expect(te.get(u)?.length ?? 0).toBe(Math.min(Math.round(rows.length * 0.25), rows.length - 1));
@@ -168,13 +216,15 @@ describe('splitter properties on random interaction sets', () => {
     const y = makeInteractions({ ...x, timestamps: undefined });
     expect(() => splitter(leaveOneOutSplitter, {})(ds(y))).toThrow(UsageError);
     expect(() => splitter(temporalSplitter, {})(ds(y))).toThrow(/no timestamps/);
-    expectPartition(y, splitter(leaveKOutSplitter, { k: 2, order: 'random' })(ds(y)));
+    expectPartition(y, splitter(leaveKOutSplitter, { k: 2, order: 'random', duplicates: 'keep' })(ds(y)));
   });
 
   it('given: keeps, merges or drops the given validation split; errors without given splits', () => {
-    const x = randomInteractions(9, { rows: 60 });
+    // one row per pair, so no given held-out pair is also a train pair
+    const x = dedup(randomInteractions(9, { users: 6, items: 8, rows: 60 }), 'latest');
     const rng = new Rng(1);
-    const mask = (p: number) => Uint8Array.from(x.users, () => (rng.int(3) === p ? 1 : 0));
+    const part = Uint8Array.from(x.users, () => rng.int(3)); // each row in one part
+    const mask = (p: number) => Uint8Array.from(part, (q) => (q === p ? 1 : 0));
     const sel = (m: Uint8Array) => {
       const rows = Int32Array.from(Array.from(m.keys()).filter((k) => m[k]));
       return makeInteractions({

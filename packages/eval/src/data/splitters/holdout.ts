@@ -1,4 +1,13 @@
-import { type Interactions, type Rng, type Splits, selectRows, UsageError } from '@embrec/core';
+import {
+  type Dataset,
+  type Interactions,
+  type Rng,
+  type Splits,
+  selectRows,
+  type TrialContext,
+  UsageError,
+} from '@embrec/core';
+import { checkSplits, type DuplicatesMode, handleDuplicates, keepPairsTogether } from './checks.ts';
 
 /**
  * A hold-out rule: given the interactions and the candidate rows, mark which of those rows are
@@ -87,8 +96,16 @@ export function timeCut(cut: { at?: number | undefined; quantile: number }, spli
   };
 }
 
-/** Splits with `test` held out of all rows, then `valid` (when given) held out of the rest. */
-export function splitWith(x: Interactions, test: Holdout, valid?: Holdout): Splits {
+/**
+ * Splits with `test` held out of all rows, then `valid` (when given) held out of the rest. With
+ * `together`, rows of one (user, item) pair stay on one side (`split.duplicates: keep`).
+ */
+export function splitWith(
+  x: Interactions,
+  test: Holdout,
+  valid?: Holdout,
+  opts: { together?: boolean } = {},
+): Splits {
   const all = new Int32Array(x.users.length);
   for (let r = 0; r < all.length; r++) all[r] = r;
   const part = (rows: Int32Array, flags: Uint8Array, want: number): Int32Array => {
@@ -100,11 +117,30 @@ export function splitWith(x: Interactions, test: Holdout, valid?: Holdout): Spli
     return out;
   };
   const tf = test(x, all);
+  if (opts.together) keepPairsTogether(x, all, tf);
   const testRows = part(all, tf, 1);
   let trainRows = part(all, tf, 0);
   if (!valid) return { train: selectRows(x, trainRows), test: selectRows(x, testRows) };
   const vf = valid(x, trainRows);
+  if (opts.together) keepPairsTogether(x, trainRows, vf);
   const validRows = part(trainRows, vf, 1);
   trainRows = part(trainRows, vf, 0);
   return { train: selectRows(x, trainRows), valid: selectRows(x, validRows), test: selectRows(x, testRows) };
+}
+
+/**
+ * What every hold-out splitter runs: `split.duplicates` on the rows, the split, then the checks
+ * that the result can be evaluated (checks.ts).
+ */
+export function splitDataset(
+  data: Dataset,
+  ctx: Pick<TrialContext, 'log'>,
+  splitter: string,
+  duplicates: DuplicatesMode,
+  test: Holdout,
+  valid?: Holdout,
+): Splits {
+  const x = handleDuplicates(data, duplicates, ctx, splitter);
+  const s = splitWith(x, test, valid, { together: duplicates === 'keep' });
+  return checkSplits(data, s, ctx, splitter);
 }

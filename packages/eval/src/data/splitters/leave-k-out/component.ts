@@ -1,6 +1,7 @@
 import { defineComponent } from '@embrec/core';
 import { z } from 'zod';
-import { lastK, splitWith } from '../holdout.ts';
+import { duplicatesSchema } from '../checks.ts';
+import { lastK, splitDataset } from '../holdout.ts';
 
 export const orderSchema = z
   .enum(['time', 'random'])
@@ -26,6 +27,7 @@ export const leaveKOutSchema = z.strictObject({
     ])
     .default(false)
     .describe('Carve validation from train the same way: true (same k), { k }, or false'),
+  duplicates: duplicatesSchema,
 });
 
 export const leaveKOutSplitter = defineComponent({
@@ -37,8 +39,11 @@ export const leaveKOutSplitter = defineComponent({
   create: (p) => ({
     split(data, ctx) {
       const v = p.valid === true ? p.k : p.valid === false ? undefined : p.valid.k;
-      return splitWith(
-        data.interactions,
+      return splitDataset(
+        data,
+        ctx,
+        'leave-k-out',
+        p.duplicates,
         lastK(p.k, p.order, ctx.rng, 'leave-k-out'),
         v === undefined ? undefined : lastK(v, p.order, ctx.rng, 'leave-k-out'),
       );

@@ -1,6 +1,7 @@
 import { defineComponent } from '@embrec/core';
 import { z } from 'zod';
-import { lastK, splitWith } from '../holdout.ts';
+import { duplicatesSchema } from '../checks.ts';
+import { lastK, splitDataset } from '../holdout.ts';
 import { orderSchema } from '../leave-k-out/component.ts';
 
 export const leaveOneOutSchema = z.strictObject({
@@ -9,6 +10,7 @@ export const leaveOneOutSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("true: each user's latest remaining train interaction becomes validation"),
+  duplicates: duplicatesSchema,
 });
 
 export const leaveOneOutSplitter = defineComponent({
@@ -19,8 +21,11 @@ export const leaveOneOutSplitter = defineComponent({
   schema: leaveOneOutSchema,
   create: (p) => ({
     split(data, ctx) {
-      return splitWith(
-        data.interactions,
+      return splitDataset(
+        data,
+        ctx,
+        'leave-one-out',
+        p.duplicates,
         lastK(1, p.order, ctx.rng, 'leave-one-out'),
         p.valid ? lastK(1, p.order, ctx.rng, 'leave-one-out') : undefined,
       );

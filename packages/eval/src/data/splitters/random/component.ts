@@ -1,6 +1,7 @@
 import { defineComponent } from '@embrec/core';
 import { z } from 'zod';
-import { randomRatio, splitWith } from '../holdout.ts';
+import { duplicatesSchema } from '../checks.ts';
+import { randomRatio, splitDataset } from '../holdout.ts';
 
 const ratio = z.number().gt(0).lt(1);
 
@@ -17,6 +18,7 @@ export const randomSplitSchema = z.strictObject({
     ])
     .default(false)
     .describe('Carve validation from train the same way: true (same ratio), { ratio }, or false'),
+  duplicates: duplicatesSchema,
 });
 
 export const randomSplitter = defineComponent({
@@ -27,8 +29,11 @@ export const randomSplitter = defineComponent({
   create: (p) => ({
     split(data, ctx) {
       const v = p.valid === true ? p.ratio : p.valid === false ? undefined : p.valid.ratio;
-      return splitWith(
-        data.interactions,
+      return splitDataset(
+        data,
+        ctx,
+        'random',
+        p.duplicates,
         randomRatio(p.ratio, ctx.rng),
         v === undefined ? undefined : randomRatio(v, ctx.rng),
       );

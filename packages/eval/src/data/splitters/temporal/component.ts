@@ -1,6 +1,7 @@
 import { defineComponent } from '@embrec/core';
 import { z } from 'zod';
-import { splitWith, timeCut } from '../holdout.ts';
+import { duplicatesSchema } from '../checks.ts';
+import { splitDataset, timeCut } from '../holdout.ts';
 
 const cut = {
   quantile: z
@@ -20,6 +21,7 @@ export const temporalSchema = z.strictObject({
     .describe(
       'Carve validation from train with a second cut: true (same quantile of the train times), { quantile | at }, or false',
     ),
+  duplicates: duplicatesSchema,
 });
 
 export const temporalSplitter = defineComponent({
@@ -28,9 +30,16 @@ export const temporalSplitter = defineComponent({
   description: 'Global temporal cut: everything after the cut time is test, so train never sees the future',
   schema: temporalSchema,
   create: (p) => ({
-    split(data) {
+    split(data, ctx) {
       const v = p.valid === true ? { quantile: p.quantile } : p.valid === false ? undefined : p.valid;
-      return splitWith(data.interactions, timeCut(p, 'temporal'), v ? timeCut(v, 'temporal') : undefined);
+      return splitDataset(
+        data,
+        ctx,
+        'temporal',
+        p.duplicates,
+        timeCut(p, 'temporal'),
+        v ? timeCut(v, 'temporal') : undefined,
+      );
     },
   }),
 });
