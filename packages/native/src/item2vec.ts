@@ -25,6 +25,8 @@ export interface SkipGramOptions {
   readonly epochs?: number | undefined;
   /** Hogwild worker threads [workers]; only threads = 1 is reproducible. Default 1. */
   readonly threads?: number | undefined;
+  /** Shuffle each sentence anew every epoch (sentences as sets: a window samples the whole set). Default false. */
+  readonly shuffle?: boolean | undefined;
   /** Seed of the initial vectors and of every random draw. Default 1. */
   readonly seed?: number | undefined;
 }
@@ -43,7 +45,7 @@ export interface SkipGramResult {
 }
 
 type Range = readonly [min: number, max: number, integer: boolean];
-const RANGES: Record<keyof SkipGramOptions, Range> = {
+const RANGES: Record<Exclude<keyof SkipGramOptions, 'shuffle'>, Range> = {
   dim: [1, 4096, true],
   window: [0, 1e6, true],
   negative: [1, 1000, true],
@@ -74,9 +76,17 @@ export function item2vecTrain(
     problems.push(`nItems: expected an integer >= 1, got ${nItems}`);
   if (options.dim === undefined) problems.push('options.dim: required');
   for (const [key, value] of Object.entries(options)) {
-    const range = RANGES[key as keyof SkipGramOptions];
+    if (key === 'shuffle') {
+      if (value !== undefined && typeof value !== 'boolean') {
+        problems.push(`options.shuffle: expected a boolean, got ${String(value)}`);
+      }
+      continue;
+    }
+    const range = RANGES[key as keyof typeof RANGES];
     if (range === undefined) {
-      problems.push(`options.${key}: unknown option (expected one of ${Object.keys(RANGES).join(', ')})`);
+      problems.push(
+        `options.${key}: unknown option (expected one of ${[...Object.keys(RANGES), 'shuffle'].join(', ')})`,
+      );
       continue;
     }
     if (value === undefined) continue;

@@ -57,6 +57,18 @@ describe.skipIf(!nativeAvailable() && !process.env.CI)('item2vecTrain', () => {
     }
   });
 
+  it('shuffle: sentences as sets still recover the clusters, deterministically, and differ from ordered training', () => {
+    const a = item2vecTrain(corpus, 20, { ...base, shuffle: true });
+    const b = item2vecTrain(corpus, 20, { ...base, shuffle: true });
+    const c = item2vecTrain(corpus, 20, base);
+    expect(clusterPurity(a.input, 16, 20, 5)).toBeGreaterThan(0.95);
+    expect(Array.from(a.input)).toEqual(Array.from(b.input));
+    expect(Array.from(a.input)).not.toEqual(Array.from(c.input));
+    expect(() => item2vecTrain(corpus, 20, { ...base, shuffle: 1 as never })).toThrow(
+      /options\.shuffle: expected a boolean/,
+    );
+  });
+
   it('is deterministic with threads 1 and depends on the seed', () => {
     const a = item2vecTrain(corpus, 20, { ...base, threads: 1, sample: 1e-3 });
     const b = item2vecTrain(corpus, 20, { ...base, threads: 1, sample: 1e-3 });

@@ -94,6 +94,7 @@ export class Item2VecModel implements ModelComponent {
     const r = item2vecTrain(seq.sentences, ni, {
       dim: p.dim,
       window: p.window,
+      shuffle: p.shuffle,
       negative: p.negative,
       power: p.power,
       sample: p.sample,

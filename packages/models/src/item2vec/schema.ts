@@ -9,6 +9,12 @@ export const item2vecSchema = z.strictObject({
     .min(0)
     .default(5)
     .describe('context radius, reduced at random per position as word2vec [window]; 0 = the whole sentence'),
+  shuffle: z
+    .boolean()
+    .default(false)
+    .describe(
+      'treat histories as sets: shuffle each sentence anew every epoch, so that a window samples the whole history',
+    ),
   negative: z
     .number()
     .int()

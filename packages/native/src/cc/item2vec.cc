@@ -6,7 +6,8 @@
 //     kept with probability (sqrt(c_i / (t N)) + 1) (t N) / c_i, drawn anew each epoch (t = 0: off);
 //   - negatives drawn from c_i^power (power 0.75 in word2vec) by binary search in a cumulative table;
 //   - reduced windows: context of position i is i ± (window - b), b uniform in [0, window); window 0
-//     means the whole sentence (Item2Vec's set context);
+//     means the whole sentence (Item2Vec's set context); `shuffle` reorders each sentence at random
+//     every epoch, so that a window samples the whole set at the cost of a window;
 //   - learning rate decayed linearly from lr to minLr over all epochs, by items processed (counted
 //     before subsampling), refreshed every 10,000 items;
 //   - input vectors uniform in [-0.5, 0.5) / dim, output vectors zero; Hogwild threads (lock-free
@@ -66,6 +67,7 @@ struct Rng {
 
 struct Config {
   int64_t dim = 0, window = 5, negative = 5, epochs = 5, threads = 1;
+  bool shuffle = false;
   double power = 0.75, sample = 1e-3, lr = 0.025, minLr = 1e-4;
   uint64_t seed = 1;
 };
@@ -178,6 +180,9 @@ void TrainEpoch(Job& J, Worker& w) {
       buf[n++] = it;
     }
     w.kept += n;
+    if (J.c.shuffle) {  // sentence as a set: a new random order each epoch (Fisher-Yates)
+      for (int64_t i = n - 1; i > 0; i--) std::swap(buf[i], buf[w.rng.Next() % (i + 1)]);
+    }
     for (int64_t i = 0; i < n; i++) {
       int64_t j0 = 0, j1 = n;
       if (J.c.window > 0) {
@@ -226,6 +231,9 @@ Napi::Value Item2VecTrain(const Napi::CallbackInfo& info) {
   c.epochs = static_cast<int64_t>(Opt(env, o, "epochs", 5, 1, 100000, true));
   c.threads = static_cast<int64_t>(Opt(env, o, "threads", 1, 1, 256, true));
   c.seed = static_cast<uint64_t>(Opt(env, o, "seed", 1, 0, 9.0e15, true));
+  Napi::Value sh = o.Get("shuffle");
+  if (!sh.IsUndefined() && !sh.IsNull() && !sh.IsBoolean()) Throw(env, "item2vecTrain options.shuffle: expected a boolean");
+  c.shuffle = sh.IsBoolean() && sh.As<Napi::Boolean>().Value();
 
   J->indptr = indptr.Data();
   J->items = items.Data();
