@@ -2,7 +2,9 @@ export type { BackendInfo, SetupBackendOptions } from './backend.ts';
 export { BACKEND_NAMES, setupBackend } from './backend.ts';
 export { corePlugin } from './builtin.ts';
 export type { LoadedExperiment, LoadOptions, Trial } from './config/load.ts';
-export { loadExperiment } from './config/load.ts';
+export { DEFAULT_MAX_TRIALS, loadExperiment } from './config/load.ts';
+export { nameProblem, safeTrialName } from './config/names.ts';
+export { countTrials } from './config/sweep.ts';
 export { formatPath, getPath, parsePath } from './config/merge.ts';
 export type {
   BackendName,
@@ -65,7 +67,7 @@ export type {
 } from './plugin/kinds-training.ts';
 export type { RegisteredComponent } from './plugin/registry.ts';
 export { BUILTIN_NAMESPACE, Registry } from './plugin/registry.ts';
-export { importPlugin } from './plugin/resolve.ts';
+export { importPlugin, type PluginPackage, resolvePlugin } from './plugin/resolve.ts';
 export { writeEmbeddingTable } from './runner/artifacts.ts';
 export type { RunEvent } from './runner/events.ts';
 export { bytesOf, writeFileAtomic, writeJsonAtomic } from './runner/fs.ts';

@@ -35,7 +35,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAdjacency } from '../src/graph/lightgcn/adjacency.ts';
 import { lightGcnComponent, lightGcnPlusPlusComponent } from '../src/graph/lightgcn/component.ts';
 import type { LightGcnModel } from '../src/graph/lightgcn/model.ts';
-import { propagate } from '../src/graph/lightgcn/propagate.ts';
+import { propagate, propagateRows } from '../src/graph/lightgcn/propagate.ts';
 import modelsPlugin from '../src/index.ts';
 
 beforeAll(async () => {
@@ -220,6 +220,44 @@ describe('lightgcn propagation', () => {
       // isolated nodes (u2 = row 2, i3 = row 6) get only their ego term's gradient, never NaN
       for (const x of grad) expect(Number.isNaN(x)).toBe(false);
       for (let j = 0; j < d; j++) expect(grad[2 * d + j]).toBeCloseTo(0.2 * coef[2 * d + j]!, 5);
+    });
+  }
+});
+
+describe('lightgcn batch-row propagation (the training step)', () => {
+  for (const [layers, normalize] of [
+    [1, false],
+    [2, false],
+    [3, true],
+  ] as const) {
+    it(`gives the rows and gradient of the full propagation (K ${layers}, normalize ${normalize})`, () => {
+      const adj = buildAdjacency(tinyGraph().train, 0.6, -0.1);
+      const n = 7;
+      const d = 3;
+      const nodes = Int32Array.from([0, 2, 4, 5]);
+      const e0 = tf.tensor2d(
+        Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 1.3)),
+        [n, d],
+      );
+      const coef = tf.tensor2d(
+        Float32Array.from({ length: nodes.length * d }, (_, i) => Math.cos(i)),
+        [4, d],
+      );
+      const opts = {
+        layers,
+        weights: Array.from({ length: layers + 1 }, (_, k) => 0.1 + k * 0.2),
+        normalize,
+      };
+      const full = (x: tf.Tensor) =>
+        tf.sum(tf.mul(tf.gather(propagate(adj, x as tf.Tensor2D, opts).final, Array.from(nodes)), coef));
+      const rows = (x: tf.Tensor) => tf.sum(tf.mul(propagateRows(adj, x as tf.Tensor2D, nodes, opts), coef));
+      const [vf, vr] = [full(e0).dataSync()[0]!, rows(e0).dataSync()[0]!];
+      expect(vr).toBeCloseTo(vf, 5);
+      const gf = tf.grad(full)(e0).dataSync();
+      const gr = tf.grad(rows)(e0).dataSync();
+      for (let j = 0; j < n * d; j++) expect(gr[j]!).toBeCloseTo(gf[j]!, 5);
+      tf.dispose(e0);
+      tf.dispose(coef);
     });
   }
 });

@@ -2,11 +2,12 @@ import { sweepDirOf } from '@embrec/core';
 import { stringify } from 'yaml';
 import type { CommandModule } from 'yargs';
 import { EXIT, printError } from '../output.ts';
-import { load, setOption } from './common.ts';
+import { load, maxTrialsOption, setOption } from './common.ts';
 
 interface Args {
   file: string;
   set?: string[];
+  maxTrials?: number;
   json: boolean;
 }
 
@@ -17,6 +18,7 @@ export const planCommand: CommandModule<object, Args> = {
     y
       .positional('file', { type: 'string', demandOption: true })
       .option('set', setOption)
+      .option('max-trials', maxTrialsOption)
       .option('json', { type: 'boolean', default: false }) as never,
   handler: async (args) => {
     try {
@@ -43,7 +45,10 @@ export const validateCommand: CommandModule<object, Args> = {
   command: 'validate <file>',
   describe: 'Check an experiment file and report every problem at once',
   builder: (y) =>
-    y.positional('file', { type: 'string', demandOption: true }).option('set', setOption) as never,
+    y
+      .positional('file', { type: 'string', demandOption: true })
+      .option('set', setOption)
+      .option('max-trials', maxTrialsOption) as never,
   handler: async (args) => {
     try {
       const { exp } = await load(args);

@@ -2,7 +2,7 @@ import { type RunEvent, runExperiment } from '@embrec/core';
 import type { CommandModule } from 'yargs';
 import { EXIT, fmt, printError } from '../output.ts';
 import { renderSweepPlots } from '../plots.ts';
-import { load, setOption } from './common.ts';
+import { load, maxTrialsOption, setOption } from './common.ts';
 
 interface Args {
   file: string;
@@ -53,6 +53,7 @@ export const runCommand: CommandModule<object, Args> = {
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'experiment file (YAML or JSON)' })
       .option('set', setOption)
+      .option('max-trials', maxTrialsOption)
       .option('output', {
         type: 'string',
         describe: 'Folder for run folders (default: the file\'s "output")',

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -6,7 +6,16 @@ import { ConfigError, type ConfigIssue } from '../errors.ts';
 import type { Registry } from '../plugin/registry.ts';
 import { importPlugin, type ResolvedPlugin } from '../plugin/resolve.ts';
 import { didYouMean } from '../util/suggest.ts';
-import { deepMerge, formatPath, interpolateEnv, isPlainObject, parsePath, setPath } from './merge.ts';
+import {
+  deepMerge,
+  formatPath,
+  interpolateEnv,
+  isPlainObject,
+  parsePath,
+  reservedSegment,
+  setPath,
+} from './merge.ts';
+import { escapeControl, quote } from './names.ts';
 import { type PlotSpec, SECTION_BY_KEY, type SweepSettings, type TrialConfig } from './sections.ts';
 import { zodIssuesToConfigIssues } from './zod-issues.ts';
 
@@ -19,8 +28,14 @@ const plotsSchema = z.array(
   }),
 );
 
-import { experimentNameFromFile, readSource, resolveRelative, type SourceFile } from './source.ts';
-import { applyPoint, expandSweep, groupName, parseSweep, pointName } from './sweep.ts';
+import {
+  experimentNameFromFile,
+  MAX_FILE_BYTES,
+  readSource,
+  resolveRelative,
+  type SourceFile,
+} from './source.ts';
+import { applyPoint, countTrials, expandSweep, groupName, parseSweep, pointName } from './sweep.ts';
 import { schemaKeys, validateExperiment } from './validate.ts';
 
 export interface Trial {
@@ -48,8 +63,30 @@ export interface LoadOptions {
   /** `--set a.b=c` overrides (values parsed as YAML). */
   readonly set?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Refuse sweeps of more trials than this (counted before expanding). Default 10,000. */
+  readonly maxTrials?: number;
 }
 
+/** The default `--max-trials`: sweeps above it are refused unless the limit is raised. */
+export const DEFAULT_MAX_TRIALS = 10_000;
+
+const EXTENDS_EXT = /\.(ya?ml|json)$/i;
+
+/** Why the file named by `extends:` cannot be read, or undefined: checked before any byte is read. */
+function extendsProblem(ref: string, file: string): string | undefined {
+  if (!EXTENDS_EXT.test(ref))
+    return `The file named by "extends" must end in .yaml, .yml or .json, found ${quote(ref)}`;
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch {
+    return `The file named by "extends" does not exist: ${escapeControl(file)}`;
+  }
+  if (!st.isFile()) return `The file named by "extends" is not a regular file: ${escapeControl(file)}`;
+  if (st.size > MAX_FILE_BYTES)
+    return `The file named by "extends" is larger than 1 MB (${st.size} bytes): ${escapeControl(file)}`;
+  return undefined;
+}
 /** Reads the file and its `extends:` chain; base first, this file last. */
 function readChain(
   file: string,
@@ -80,13 +117,12 @@ function readChain(
     } else {
       for (const r of refs as string[]) {
         const parentFile = resolveRelative(abs, r);
-        if (!existsSync(parentFile)) {
+        const problem = r.includes('\0')
+          ? `Invalid path in "extends": ${quote(r)}`
+          : extendsProblem(r, parentFile);
+        if (problem !== undefined) {
           throw new ConfigError(stack[0] ?? abs, [
-            {
-              path: 'extends',
-              message: `The file named by "extends" does not exist: ${parentFile}`,
-              line: src.lineOf(['extends']) ?? 1,
-            },
+            { path: 'extends', message: problem, line: src.lineOf(['extends']) ?? 1 },
           ]);
         }
         const parent = readChain(parentFile, [...stack, abs], issues);
@@ -106,6 +142,24 @@ function readChain(
  * expansion and validation of every trial. Throws one ConfigError with every problem found.
  */
 export async function loadExperiment(file: string, opts: LoadOptions): Promise<LoadedExperiment> {
+  try {
+    return await load(file, opts);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // One line per problem whatever the file held: control characters escaped, long lines cut.
+    const issues = e.issues.map((i) => {
+      const out: ConfigIssue = {
+        path: escapeControl(i.path).slice(0, 200),
+        message: escapeControl(i.message).slice(0, 1000),
+      };
+      if (i.line !== undefined) out.line = i.line;
+      return out;
+    });
+    throw new ConfigError(escapeControl(e.file), issues, { cause: e.cause });
+  }
+}
+
+async function load(file: string, opts: LoadOptions): Promise<LoadedExperiment> {
   const abs = resolve(file);
   const issues: ConfigIssue[] = [];
   const { sources, merged } = readChain(abs, [], issues);
@@ -114,7 +168,16 @@ export async function loadExperiment(file: string, opts: LoadOptions): Promise<L
   for (const s of opts.set ?? []) {
     const eq = s.indexOf('=');
     if (eq <= 0) {
-      issues.push({ path: '', message: `--set expects path=value, found "${s}"` });
+      issues.push({ path: '', message: `--set expects path=value, found ${quote(s)}` });
+      continue;
+    }
+    const setPathSegs = parsePath(s.slice(0, eq));
+    const reserved = reservedSegment(setPathSegs);
+    if (reserved !== undefined || setPathSegs.length === 0) {
+      issues.push({
+        path: '',
+        message: `--set ${quote(s.slice(0, eq))}: ${reserved ? `"${reserved}" is not a setting` : 'expected a config path'}`,
+      });
       continue;
     }
     let value: unknown;
@@ -123,7 +186,15 @@ export async function loadExperiment(file: string, opts: LoadOptions): Promise<L
     } catch {
       value = s.slice(eq + 1);
     }
-    setPath(raw, parsePath(s.slice(0, eq)), value);
+    const bad = protoKeyPath(value);
+    if (bad !== undefined) {
+      issues.push({
+        path: '',
+        message: `--set ${quote(s.slice(0, eq))}: key "__proto__" is not allowed (at ${bad})`,
+      });
+      continue;
+    }
+    setPath(raw, setPathSegs, value);
   }
   raw = interpolateEnv(raw, opts.env ?? process.env, (name, path) => {
     issues.push({
@@ -164,6 +235,16 @@ export async function loadExperiment(file: string, opts: LoadOptions): Promise<L
   }
   const sweep = sweepRaw === undefined ? undefined : parseSweep(sweepRaw, issues);
   if (sweep) checkSweepPaths(sweep, raw, opts.registry, issues);
+  // Counted from the axis lengths before anything is expanded.
+  const count = countTrials(sweep);
+  const maxTrials = opts.maxTrials ?? DEFAULT_MAX_TRIALS;
+  if (count > maxTrials) {
+    const n = Number.isFinite(count) ? count.toLocaleString('en-US') : 'more than 10^300';
+    issues.push({
+      path: 'sweep',
+      message: `The sweep expands to ${n} trials, above the limit of ${maxTrials.toLocaleString('en-US')} (--max-trials ${maxTrials}): shrink the sweep, or raise the limit with --max-trials`,
+    });
+  }
 
   const trials: Trial[] = [];
   const seed = typeof raw.seed === 'number' ? raw.seed : 42;
@@ -236,6 +317,21 @@ function checkSweepPaths(
     const segs = parsePath(path);
     const where = formatPath(['sweep', 'params', path]);
     const head = segs[0];
+    const reserved = reservedSegment(segs);
+    if (reserved !== undefined || segs.length === 0) {
+      issues.push({
+        path: where,
+        message: `Sweep over ${quote(path)}: ${reserved ? `"${reserved}" is not a setting` : 'expected a config path'}`,
+      });
+      continue;
+    }
+    if (head === 'name') {
+      issues.push({
+        path: where,
+        message: 'The experiment name cannot be swept: trials of one experiment share its folder',
+      });
+      continue;
+    }
     if (typeof head !== 'string' || !top.includes(head)) {
       const dym = typeof head === 'string' ? didYouMean(head, top) : undefined;
       issues.push({
@@ -269,4 +365,22 @@ function checkSweepPaths(
       }
     }
   }
+}
+
+/** The path of a `__proto__` key inside a value (a --set value parsed as YAML), if any. */
+function protoKeyPath(v: unknown, path: (string | number)[] = [], depth = 0): string | undefined {
+  if (depth > 64 || v === null || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = protoKeyPath(v[i], [...path, i], depth + 1);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') return formatPath([...path, k]) || k;
+    const r = protoKeyPath((v as Record<string, unknown>)[k], [...path, k], depth + 1);
+    if (r !== undefined) return r;
+  }
+  return undefined;
 }

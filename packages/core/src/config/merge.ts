@@ -10,10 +10,22 @@ export function deepMerge(base: unknown, over: unknown): unknown {
     if (typeof base.type === 'string' && typeof over.type === 'string' && base.type !== over.type)
       return clone(over);
     const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k], v) : clone(v);
+    for (const [k, v] of Object.entries(over))
+      define(out, k, Object.hasOwn(base, k) ? deepMerge(base[k], v) : clone(v));
     return out;
   }
   return clone(over);
+}
+
+/** Sets an own property without ever invoking a setter (`__proto__` stays a plain key). */
+export function define(obj: Record<string | number, unknown>, key: string | number, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** Config path segments that reach an object's prototype; refused in sweep and --set paths. */
+export function reservedSegment(path: readonly (string | number)[]): string | undefined {
+  for (const seg of path) if (seg === '__proto__' || seg === 'constructor' || seg === 'prototype') return seg;
+  return undefined;
 }
 
 export function clone<T>(v: T): T {
@@ -47,13 +59,13 @@ export function formatPath(path: readonly (string | number | symbol)[]): string 
 export function getPath(obj: unknown, path: readonly (string | number)[]): unknown {
   let cur = obj;
   for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, seg)) return undefined;
     cur = (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
 }
 
-/** Sets a value at a path, creating mappings on the way. */
+/** Sets a value at a path, creating mappings on the way; only own properties are followed. */
 export function setPath(
   obj: Record<string, unknown>,
   path: readonly (string | number)[],
@@ -62,15 +74,15 @@ export function setPath(
   let cur: Record<string | number, unknown> = obj;
   for (let i = 0; i < path.length - 1; i++) {
     const seg = path[i]!;
-    const next = cur[seg];
+    const next = Object.hasOwn(cur, seg) ? cur[seg] : undefined;
     if (next === null || typeof next !== 'object') {
       const created: Record<string, unknown> = {};
-      cur[seg] = created;
+      define(cur, seg, created);
       cur = created;
     } else cur = next as Record<string | number, unknown>;
   }
   const lastSeg = path[path.length - 1];
-  if (lastSeg !== undefined) cur[lastSeg] = value;
+  if (lastSeg !== undefined) define(cur, lastSeg, value);
 }
 
 /** Replaces ${VAR} and ${VAR:-default} in every string. Unset variables without default are reported. */
@@ -102,7 +114,7 @@ export function interpolateEnv(
   if (Array.isArray(v)) return v.map((x, i) => interpolateEnv(x, env, onMissing, [...path, i]));
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = interpolateEnv(x, env, onMissing, [...path, k]);
+    for (const [k, x] of Object.entries(v)) define(out, k, interpolateEnv(x, env, onMissing, [...path, k]));
     return out;
   }
   return v;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConfigIssue } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { clone, formatPath, isPlainObject, parsePath, setPath } from './merge.ts';
+import { safeTrialName } from './names.ts';
 import type { RandomRange, SweepSettings } from './sections.ts';
 import { zodIssuesToConfigIssues } from './zod-issues.ts';
 
@@ -69,6 +70,19 @@ export interface SweepPoint {
   readonly seed?: number;
 }
 
+/**
+ * How many trials a sweep expands to, from the axis lengths alone (nothing is expanded): the
+ * product of the list lengths (grid) or `samples` (random), times the number of seeds. May be
+ * Infinity for absurd sweeps; callers compare it with their limit before expanding.
+ */
+export function countTrials(s: SweepSettings | undefined): number {
+  if (!s) return 1;
+  let n = s.mode === 'grid' ? 1 : (s.samples ?? 1);
+  if (s.mode === 'grid')
+    for (const values of Object.values(s.params)) n *= Array.isArray(values) ? values.length : 1;
+  return n * (s.seeds?.length ?? 1);
+}
+
 export function expandSweep(s: SweepSettings | undefined, seed: number): SweepPoint[] {
   if (!s) return [{ assignments: [] }];
   const entries = Object.entries(s.params);
@@ -113,12 +127,14 @@ export function applyPoint(raw: Record<string, unknown>, point: SweepPoint): Rec
   return out;
 }
 
-/** A readable, file-system-safe trial name: `model=mf,loss.temperature=0.1,seed=1`. */
+/**
+ * A readable, file-system-safe trial name: `model=mf,loss.temperature=0.1,seed=1` (one path
+ * segment: unsafe characters escaped, long names shortened with a hash; see safeTrialName).
+ */
 export function pointName(point: SweepPoint): string {
   const parts = point.assignments.map(([p, v]) => `${p}=${shortValue(v)}`);
   if (point.seed !== undefined) parts.push(`seed=${point.seed}`);
-  const name = parts.join(',') || 'run';
-  return name.replace(/[/\\]/g, '~').replace(/[\s:*?"<>|]/g, '_');
+  return safeTrialName(parts.join(',') || 'run');
 }
 
 /** The name of a point without its seed: trials that differ only by seed form one group. */

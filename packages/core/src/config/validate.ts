@@ -5,6 +5,7 @@ import type { ComponentKind } from '../plugin/kinds.ts';
 import { Registry } from '../plugin/registry.ts';
 import { didYouMean } from '../util/suggest.ts';
 import { formatPath, isPlainObject } from './merge.ts';
+import { nameProblem } from './names.ts';
 import {
   BACKENDS,
   type Block,
@@ -149,6 +150,9 @@ export function validateExperiment(
   }
   const p = plainSchema.safeParse(plain);
   if (!p.success) issues.push(...zodIssuesToConfigIssues(p.error, { prefix: [], input: plain }));
+  // The name is a folder under the output folder: a safe slug, never a path.
+  const nameIssue = typeof plain.name === 'string' && plain.name !== '' ? nameProblem(plain.name) : undefined;
+  if (nameIssue !== undefined) issues.push({ path: 'name', message: nameIssue });
 
   const sections: Record<string, Block | Block[] | undefined> = {};
   for (const s of SECTIONS) {

@@ -17,6 +17,8 @@ export type Lookup =
   | { ok: false; message: string; suggestion?: string; available: string[] };
 
 export const BUILTIN_NAMESPACE = 'embrec';
+/** Only packages in this scope may use the built-in namespace. */
+export const RESERVED_SCOPE = '@embrec/';
 
 /**
  * Every known component by kind and `namespace/type`. Built from plugin objects; nothing registers
@@ -38,6 +40,12 @@ export class Registry {
   /** Adds a plugin; throws E_PLUGIN_ENGINE / E_PLUGIN_SHAPE / E_PLUGIN_DUPLICATE with a clear message. */
   add(plugin: PluginDefinition): void {
     checkPluginShape(plugin);
+    if (plugin.meta.namespace === BUILTIN_NAMESPACE && !plugin.meta.name.startsWith(RESERVED_SCOPE)) {
+      throw new EmbrecError(
+        'E_PLUGIN_NAMESPACE',
+        `plugin ${plugin.meta.name}: the namespace "${BUILTIN_NAMESPACE}" is reserved for packages in the ${RESERVED_SCOPE} scope; choose your own meta.namespace`,
+      );
+    }
     const range = plugin.engines['@embrec/core'];
     if (!semver.validRange(range)) {
       throw new EmbrecError(

@@ -18,7 +18,7 @@ function registry(): Registry {
   const r = new Registry(coreVersion);
   r.add(
     definePlugin({
-      meta: { name: 'test', version: '1.0.0', namespace: 'embrec' },
+      meta: { name: '@embrec/test', version: '1.0.0', namespace: 'embrec' },
       engines: { '@embrec/core': '*' },
       components: [
         defineComponent({
@@ -167,7 +167,8 @@ describe('experiment files', () => {
 describe('registry', () => {
   const plugin = (range: string, ns = 'x') =>
     definePlugin({
-      meta: { name: `p-${ns}`, version: '2.0.0', namespace: ns },
+      // the `embrec` namespace is reserved for the @embrec/ scope
+      meta: { name: ns === 'embrec' ? '@embrec/p' : `p-${ns}`, version: '2.0.0', namespace: ns },
       engines: { '@embrec/core': range },
       components: [
         defineComponent({

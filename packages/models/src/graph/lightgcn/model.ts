@@ -17,7 +17,7 @@ import type { BatchLookup } from '../../training/lookup.ts';
 import { type DenseParam, ParamStore } from '../../training/params.ts';
 import { type TrainResult, train } from '../../training/trainer.ts';
 import { type Adjacency, buildAdjacency, degreePower } from './adjacency.ts';
-import { propagate } from './propagate.ts';
+import { propagate, propagateRows } from './propagate.ts';
 import { type LightGcnParams, layerWeights } from './schema.ts';
 
 const FORMAT = 'embrec-lightgcn/1';
@@ -52,8 +52,10 @@ export class LightGcnModel implements ModelComponent {
   #tables: Tables | undefined;
   #threads: number | undefined;
   #lastTrain: TrainResult | undefined;
-  /** The propagated table of the current training step, per step (each step has its own lookup). */
-  readonly #stepFinal = new WeakMap<BatchLookup, tf.Tensor2D>();
+  /** Per training step (each step has its own lookup): the graph nodes its batch needs... */
+  readonly #stepNodes = new WeakMap<BatchLookup, Int32Array[]>();
+  /** ...and, once the forward pass starts, their propagated rows and each node's row in them. */
+  readonly #stepRows = new WeakMap<BatchLookup, { rows: tf.Tensor2D; at: Int32Array }>();
   /** The number of users in the current step's batch (the L2 penalty's B). */
   readonly #stepBatch = new WeakMap<BatchLookup, number>();
   readonly weights: number[];
@@ -119,20 +121,32 @@ export class LightGcnModel implements ModelComponent {
       plan: (ids: Int32Array, lookup: BatchLookup): GraphBatch => {
         if (isUser) this.#stepBatch.set(lookup, ids.length);
         const nodes = offset === 0 ? ids : Int32Array.from(ids, (i) => i + offset);
+        const all = this.#stepNodes.get(lookup) ?? [];
+        all.push(nodes);
+        this.#stepNodes.set(lookup, all);
         return { n: ids.length, cats: [], bags: [], nodes };
       },
       forward: (batch: GraphBatch, lookup: BatchLookup): tf.Tensor2D => {
         const ego = this.#ego!.variable as tf.Tensor2D; // [N, D]
-        let final = this.#stepFinal.get(lookup);
-        if (!final) {
-          final = propagate(this.#adj!, ego, this.#propagateOptions()).final; // [N, D]
-          this.#stepFinal.set(lookup, final);
+        let step = this.#stepRows.get(lookup);
+        if (!step) {
+          // the union of the nodes that every side planned for this step, propagated once
+          const n = this.#adj!.matrix.rows;
+          const at = new Int32Array(n).fill(-1);
+          for (const part of this.#stepNodes.get(lookup) ?? [batch.nodes]) for (const v of part) at[v] = 0;
+          let m = 0;
+          for (let v = 0; v < n; v++) if (at[v] === 0) at[v] = m++;
+          const nodes = new Int32Array(m);
+          for (let v = 0; v < n; v++) if (at[v]! >= 0) nodes[at[v]!] = v;
+          const rows = propagateRows(this.#adj!, ego, nodes, this.#propagateOptions()); // [m, D]
+          step = { rows, at };
+          this.#stepRows.set(lookup, step);
         }
-        const idx = tf.tensor1d(batch.nodes, 'int32');
-        const out = tf.gather(final, idx); // [n, D]
+        const pos = Int32Array.from(batch.nodes, (v) => step.at[v]!);
+        const out = tf.gather(step.rows, tf.tensor1d(pos, 'int32')); // [n, D]
         if (!lookup.trainable || this.cfg.l2 === 0) return out;
         const b = this.#stepBatch.get(lookup) ?? batch.n;
-        return withL2(out, tf.gather(ego, idx), this.cfg.l2 / b); // [n, D]
+        return withL2(out, tf.gather(ego, tf.tensor1d(batch.nodes, 'int32')), this.cfg.l2 / b); // [n, D]
       },
     };
   }
@@ -164,7 +178,8 @@ export class LightGcnModel implements ModelComponent {
     const nu = adj.numUsers;
     const ni = adj.numItems;
     const d = this.cfg.dim;
-    const { all, basis } = tf.tidy(() => {
+    // tidy returns tensors (a tidy walking a returned typed array would visit every element)
+    const [finalT, basisT] = tf.tidy((): [tf.Tensor2D, tf.Tensor2D | undefined] => {
       const p = propagate(adj, this.#ego!.variable as tf.Tensor2D, this.#propagateOptions());
       // fold-in basis b_i = d_i^-β Σ_{k<K} w_{k+1} x̃_i⁽ᵏ⁾ over the item rows
       let acc: tf.Tensor2D | undefined;
@@ -174,11 +189,12 @@ export class LightGcnModel implements ModelComponent {
         const rows = tf.slice(x, [nu, 0], [ni, d]); // [I, D]
         acc = acc ? tf.add(acc, tf.mul(rows, w)) : (tf.mul(rows, w) as tf.Tensor2D);
       });
-      return {
-        all: p.final.dataSync() as Float32Array, // [N, D]
-        basis: acc ? (acc.dataSync() as Float32Array) : undefined, // [I, D]
-      };
+      return [p.final, acc];
     });
+    const all = finalT.dataSync() as Float32Array; // [N, D]
+    const basis = basisT?.dataSync() as Float32Array | undefined; // [I, D]
+    if (finalT !== this.#ego.variable) finalT.dispose(); // with K = 0 the final table is the ego variable
+    basisT?.dispose();
     const foldIn = new Float32Array(ni * d);
     if (basis) {
       const scale = degreePower(adj.degree.subarray(nu), -this.cfg.beta);

@@ -45,3 +45,53 @@ export function propagate(adj: Adjacency, ego: tf.Tensor2D, opts: PropagateOptio
   }
   return { final, inputs };
 }
+
+/** Rows `nodes` (sorted, unique) of a CSR matrix, as a CSR matrix [nodes.length, cols]. */
+export function csrRows(m: Adjacency['matrix'], nodes: Int32Array): Adjacency['matrix'] {
+  const indptr = new Int32Array(nodes.length + 1);
+  for (let r = 0; r < nodes.length; r++) {
+    const v = nodes[r]!;
+    indptr[r + 1] = indptr[r]! + (m.indptr[v + 1]! - m.indptr[v]!);
+  }
+  const indices = new Int32Array(indptr[nodes.length]!);
+  const values = new Float32Array(indices.length);
+  for (let r = 0; r < nodes.length; r++) {
+    const v = nodes[r]!;
+    indices.set(m.indices.subarray(m.indptr[v]!, m.indptr[v + 1]!), indptr[r]!);
+    values.set(m.values.subarray(m.indptr[v]!, m.indptr[v + 1]!), indptr[r]!);
+  }
+  return { rows: nodes.length, cols: m.cols, indptr, indices, values };
+}
+
+/**
+ * Rows `nodes` (sorted, unique) of `propagate(...).final`, computing the last layer only for those
+ * rows: layers 1..K−1 run over the whole graph, layer K multiplies only the rows of Â that the batch
+ * needs (and its backward pass scatters only from them). The same values and gradients as gathering
+ * the rows of the full propagation, for less work when the batch touches a fraction of the graph.
+ * [nodes.length, D].
+ */
+export function propagateRows(
+  adj: Adjacency,
+  ego: tf.Tensor2D,
+  nodes: Int32Array,
+  opts: PropagateOptions,
+): tf.Tensor2D {
+  const native = opts.threads === undefined ? {} : { threads: opts.threads };
+  const idx = tf.tensor1d(nodes, 'int32');
+  const norm = (e: tf.Tensor2D) =>
+    opts.normalize ? (tf.mul(e, tf.rsqrt(tf.add(tf.sum(tf.square(e), 1, true), 1e-24))) as tf.Tensor2D) : e;
+  const term = (x: tf.Tensor2D, w: number) => (w === 1 ? x : (tf.mul(x, w) as tf.Tensor2D));
+  let out = term(tf.gather(ego, idx), opts.weights[0]!); // [n, D]
+  let e = ego; // [N, D]
+  for (let k = 1; k <= opts.layers; k++) {
+    const w = opts.weights[k]!;
+    if (k < opts.layers) {
+      e = csrMatMul(tf, adj.matrix, norm(e), native); // [N, D]
+      if (w !== 0) out = tf.add(out, term(tf.gather(e, idx), w)) as tf.Tensor2D;
+    } else if (w !== 0) {
+      const last = csrMatMul(tf, csrRows(adj.matrix, nodes), norm(e), native); // [n, D]
+      out = tf.add(out, term(last, w)) as tf.Tensor2D;
+    }
+  }
+  return out;
+}
