@@ -168,6 +168,11 @@ describe.skipIf(!ready)('packed and installed outside the monorepo', () => {
         paths.some((f) => f.endsWith('.tsbuildinfo')),
         p.name,
       ).toBe(false);
+      // no stale output of a deleted source (tsc -b never removes one: `npx tsc -b tsconfig.build.json --clean`)
+      const stale = paths.filter(
+        (f) => /^dist\/.*\.js$/.test(f) && !paths.includes(f.replace(/^dist\/(.*)\.js$/, 'src/$1.ts')),
+      );
+      expect(stale, `${p.name}: dist files without a source`).toEqual([]);
     }
     expect(packed.find((p) => p.name === '@embrec/native')!.files.map((f) => f.path)).toContain(
       'build/Release/embrec_native.node',
