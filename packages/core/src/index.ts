@@ -100,4 +100,5 @@ export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
 export { Rng } from './util/rng.ts';
 export { didYouMean } from './util/suggest.ts';
+export { ensureAllocatable, formatBytes, LimitError, MAX_TYPED_ARRAY_LENGTH } from './util/memory.ts';
 export { coreVersion } from './version.ts';

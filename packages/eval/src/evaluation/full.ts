@@ -12,6 +12,7 @@ import {
 } from '@embrec/core';
 import { MetricAccumulator } from './accumulate.ts';
 import { type TopKBackend, topkBackend } from './backend.ts';
+import { checkEvaluationSizes } from './limits.ts';
 import { maskLists, row, targetLists } from './relevance.ts';
 import { sliceLists } from './topk.ts';
 
@@ -52,11 +53,12 @@ export class FullEvaluator implements EvaluatorComponent {
   async evaluate(input: EvaluateInput): Promise<MetricSet> {
     const { scorer, target, train, ctx } = input;
     const K = Math.max(...this.#opts.ks);
+    const B = Math.max(1, this.#opts.batchSize);
+    checkEvaluationSizes({ protocol: this.protocol, K, numItems: target.itemIds.size, batchSize: B, scorer });
     const rel = targetLists(target);
     const mask = maskLists(input.mask, rel.users);
     const backend = this.#opts.backend ?? topkBackend({ threads: ctx.threads });
     const acc = this.#accumulator(rel.users.length, train);
-    const B = Math.max(1, this.#opts.batchSize);
     const progress = ctx.progress('evaluate (full ranking)', rel.users.length);
     const topk = this.#topkFn(scorer, target, backend, K);
     for (let r0 = 0; r0 < rel.users.length; r0 += B) {

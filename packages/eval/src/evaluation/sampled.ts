@@ -8,6 +8,7 @@ import {
   UsageError,
 } from '@embrec/core';
 import { MetricAccumulator } from './accumulate.ts';
+import { checkEvaluationSizes } from './limits.ts';
 import { contains } from './rank-metrics.ts';
 import { maskLists, row, targetLists } from './relevance.ts';
 
@@ -49,6 +50,14 @@ export class SampledEvaluator implements EvaluatorComponent {
     const N = this.#opts.negatives;
     const K = Math.max(...this.#opts.ks);
     const numItems = target.itemIds.size;
+    checkEvaluationSizes({
+      protocol: this.protocol,
+      K,
+      numItems,
+      batchSize: Math.max(1, this.#opts.batchSize),
+      scorer: input.scorer,
+      negatives: N,
+    });
     const rel = targetLists(target);
     const banned = maskLists([...input.mask, target], rel.users);
     const rng = new Rng(this.#opts.seed ?? ctx.seed);

@@ -82,7 +82,7 @@ export abstract class BaseIndex implements IndexComponent {
   }
 
   search(queries: Float32Array, k: number, opts: SearchOptions = {}): SearchResult {
-    const nq = checkSearchArgs(this.type, queries, this.dim, k, this.scorer !== undefined);
+    const nq = checkSearchArgs(this.type, queries, this.dim, k, this.scorer !== undefined, this.scorer?.n);
     const scorer = this.scorer as ExactScorer;
     const n = scorer.n;
     checkLists(this.type, 'exclude', opts.exclude, nq, n);

@@ -1,5 +1,5 @@
 import type { QueryItemLists } from '@embrec/core';
-import { UsageError } from '@embrec/core';
+import { ensureAllocatable, UsageError } from '@embrec/core';
 
 /**
  * Checks a search call's arguments and returns the number of queries. Every message names the
@@ -11,6 +11,8 @@ export function checkSearchArgs(
   dim: number,
   k: number,
   built: boolean,
+  /** Indexed items, when built: k beyond them only pads, and the padding must fit in memory. */
+  n?: number,
 ): number {
   if (!built) throw new UsageError(`index "${name}": search() was called before build() or load()`);
   if (!(queries instanceof Float32Array)) {
@@ -27,7 +29,17 @@ export function checkSearchArgs(
   if (!Number.isInteger(k) || k < 1) {
     throw new UsageError(`index "${name}": k must be an integer ≥ 1, found ${String(k)}`);
   }
-  return queries.length / dim;
+  const nq = queries.length / dim;
+  if (n !== undefined && k > n) {
+    // results are [nq, k] ids + scores; past n they are padding (-1), so a huge k is a config mistake
+    ensureAllocatable(
+      `index "${name}": k = ${k} is more than the ${n} indexed items, and the padded result lists (${nq} queries × k ids and scores)`,
+      nq * k,
+      8,
+      { hint: `use k ≤ ${n} (retrieve.k)` },
+    );
+  }
+  return nq;
 }
 
 /** Checks per-query item lists (exclude / allow) against the number of queries and items. */

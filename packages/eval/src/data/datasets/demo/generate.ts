@@ -1,4 +1,4 @@
-import { type Dataset, IdMap, makeInteractions, Rng } from '@embrec/core';
+import { type Dataset, ensureAllocatable, IdMap, makeInteractions, Rng } from '@embrec/core';
 
 export interface DemoParams {
   readonly users: number;
@@ -65,6 +65,16 @@ function search(cum: Float64Array, lo: number, hi: number, x: number): number {
  * items fit; the same params and seed always give the same bytes.
  */
 export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTruth } {
+  // sizes from config, checked before allocating (issue 10 item 8); ~40 bytes a row, ~70 an item
+  ensureAllocatable(
+    `demo: ${p.users} users × ${p.interactionsPerUser} interactions`,
+    p.users * p.interactionsPerUser,
+    40,
+    {
+      hint: 'lower dataset.users or dataset.interactionsPerUser',
+    },
+  );
+  ensureAllocatable(`demo: ${p.items} items`, p.items, 70, { hint: 'lower dataset.items' });
   const rng = new Rng(p.seed);
   const G = p.genres;
   const nI = p.items;

@@ -28,10 +28,25 @@ export function loadLightGcn(dir: string, p: z.output<typeof lightgcnSchema>): D
   files.push({ part: 'test', file: join(dir, p.test) });
   for (const f of files)
     if (!existsSync(f.file)) throw new DataError(`lightgcn: expected a ${f.part} file ${f.file}, found none`);
-  const lists: PairList[] = files.map((f) => parseLightGcnFile(f.file));
-  const userIds = IdMap.range(Math.max(...lists.map((l) => l.maxUser)) + 1);
-  const itemIds = IdMap.range(Math.max(...lists.map((l) => l.maxItem)) + 1);
-  const parts = lists.map((l) => makeInteractions({ userIds, itemIds, users: l.users, items: l.items }));
+  const raw: PairList[] = files.map((f) => parseLightGcnFile(f.file));
+  const where = files.map((f) => f.file).join(', ');
+  const users = denseIds(
+    raw.map((l) => l.users),
+    Math.max(...raw.map((l) => l.maxUser)),
+    'user',
+    where,
+  );
+  const items = denseIds(
+    raw.map((l) => l.items),
+    Math.max(...raw.map((l) => l.maxItem)),
+    'item',
+    where,
+  );
+  const userIds = users.ids;
+  const itemIds = items.ids;
+  const parts = raw.map((l, k) =>
+    makeInteractions({ userIds, itemIds, users: users.columns[k]!, items: items.columns[k]! }),
+  );
   const split: { train?: (typeof parts)[0]; valid?: (typeof parts)[0]; test?: (typeof parts)[0] } = {};
   files.forEach((f, k) => {
     split[f.part] = parts[k]!;
@@ -41,6 +56,8 @@ export function loadLightGcn(dir: string, p: z.output<typeof lightgcnSchema>): D
     : { train: split.train!, test: split.test! };
   const provenance: Record<string, string> = {};
   for (const f of files) provenance[f.part] = f.file;
+  if (users.note) provenance.userIdMapping = users.note;
+  if (items.note) provenance.itemIdMapping = items.note;
   return { name: p.name, interactions: concatInteractions(parts), givenSplits, provenance };
 }
 
@@ -53,7 +70,38 @@ export const lightgcnDataset = defineComponent({
     async load(ctx) {
       const src = await resolveSource('lightgcn', params, ctx);
       const d = loadLightGcn(src.path, params);
+      for (const k of ['userIdMapping', 'itemIdMapping'])
+        if (d.provenance?.[k]) ctx.log.warn(`lightgcn: ${d.provenance[k]}`);
       return { ...d, provenance: { ...src.provenance, ...d.provenance } };
     },
   }),
 });
+
+/**
+ * The ID map of one column over all files. LightGCN's IDs are 0-based and (nearly) dense: the
+ * catalogue is 0 … max, as in the original code, so reproduced numbers keep their item count. IDs
+ * that are far from dense (an item 2147483646 among a few thousand) would make that catalogue
+ * billions long: those files are mapped to dense indices of the IDs that occur instead (issue 10
+ * item 8), with the original numbers kept as external IDs.
+ */
+function denseIds(
+  columns: readonly Int32Array[],
+  max: number,
+  what: string,
+  where: string,
+): { ids: IdMap; columns: Int32Array[]; note?: string } {
+  let rows = 0;
+  for (const c of columns) rows += c.length;
+  // a catalogue at most twice the rows (+ slack for tiny files) is what real LightGCN files have
+  if (max + 1 <= 2 * rows + 1024) return { ids: IdMap.range(max + 1), columns: [...columns] };
+  const distinct = new Set<number>();
+  for (const c of columns) for (let r = 0; r < c.length; r++) distinct.add(c[r]!);
+  const sorted = Int32Array.from(distinct).sort();
+  const index = new Map<number, number>();
+  sorted.forEach((v, i) => index.set(v, i));
+  return {
+    ids: new IdMap(Array.from(sorted, String)),
+    columns: columns.map((c) => Int32Array.from(c, (v) => index.get(v)!)),
+    note: `${what} IDs of ${where} go up to ${max} but only ${sorted.length} occur: mapped to dense indices 0 … ${sorted.length - 1} (external IDs keep the file's numbers)`,
+  };
+}
