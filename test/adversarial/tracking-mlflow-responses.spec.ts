@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import {
   readOutbox,
 } from '../../packages/core/src/tracking/index.ts';
 import { createLogger } from '../../packages/core/src/util/log.ts';
+import { runCli } from '../helpers/cli.ts';
 
 /**
  * Issue 10 item 12: a `{}` answer crashed the client with "Cannot read properties of undefined", and
@@ -158,4 +159,39 @@ describe('MLflow timeouts hold', () => {
     // the server is treated as away after the first timeout: later calls do not wait on it
     expect(s.requests).toHaveLength(1);
   }, 20_000);
+
+  it('`embrec run` against a hung server finishes its trials; the calls wait in the outbox', async () => {
+    const s = await local(hang);
+    const dir = tmp();
+    const file = join(dir, 'hung.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: hung',
+        'dataset: { type: demo, users: 60, items: 80, genres: 2 }',
+        'split: { type: leave-one-out }',
+        'model: { type: mostpop }',
+        'evaluate: { type: full, ks: [5] }',
+        `trackers: [{ type: mlflow, trackingUri: "${s.uri}", retries: 3, backoffMs: 10, timeoutMs: 500 }]`,
+        'sweep: { seeds: [1, 2] }',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['run', file, '--output', join(dir, 'runs')], {
+      env: { MLFLOW_TRACKING_URI: '' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/mlflow: .*calls failed, run `embrec track sync` later/);
+    const sweep = join(dir, 'runs', 'hung');
+    const trials = readdirSync(sweep).filter((n) => existsSync(join(sweep, n, 'metrics.json')));
+    expect(trials).toHaveLength(2);
+    // one API request (the first call times out, then the server counts as away); each later
+    // trial only probes /health
+    expect(s.requests.filter((q) => !q.endsWith('/health'))).toHaveLength(1);
+    const queued = [
+      ...(await readOutbox(sweep)),
+      ...(await Promise.all(trials.map((t) => readOutbox(join(sweep, t))))).flat(),
+    ];
+    expect(queued.filter((e) => e.op === 'createRun').length).toBeGreaterThanOrEqual(3); // sweep + 2 trials
+  }, 120_000);
 });

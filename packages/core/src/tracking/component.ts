@@ -31,7 +31,12 @@ export const mlflowTrackerComponent = defineComponent({
       .describe('retries per call on network errors and 5xx'),
     backoffMs: z.number().int().min(0).default(250).describe('first retry wait, doubled on each retry'),
     maxBackoffMs: z.number().int().min(0).default(4000),
-    timeoutMs: z.number().int().positive().default(15_000).describe('per-request timeout'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(15_000)
+      .describe('the most one call may take: headers, body and retries with their waits'),
     artifacts: z.boolean().default(true).describe('upload artifacts (config, metrics files, plots)'),
   }),
   create(params, _deps, ctx) {
