@@ -182,7 +182,7 @@ async function load(file: string, opts: LoadOptions): Promise<LoadedExperiment> 
     }
     let value: unknown;
     try {
-      value = parseYaml(s.slice(eq + 1));
+      value = parseYaml(s.slice(eq + 1), { logLevel: 'error', maxAliasCount: 100 });
     } catch {
       value = s.slice(eq + 1);
     }

@@ -150,7 +150,8 @@ export function readSource(file: string): SourceFile {
   // JSON is YAML: parse both with the YAML parser to keep positions.
   let doc: Document;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: false });
+    // logLevel 'error': the parser's own warnings (printed raw to stderr) are not shown.
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: false, logLevel: 'error' });
   } catch (e) {
     // The parser recurses: a stack overflow on absurd nesting is a config error too.
     fail(
