@@ -46,6 +46,7 @@ export type {
   Progress,
   QueryItemLists,
   RankerComponent,
+  RankerFitInput,
   RankInput,
   RerankerComponent,
   Scorer,
@@ -70,7 +71,16 @@ export { BUILTIN_NAMESPACE, Registry } from './plugin/registry.ts';
 export { importPlugin, type PluginPackage, resolvePlugin } from './plugin/resolve.ts';
 export { writeEmbeddingTable } from './runner/artifacts.ts';
 export type { RunEvent } from './runner/events.ts';
-export { bytesOf, writeFileAtomic, writeJsonAtomic } from './runner/fs.ts';
+export {
+  bytesOf,
+  sweepStaleTemps,
+  WriteError,
+  writeFileAtomic,
+  writeFolderAtomic,
+  writeJsonAtomic,
+} from './runner/fs.ts';
+export type { LockHolder } from './runner/lock.ts';
+export { LockedError } from './runner/lock.ts';
 export type { SweepRecord, TrialStatus } from './runner/layout.ts';
 export { layout, readStatus } from './runner/layout.ts';
 export type { RunOptions, SweepOutcome } from './runner/run.ts';

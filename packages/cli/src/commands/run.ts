@@ -1,4 +1,4 @@
-import { type RunEvent, runExperiment } from '@embrec/core';
+import { EmbrecError, type RunEvent, runExperiment, UsageError } from '@embrec/core';
 import type { CommandModule } from 'yargs';
 import { EXIT, fmt, printError } from '../output.ts';
 import { renderSweepPlots } from '../plots.ts';
@@ -12,6 +12,7 @@ interface Args {
   force: boolean;
   only?: string[];
   quiet: boolean;
+  'max-failures': number;
 }
 
 function describeEvent(e: RunEvent): string | undefined {
@@ -65,7 +66,16 @@ export const runCommand: CommandModule<object, Args> = {
       })
       .option('force', { type: 'boolean', default: false, describe: 'Re-run trials that finished before' })
       .option('only', { type: 'string', array: true, describe: 'Run only these trials (by name)' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'Only warnings and errors' }) as never,
+      .option('quiet', {
+        type: 'boolean',
+        default: false,
+        describe: 'Only warnings and errors on the console (logs.txt stays complete)',
+      })
+      .option('max-failures', {
+        type: 'number',
+        default: 10,
+        describe: 'Stop the sweep once this many trials failed',
+      }) as never,
   handler: async (args) => {
     const ac = new AbortController();
     let interrupts = 0;
@@ -80,6 +90,9 @@ export const runCommand: CommandModule<object, Args> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
+      const maxFailures = args['max-failures'];
+      if (!Number.isInteger(maxFailures) || maxFailures < 1)
+        throw new UsageError(`--max-failures expects a whole number of at least 1, found ${maxFailures}`);
       const { exp, registry } = await load(args);
       const outcome = await runExperiment(exp, {
         registry,
@@ -87,6 +100,7 @@ export const runCommand: CommandModule<object, Args> = {
         progress: args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines',
         logLevel: args.quiet ? 'warn' : 'info',
         force: args.force,
+        maxFailures,
         onSweepEnd: renderSweepPlots,
         ...(args.only ? { only: args.only } : {}),
         ...(args.output ? { output: args.output } : {}),
@@ -106,6 +120,8 @@ export const runCommand: CommandModule<object, Args> = {
       else process.exitCode = outcome.failed.length > 0 ? EXIT.failure : EXIT.ok;
     } catch (e) {
       process.exitCode = printError(e);
+      // another run holds the sweep folder: a usage error, nothing was run
+      if (e instanceof EmbrecError && e.code === 'E_LOCKED') process.exitCode = EXIT.usage;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -26,15 +26,22 @@ export interface TrialEnv {
   readonly onMetrics: (values: Readonly<Record<string, number>>, step: number | undefined) => void;
 }
 
-/** The trial's logger: every line goes to logs.txt in the trial folder, and to the console. */
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * The trial's logger: every line from info up (debug too at level debug) goes to logs.txt in the
+ * trial folder, whatever the console's level (`--quiet` keeps the file complete); lines at or above
+ * `env.logLevel` also go to the console.
+ */
 export function trialLogger(env: TrialEnv): Logger {
   const file = layout.logs(env.stagingDir);
   mkdirSync(env.stagingDir, { recursive: true });
+  const echoFrom = LEVELS.indexOf(env.logLevel);
   return createLogger({
-    level: env.logLevel,
+    level: env.logLevel === 'debug' ? 'debug' : 'info',
     sink: (level, line) => {
       appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase()} ${line}\n`);
-      env.echo(level, line);
+      if (LEVELS.indexOf(level) >= echoFrom) env.echo(level, line);
     },
   });
 }

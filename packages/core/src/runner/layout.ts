@@ -4,7 +4,8 @@ import { join } from 'node:path';
 /**
  * The run folder layout. A sweep folder `<output>/<experiment>/` holds `sweep.json` and one folder per
  * finished trial. A trial is built in `.staging/<trial>/` and renamed into place when it ends, so a
- * trial folder is always complete; checkpoints live in `.checkpoints/<trial>/` across restarts.
+ * trial folder is always complete; checkpoints live in `.checkpoints/<trial>/` across restarts,
+ * stamped with the key of the config and data that produced them (checkpoint-key.ts).
  */
 export const layout = {
   sweepFile: (sweepDir: string) => join(sweepDir, 'sweep.json'),
@@ -28,6 +29,8 @@ export interface TrialStatus {
   endTime: number;
   tags: Record<string, string>;
   error?: string;
+  /** Fingerprint of the data files the trial read (checkpoint-key.ts): a change reruns the trial. */
+  data?: string;
 }
 
 export function readStatus(trialDir: string): TrialStatus | undefined {

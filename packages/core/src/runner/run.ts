@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
@@ -12,13 +12,17 @@ import { flattenParams, phaseMetrics } from '../tracking/mlflow-names.ts';
 import { configHash as paramsHash, TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
+import { checkpointKey, dataFingerprint, openCheckpoint } from './checkpoint-key.ts';
 import { makeCreateContext, makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
 import type { RunEvent } from './events.ts';
-import { promoteFolder, writeJsonAtomic } from './fs.ts';
+import { writeJsonAtomic } from './fs.ts';
 import { layout, readStatus, type SweepRecord, type TrialStatus } from './layout.ts';
+import { assertInside, writeMarker } from './marker.ts';
 import type { ProgressMode } from './progress.ts';
 import type { RecommendationSample } from './samples.ts';
+import { openSweepDir } from './sweep-dir.ts';
 import { AbortedError, runTrial } from './trial.ts';
+import { commitTrial, stageTrial, trialFolderRefusal } from './trial-folder.ts';
 
 export interface RunOptions {
   readonly registry: Registry;
@@ -30,8 +34,10 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Overrides the experiment's `output` folder. */
   readonly output?: string;
-  /** Re-run trials even when they finished before. */
+  /** Re-run trials even when they finished before (and discard their checkpoints). */
   readonly force?: boolean;
+  /** Stop the sweep once this many trials failed (default 10). */
+  readonly maxFailures?: number;
   /** Only these trials (by name). */
   readonly only?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
@@ -51,6 +57,8 @@ export interface SweepOutcome {
   readonly skipped: string[];
   readonly aborted: boolean;
   readonly metrics: Record<string, Record<string, number>>;
+  /** Why the sweep stopped before its end (the --max-failures circuit breaker). */
+  readonly stopped?: string;
 }
 
 /** The hash a trial's resolved config is recognised by (resume; the MLflow config-hash tag). */
@@ -72,7 +80,7 @@ function gitCommit(dir: string): string | undefined {
 export function sweepDirOf(exp: LoadedExperiment, output?: string): string {
   const out = output ?? exp.trials[0]?.config.output ?? 'runs';
   const base = isAbsolute(out) ? out : output ? resolve(out) : resolve(exp.dir, out);
-  return join(base, exp.name);
+  return assertInside(base, join(base, exp.name), `experiment name "${exp.name}"`);
 }
 
 async function defaultSetupBackend(
@@ -93,14 +101,28 @@ async function defaultSetupBackend(
  * interrupted sweep run again completes without redoing work. Tracker failures are warnings.
  */
 export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Promise<SweepOutcome> {
+  const echo = opts.echo ?? ((_l: LogLevel, line: string) => process.stderr.write(`${line}\n`));
+  const dir = sweepDirOf(exp, opts.output);
+  const lock = openSweepDir(dir, (line) => echo('warn', line));
+  try {
+    return await runSweep(exp, opts, dir, echo);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runSweep(
+  exp: LoadedExperiment,
+  opts: RunOptions,
+  dir: string,
+  echo: (level: LogLevel, line: string) => void,
+): Promise<SweepOutcome> {
   const registry = opts.registry;
   const emit = opts.onEvent ?? (() => {});
-  const echo = opts.echo ?? ((_l: LogLevel, line: string) => process.stderr.write(`${line}\n`));
   const logLevel = opts.logLevel ?? 'info';
   const console: Logger = createLogger({ level: logLevel, sink: echo });
   const signal = opts.signal ?? new AbortController().signal;
-  const dir = sweepDirOf(exp, opts.output);
-  mkdirSync(dir, { recursive: true });
+  const maxFailures = opts.maxFailures ?? 10;
   const root = new RootScope(registry, console);
   const commit = gitCommit(exp.dir);
 
@@ -126,7 +148,12 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
   const skipped: string[] = [];
   for (const t of selected) {
     const st = readStatus(layout.trialDir(dir, t.name));
-    if (!opts.force && st?.status === 'FINISHED' && st.tags[TAGS.configHash] === configHash(t.config)) {
+    if (
+      !opts.force &&
+      st?.status === 'FINISHED' &&
+      st.tags[TAGS.configHash] === configHash(t.config) &&
+      (st.data === undefined || st.data === dataFingerprint(t.config, exp.dir))
+    ) {
       skipped.push(t.name);
     } else todo.push(t);
   }
@@ -209,6 +236,16 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
   const metrics: Record<string, Record<string, number>> = {};
   const samples: Record<string, readonly RecommendationSample[]> = {};
   let aborted = false;
+  let stopped: string | undefined;
+  /** Records a failed trial; true when the circuit breaker trips. */
+  const fail = (trial: string, error: Error): boolean => {
+    failed.push({ trial, error });
+    if (failed.length < maxFailures) return false;
+    stopped = `stopping the sweep: ${failed.length} trials failed (--max-failures ${maxFailures})`;
+    console.warn(stopped);
+    emit({ type: 'warning', message: stopped });
+    return true;
+  };
   for (let i = 0; i < todo.length; i++) {
     const trial = todo[i]!;
     if (signal.aborted) {
@@ -216,9 +253,15 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       break;
     }
     emit({ type: 'trial-start', trial: trial.name, index: i + 1, total: todo.length });
+    const refusal = trialFolderRefusal(dir, trial.name);
+    if (refusal) {
+      const error = formatError(refusal);
+      emit({ type: 'trial-end', trial: trial.name, status: 'FAILED', metrics: {}, error });
+      if (fail(trial.name, refusal)) break;
+      continue;
+    }
     const staging = layout.stagingDir(dir, trial.name);
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging, { recursive: true });
+    stageTrial(staging);
     const params = flattenParams(trial.config);
     const hash = paramsHash(params);
     const tags: Record<string, string> = {
@@ -242,9 +285,8 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       },
     };
     const log = trialLogger(env);
-    writeJsonAtomic(layout.config(staging), trial.config);
-    writeJsonAtomic(layout.params(staging), params);
-    if (trackers.length > 0) mkdirSync(layout.trialDir(dir, trial.name), { recursive: true }); // trackers keep state there
+    const key = checkpointKey(hash, dataFingerprint(trial.config, exp.dir));
+    if (trackers.length > 0) writeMarker(layout.trialDir(dir, trial.name), 'trial'); // trackers keep state there
     await track('startTrial', (t) =>
       t.startTrial({
         experiment: exp.name,
@@ -259,6 +301,9 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     let status: TrialStatus['status'] = 'FINISHED';
     let error: Error | undefined;
     try {
+      writeJsonAtomic(layout.config(staging), trial.config);
+      writeJsonAtomic(layout.params(staging), params);
+      openCheckpoint(env.checkpointDir, key, { force: opts.force === true, log });
       const out = await runTrial({
         trial,
         file: exp.file,
@@ -281,17 +326,25 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       error = e as Error;
       status = e instanceof AbortedError || signal.aborted ? 'KILLED' : 'FAILED';
       // into the trial's log file only: the console gets the trial-end event
-      appendFileSync(
-        layout.logs(staging),
-        `${new Date().toISOString()} ERROR ${status === 'KILLED' ? 'interrupted' : formatError(error)}\n`,
-      );
+      try {
+        appendFileSync(
+          layout.logs(staging),
+          `${new Date().toISOString()} ERROR ${status === 'KILLED' ? 'interrupted' : formatError(error)}\n`,
+        );
+      } catch {
+        // a full disk: the error still reaches status.json (if it can be written) and the console
+      }
     } finally {
       scope.dispose();
     }
-    const st: TrialStatus = { status, startTime, endTime: Date.now(), tags };
+    const st: TrialStatus = { status, startTime, endTime: Date.now(), tags, data: key.data };
     if (error && status === 'FAILED') st.error = formatError(error);
-    writeJsonAtomic(layout.status(staging), st);
     if (status === 'KILLED') {
+      try {
+        writeJsonAtomic(layout.status(staging), st);
+      } catch {
+        // the staging folder of an interrupted trial is removed at the next start anyway
+      }
       // An interrupted trial is not promoted: its folder would be incomplete. Checkpoints remain.
       await track('endTrial', (t) => t.endTrial('KILLED'));
       emit({ type: 'trial-end', trial: trial.name, status, metrics: {} });
@@ -304,10 +357,14 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
       }
       if (existsSync(layout.artifacts(staging))) await t.logArtifact(layout.artifacts(staging), 'artifacts');
     });
+    const lost = commitTrial(staging, layout.trialDir(dir, trial.name), st);
+    if (lost) {
+      status = 'FAILED';
+      error ??= lost;
+      delete metrics[trial.name];
+    }
     await track('endTrial', (t) => t.endTrial(status === 'FINISHED' ? 'FINISHED' : 'FAILED'));
-    promoteFolder(staging, layout.trialDir(dir, trial.name));
     if (status === 'FINISHED') finished.push(trial.name);
-    else failed.push({ trial: trial.name, error: error! });
     emit(
       error
         ? {
@@ -325,6 +382,7 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
             samples: samples[trial.name] ?? [],
           },
     );
+    if (status !== 'FINISHED' && fail(trial.name, error!)) break;
   }
   if (isSweep && opts.onSweepEnd && !aborted) {
     try {
@@ -355,7 +413,9 @@ export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Pr
     failed: failed.length,
     skipped: skipped.length,
   });
-  return { dir, finished, failed, skipped, aborted, metrics };
+  return stopped
+    ? { dir, finished, failed, skipped, aborted, metrics, stopped }
+    : { dir, finished, failed, skipped, aborted, metrics };
 }
 
 export function formatError(e: Error): string {

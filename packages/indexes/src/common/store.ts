@@ -1,39 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { DataError } from '@embrec/core';
+import { readFile } from 'node:fs/promises';
+import { bytesOf, DataError, writeFileAtomic, writeFolderAtomic } from '@embrec/core';
 
 /**
- * Writes a folder atomically: `fill` writes into a temporary sibling folder, which then replaces
- * `dir` by rename, so a reader never sees a half-written index (a crash leaves the old one).
+ * An index folder is written with core's one atomic writer: `fill` writes into a temporary sibling
+ * `.<dir>.tmp-<pid>-<hex>` that replaces `dir` by rename (a crash leaves the old one); stale
+ * temporaries of dead processes are swept at the next save, and a failed write names the path.
  */
-export async function writeFolderAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = join(parent, `.${basename(dir)}.tmp-${tag}`);
-  const old = join(parent, `.${basename(dir)}.old-${tag}`);
-  await mkdir(tmp, { recursive: true });
-  try {
-    await fill(tmp);
-    let moved = false;
-    try {
-      await rename(dir, old);
-      moved = true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    await rename(tmp, dir);
-    if (moved) await rm(old, { recursive: true, force: true });
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
+export { writeFolderAtomic };
 
-/** Writes a Float32Array as raw little-endian bytes. */
+/** Writes a Float32Array as raw little-endian bytes (atomically; a failure names the path). */
 export async function writeF32(path: string, data: Float32Array): Promise<void> {
-  await writeFile(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  writeFileAtomic(path, bytesOf(data));
 }
 
 /** Reads raw float32 data, checking the length against the expected count. */

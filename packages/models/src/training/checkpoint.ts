@@ -1,10 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '@embrec/core';
+import { bytesOf, DataError, writeFileAtomic } from '@embrec/core';
 
 /** Named float arrays written as one binary file plus a JSON index (name → offset, length). */
 export function writeArrays(dir: string, base: string, arrays: ReadonlyMap<string, Float32Array>): void {
-  mkdirSync(dir, { recursive: true });
   const index: { name: string; offset: number; length: number }[] = [];
   let total = 0;
   for (const [name, a] of arrays) {
@@ -13,11 +12,23 @@ export function writeArrays(dir: string, base: string, arrays: ReadonlyMap<strin
   }
   const buf = new Float32Array(total);
   for (const e of index) buf.set(arrays.get(e.name)!, e.offset);
-  // write-then-rename so an interrupted write never leaves a truncated checkpoint
-  writeFileSync(join(dir, `${base}.bin.tmp`), Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
-  writeFileSync(join(dir, `${base}.json.tmp`), JSON.stringify(index));
-  renameSync(join(dir, `${base}.bin.tmp`), join(dir, `${base}.bin`));
-  renameSync(join(dir, `${base}.json.tmp`), join(dir, `${base}.json`));
+  // each file is atomic (core's writer); a checkpoint folder is committed as one unit by the caller
+  writeFileAtomic(join(dir, `${base}.bin`), bytesOf(buf));
+  writeFileAtomic(join(dir, `${base}.json`), JSON.stringify(index));
+}
+
+/** Carries `base` arrays unchanged from one checkpoint folder to the next (a hard link, else a copy). */
+export function carryArrays(from: string, to: string, base: string): boolean {
+  const files = [`${base}.bin`, `${base}.json`];
+  if (!files.every((f) => existsSync(join(from, f)))) return false;
+  for (const f of files) {
+    try {
+      linkSync(join(from, f), join(to, f));
+    } catch {
+      copyFileSync(join(from, f), join(to, f));
+    }
+  }
+  return true;
 }
 
 export function readArrays(dir: string, base: string): Map<string, Float32Array> {

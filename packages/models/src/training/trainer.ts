@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Dataset,
@@ -10,7 +10,7 @@ import type {
   ScoringView,
   TrialContext,
 } from '@embrec/core';
-import { UsageError, userCsr } from '@embrec/core';
+import { UsageError, userCsr, writeFolderAtomic, writeJsonAtomic } from '@embrec/core';
 import { ensureGradients } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 await ensureGradients();
 
 import type { Tower } from '../embedding/tower.ts';
-import { readArrays, writeArrays } from './checkpoint.ts';
+import { carryArrays, readArrays, writeArrays } from './checkpoint.ts';
 import { BatchLookup } from './lookup.ts';
 import { Optimizer } from './optimizer.ts';
 import type { ParamStore } from './params.ts';
@@ -56,15 +56,23 @@ interface State {
   best?: number;
   bestEpoch?: number;
   bad: number;
+  /** The first epoch's mean loss: a later epoch 100× above it has diverged. */
+  firstLoss?: number;
   history: { epoch: number; values: Record<string, number> }[];
 }
+
+/** An epoch loss this many times the first epoch's fails the trial. */
+const DIVERGED = 100;
 
 /**
  * The training loop shared by the embedding models: shuffled mini-batches, negatives from the
  * sampler, loss, sparse Adam/Adagrad, learning-rate schedule, per-epoch validation with early
  * stopping (on validation data only: `validate` never sees test), a checkpoint per epoch with resume,
  * and per-epoch metrics. Every random draw comes from ctx.rng forks keyed by epoch, so a resumed run
- * draws the same batches as an uninterrupted one.
+ * draws the same batches as an uninterrupted one, and it logs the epochs before the resume again so
+ * that the trial's history holds every epoch. The checkpoint (parameters, best snapshot, state) is
+ * one folder replaced as a unit. A non-finite loss, or an epoch loss 100× the first epoch's, fails
+ * training with that reason.
  */
 export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainInput): Promise<TrainResult> {
   const { train: data, ctx, loss, sampler } = input;
@@ -93,6 +101,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
   const ckDir = join(ctx.checkpointDir, 'trainer');
   let state: State = { epoch: 0, step: 0, bad: 0, history: [] };
   let bestSnapshot: Map<string, Float32Array> | undefined;
+  let bestChanged = false;
 
   if (cfg.checkpoint && existsSync(join(ckDir, 'state.json'))) {
     state = JSON.parse(readFileSync(join(ckDir, 'state.json'), 'utf8')) as State;
@@ -101,6 +110,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
     if (existsSync(join(ckDir, 'best.json'))) bestSnapshot = readArrays(ckDir, 'best');
     target.touched();
     ctx.log.info(`resuming training from the checkpoint after epoch ${state.epoch}`);
+    for (const h of state.history) ctx.logMetrics(h.values, h.epoch);
   }
 
   const es = cfg.earlyStopping;
@@ -168,7 +178,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
           state.bestEpoch = epoch;
           state.bad = 0;
           bestSnapshot = store.snapshot();
-          if (cfg.checkpoint) writeArrays(ckDir, 'best', bestSnapshot);
+          bestChanged = true;
         } else if (++state.bad >= es.patience) {
           ctx.log.info(
             `early stopping after epoch ${epoch + 1}: best ${es.metric} ${state.best} at epoch ${state.bestEpoch! + 1}`,
@@ -178,11 +188,19 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
       }
     }
     ctx.logMetrics(values, epoch);
+    state.firstLoss ??= values.loss!;
+    checkDivergence(values.loss!, state.firstLoss, epoch);
     state.history.push({ epoch, values });
     state.epoch = epoch + 1;
     if (cfg.checkpoint) {
-      writeArrays(ckDir, 'params', allArrays(store));
-      writeFileSync(join(ckDir, 'state.json'), JSON.stringify(state));
+      const best = bestSnapshot;
+      const rewriteBest = bestChanged;
+      await writeFolderAtomic(ckDir, (tmp) => {
+        writeArrays(tmp, 'params', allArrays(store));
+        if (best && (rewriteBest || !carryArrays(ckDir, tmp, 'best'))) writeArrays(tmp, 'best', best);
+        writeJsonAtomic(join(tmp, 'state.json'), state); // last: a folder with state.json is complete
+      });
+      bestChanged = false;
     }
   }
   if (es && bestSnapshot) {
@@ -196,6 +214,20 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
   if (state.bestEpoch !== undefined) out.bestEpoch = state.bestEpoch;
   if (state.best !== undefined) out.best = state.best;
   return out;
+}
+
+/** Fails training whose epoch loss is not finite or has grown 100× above the first epoch's. */
+function checkDivergence(loss: number, first: number, epoch: number): void {
+  if (!Number.isFinite(loss)) {
+    throw new UsageError(
+      `the loss became ${loss} in epoch ${epoch + 1}: lower the learning rate or the temperature`,
+    );
+  }
+  if (first > 0 && loss > DIVERGED * first) {
+    throw new UsageError(
+      `training diverged: the epoch ${epoch + 1} loss ${loss.toPrecision(4)} is more than ${DIVERGED}× the first epoch's (${first.toPrecision(4)}): lower the learning rate`,
+    );
+  }
 }
 
 /** One optimisation step; returns the batch loss. */

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { TrialConfig } from '../config/sections.ts';
+import type { Logger } from '../util/log.ts';
+import { writeJsonAtomic } from './fs.ts';
+
+/** What a checkpoint (and everything cached beside it) was produced from. */
+export interface CheckpointKey {
+  /** Hash of the resolved config (the MLflow `embrec.config_hash` tag). */
+  readonly configHash: string;
+  /** Hash of the sizes and mtimes of the files the data sections name. */
+  readonly data: string;
+  /** Hash of both: a checkpoint is resumed only when this matches. */
+  readonly key: string;
+}
+
+const KEY_FILE = 'checkpoint-key.json';
+const MAX_FILES = 5000;
+
+/**
+ * A fingerprint of the data a trial reads: every string of the `dataset` and `transforms` sections
+ * that names an existing file or folder (relative to the experiment's folder) contributes its
+ * size and mtime (folders: their files, two levels deep). Downloads are named by url + sha256,
+ * which the config hash already covers.
+ */
+export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>, configDir: string): string {
+  const h = createHash('sha256');
+  const seen = new Set<string>();
+  const root = resolve(configDir);
+  let files = 0;
+  const statInto = (p: string, depth: number): void => {
+    if (seen.has(p) || files >= MAX_FILES) return;
+    seen.add(p);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isFile()) {
+      files++;
+      h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+    } else if (st.isDirectory() && depth > 0 && relative(p, root).startsWith('..')) {
+      // a folder (never the experiment's own folder or one of its parents)
+      let names: string[] = [];
+      try {
+        names = readdirSync(p).sort();
+      } catch {
+        return;
+      }
+      for (const n of names) statInto(join(p, n), depth - 1);
+    }
+  };
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.length > 0 && v.length < 4096 && !/[\n\0]/.test(v)) statInto(resolve(root, v), 2);
+    } else if (Array.isArray(v)) for (const x of v) visit(x);
+    else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) visit(x);
+  };
+  visit(cfg.dataset);
+  visit(cfg.transforms);
+  return h.digest('hex').slice(0, 12);
+}
+
+export function checkpointKey(configHash: string, data: string): CheckpointKey {
+  const key = createHash('sha256').update(`${configHash}\0${data}`).digest('hex').slice(0, 16);
+  return { configHash, data, key };
+}
+
+function readKey(dir: string): CheckpointKey | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as CheckpointKey;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Prepares a trial's checkpoint folder: kept when it was written for the same key (the trial
+ * resumes), discarded otherwise or with `force`, and then stamped with the key. Returns whether
+ * the trial may resume.
+ */
+export function openCheckpoint(
+  dir: string,
+  key: CheckpointKey,
+  opts: { force: boolean; log: Logger },
+): boolean {
+  const used = existsSync(dir) && readdirSync(dir).some((n) => n !== KEY_FILE);
+  if (used) {
+    const old = readKey(dir);
+    if (old?.key === key.key) {
+      if (!opts.force) return true;
+      opts.log.info(`--force: discarding the checkpoint in ${dir}`);
+    } else {
+      const owner = old?.configHash ?? '(unknown: written before checkpoints were keyed)';
+      const data = old !== undefined && old.configHash === key.configHash ? ' with other data files' : '';
+      opts.log.info(
+        `starting from scratch: checkpoint belongs to config ${owner}${data}; this trial's config is ${key.configHash}`,
+      );
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(join(dir, KEY_FILE), key);
+  return false;
+}

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readLines, runFile, tinyExperiment, workspace } from './runner-fixture.ts';
+
+/** Training losses per epoch, from a trial's metrics-history.jsonl. */
+function losses(trialDir: string): number[] {
+  const file = join(trialDir, 'metrics-history.jsonl');
+  if (!existsSync(file)) return [];
+  return readLines(file)
+    .map((l) => JSON.parse(l) as { step: number; values: { loss?: number } })
+    .filter((e) => e.values.loss !== undefined)
+    .map((e) => e.values.loss!);
+}
+
+const statusOf = (trialDir: string) =>
+  JSON.parse(readFileSync(join(trialDir, 'status.json'), 'utf8')) as {
+    status: string;
+    tags: Record<string, string>;
+  };
+
+describe('checkpoints are keyed by the config that produced them (issue 10, item 1)', () => {
+  for (const force of [false, true]) {
+    it(`a run that differs only in lr never resumes the other's checkpoint${force ? ' (--force)' : ''}`, async () => {
+      const w = workspace(tinyExperiment());
+      const first = await runFile(w.file, { output: w.out });
+      const trialDir = join(first.outcome.dir, 'run');
+      expect(first.outcome.finished).toEqual(['run']);
+      const a = losses(trialDir);
+      expect(a).toHaveLength(3);
+      const firstHash = statusOf(trialDir).tags['embrec.config_hash'];
+
+      const second = await runFile(w.file, { output: w.out, set: ['model.train.lr=0.01'], force });
+      expect(second.outcome.finished).toEqual(['run']);
+      const b = losses(trialDir);
+      expect(b).toHaveLength(3); // trained from epoch 0, not "resumed" after the last epoch
+      expect(b).not.toEqual(a);
+      const log = readFileSync(join(trialDir, 'logs.txt'), 'utf8');
+      expect(log).toContain(`starting from scratch: checkpoint belongs to config ${firstHash}`);
+      expect(log).not.toContain('resuming training');
+      expect(statusOf(trialDir).tags['embrec.config_hash']).not.toBe(firstHash);
+    });
+  }
+
+  it('--force with the same config discards the checkpoint and trains again', async () => {
+    const w = workspace(tinyExperiment());
+    const first = await runFile(w.file, { output: w.out });
+    const trialDir = join(first.outcome.dir, 'run');
+    const a = losses(trialDir);
+    const second = await runFile(w.file, { output: w.out, force: true });
+    expect(second.outcome.finished).toEqual(['run']);
+    expect(losses(trialDir)).toEqual(a); // same seed, same config, from scratch: same curve
+    const log = readFileSync(join(trialDir, 'logs.txt'), 'utf8');
+    expect(log).not.toContain('resuming training');
+    expect(log).toContain('--force: discarding the checkpoint');
+  });
+
+  it('a change of the data file (same config) starts from scratch', async () => {
+    const w = workspace(
+      tinyExperiment().replace(
+        'dataset: { type: demo, users: 60, items: 80, genres: 4 }',
+        'dataset: { type: csv, path: data.csv, columns: { user: user, item: item } }',
+      ),
+    );
+    const { writeFileSync } = await import('node:fs');
+    const rows = (n: number) => {
+      const lines = ['user,item'];
+      for (let u = 0; u < n; u++) for (let j = 0; j < 8; j++) lines.push(`u${u},i${(u * 7 + j * 3) % 40}`);
+      return `${lines.join('\n')}\n`;
+    };
+    writeFileSync(join(w.dir, 'data.csv'), rows(30));
+    const first = await runFile(w.file, { output: w.out });
+    expect(first.outcome.finished).toEqual(['run']);
+    writeFileSync(join(w.dir, 'data.csv'), rows(40));
+    const second = await runFile(w.file, { output: w.out, only: ['run'] });
+    // the data changed: the finished trial is not skipped and its checkpoint is not resumed
+    expect(second.outcome.skipped).toEqual([]);
+    const log = readFileSync(join(first.outcome.dir, 'run', 'logs.txt'), 'utf8');
+    expect(log).toContain('starting from scratch: checkpoint belongs to config');
+    expect(log).not.toContain('resuming training');
+  });
+});
+
+describe('a resumed trial records every epoch (issue 10, item 3)', () => {
+  it('metrics-history.jsonl holds the epochs before the interruption too', async () => {
+    const w = workspace(tinyExperiment());
+    const ac = new AbortController();
+    const first = await runFile(w.file, {
+      output: w.out,
+      progress: 'lines',
+      signal: ac.signal,
+      echo: (_l, line) => {
+        if (line.includes('epoch 2/3')) ac.abort();
+      },
+    });
+    expect(first.outcome.aborted).toBe(true);
+    const second = await runFile(w.file, { output: w.out });
+    expect(second.outcome.finished).toEqual(['run']);
+    const trialDir = join(second.outcome.dir, 'run');
+    const log = readFileSync(join(trialDir, 'logs.txt'), 'utf8');
+    expect(log).toContain('resuming training from the checkpoint after epoch 1');
+    const steps = readLines(join(trialDir, 'metrics-history.jsonl')).map(
+      (l) => (JSON.parse(l) as { step: number }).step,
+    );
+    expect(steps).toEqual([0, 1, 2]);
+  });
+});
