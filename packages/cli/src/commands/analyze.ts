@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { layout, readStatus, UsageError } from '@embrec/core';
+import { importPlugin, layout, readStatus, UsageError } from '@embrec/core';
 import {
   type AnalysisResult,
   type AnalyzeOptions,
@@ -61,7 +61,9 @@ export async function analyzeRun(
     );
   const { items, users } = await loadEmbeddings(emb);
   onStep('rebuilding the trial data and split');
-  const { dataset, splits } = await replayData(info.config, builtinRegistry(), info.configDir);
+  const registry = builtinRegistry();
+  for (const p of info.plugins) registry.add((await importPlugin(p, info.configDir)).plugin);
+  const { dataset, splits } = await replayData(info.config, registry, info.configDir);
   const result = await analyzeEmbeddings(
     { model: info.model, dataset, splits, items, users, itemBias: readItemBias(dir, items.ids) },
     opts,

@@ -11,6 +11,8 @@ export interface TrialInfo {
   readonly config: DataConfig;
   /** The experiment file's folder (relative data paths in the config resolve from it). */
   readonly configDir: string;
+  /** The experiment's `plugins:` (resolved from configDir), whose components the data may need. */
+  readonly plugins: readonly string[];
   readonly metrics: Readonly<Record<string, number>>;
 }
 
@@ -40,6 +42,7 @@ export function readTrialInfo(dir: string): TrialInfo {
     model: cfg.model.type,
     config: { seed: cfg.seed, dataset: cfg.dataset, transforms: cfg.transforms ?? [], split: cfg.split },
     configDir,
+    plugins: cfg.plugins ?? [],
     metrics,
   };
 }

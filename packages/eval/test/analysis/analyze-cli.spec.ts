@@ -1,9 +1,13 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { userCsr } from '@embrec/core';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../../test/helpers/cli.ts';
+import { builtinRegistry } from '../../../cli/src/builtins.ts';
+import { replayData } from '../../src/analysis/replay.ts';
+import { readTrialInfo } from '../../src/analysis/run-input.ts';
 
 // `embrec run` on a tiny demo experiment, then `embrec analyze` on its trial, as docs/analysis.md shows;
 // the report is opened in the system's headless Chromium and every image must render.
@@ -44,6 +48,42 @@ evaluate: { type: full, ks: [10] }
 }, 180_000);
 
 describe('embrec analyze', () => {
+  it("rebuilds the trial's own split from config.json (the counts its log printed)", async () => {
+    const info = readTrialInfo(trial);
+    const { dataset, splits } = await replayData(info.config, builtinRegistry(), info.configDir);
+    const logged = readFileSync(join(trial, 'logs.txt'), 'utf8').match(
+      /train (\d+), valid (\d+), test (\d+) interactions/,
+    );
+    expect(logged).not.toBeNull();
+    expect([splits.train.users.length, splits.valid?.users.length ?? 0, splits.test.users.length]).toEqual(
+      logged!.slice(1).map(Number),
+    );
+    // the same training histories and test items: the run's recommendation sample agrees with the replay
+    const samples = JSON.parse(
+      readFileSync(join(trial, 'artifacts', 'recommendations-sample.json'), 'utf8'),
+    ) as { user: string; recent: string[]; recommended: { item: string; hit: boolean }[] }[];
+    expect(samples.length).toBeGreaterThan(0);
+    const train = userCsr(splits.train);
+    const test = userCsr(splits.test);
+    for (const smp of samples) {
+      const u = splits.train.userIds.get(smp.user)!;
+      const hist = Array.from(train.indices.subarray(train.indptr[u]!, train.indptr[u + 1]!));
+      expect(
+        hist
+          .slice(-3)
+          .map(
+            (i) => dataset.itemNames![dataset.interactions.itemIds.get(splits.train.itemIds.external(i))!],
+          ),
+      ).toEqual(smp.recent);
+      const relevant = new Set(
+        Array.from(test.indices.subarray(test.indptr[u]!, test.indptr[u + 1]!), (i) =>
+          splits.test.itemIds.external(i),
+        ),
+      );
+      for (const r of smp.recommended) expect(relevant.has(r.item)).toBe(r.hit);
+    }
+  });
+
   it('writes report.html, analysis.json and every figure as SVG and PNG', async () => {
     const r = await runCli(['analyze', trial, '--item', 'Action item 1', ...fast]);
     expect(r.stderr).not.toContain('✖');
@@ -113,8 +153,13 @@ describe('embrec analyze', () => {
         if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url());
       });
       await page.goto(`file://${join(trial, 'analysis', 'report.html')}`, { waitUntil: 'load' });
+      // (no DOM lib in the project's tsconfig: the element's fields are typed by hand)
+      type Img = { naturalWidth: number; naturalHeight: number; complete: boolean };
       const imgs = await page.$$eval('img', (els) =>
-        (els as HTMLImageElement[]).map((e) => ({ w: e.naturalWidth, h: e.naturalHeight, ok: e.complete })),
+        els.map((e) => {
+          const i = e as unknown as Img;
+          return { w: i.naturalWidth, h: i.naturalHeight, ok: i.complete };
+        }),
       );
       // maps: item t-SNE/UMAP by brand, user t-SNE/UMAP by age; heat map; Lorenz curve
       expect(imgs).toHaveLength(6);
