@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeFolderAtomic } from '../../packages/indexes/src/common/store.ts';
+import { runCli } from '../helpers/cli.ts';
 import { runFile, tinyExperiment, workspace } from './runner-fixture.ts';
 
 /** Fault injection at the file-system layer: writes to matching paths fail with ENOSPC. */
@@ -94,12 +95,37 @@ describe('write failures (issue 10, item 10)', () => {
   it('--max-failures stops the sweep and says why', async () => {
     const w = workspace(tinyExperiment('sweep: { seeds: [1, 2, 3, 4] }'));
     fault.match = /metrics\.json/;
-    const r = await runFile(w.file, { output: w.out, maxFailures: 2 });
+    const warnings: string[] = [];
+    const r = await runFile(w.file, {
+      output: w.out,
+      maxFailures: 2,
+      onEvent: (e) => {
+        if (e.type === 'warning') warnings.push(e.message);
+      },
+    });
     expect(r.outcome.failed).toHaveLength(2);
     expect(r.outcome.finished).toEqual([]);
     expect(r.outcome.stopped).toBe('stopping the sweep: 2 trials failed (--max-failures 2)');
-    expect(r.console.join('\n')).toContain('stopping the sweep: 2 trials failed (--max-failures 2)');
+    expect(warnings).toContain('stopping the sweep: 2 trials failed (--max-failures 2)');
   });
+
+  it('embrec run --max-failures: the CLI stops the sweep, says why and exits 1', async () => {
+    const w = workspace(
+      tinyExperiment('sweep: { seeds: [1, 2, 3] }').replace(
+        'dataset: { type: demo, users: 60, items: 80, genres: 4 }',
+        'dataset: { type: csv, path: missing.csv }',
+      ),
+    );
+    const r = await runCli(['run', w.file, '--output', w.out, '--max-failures', '2'], {
+      env: { MLFLOW_TRACKING_URI: '' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stopping the sweep: 2 trials failed (--max-failures 2)');
+    expect(r.stderr).toContain('0 finished, 2 failed');
+    const bad = await runCli(['run', w.file, '--max-failures', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-failures expects a whole number of at least 1, found 0');
+  }, 60_000);
 
   it("the trainer's checkpoint is one unit: a failed state.json write leaves the previous epoch's, which resumes exactly", async () => {
     const ref = workspace(tinyExperiment());

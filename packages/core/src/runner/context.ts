@@ -8,7 +8,7 @@ import type { Registry } from '../plugin/registry.ts';
 import type { Logger, LogLevel } from '../util/log.ts';
 import { createLogger } from '../util/log.ts';
 import { Rng } from '../util/rng.ts';
-import { appendLine } from './fs.ts';
+import { appendLine, WriteError } from './fs.ts';
 import { layout } from './layout.ts';
 import { makeProgress, type ProgressMode } from './progress.ts';
 
@@ -40,7 +40,11 @@ export function trialLogger(env: TrialEnv): Logger {
   return createLogger({
     level: env.logLevel === 'debug' ? 'debug' : 'info',
     sink: (level, line) => {
-      appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase()} ${line}\n`);
+      try {
+        appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase()} ${line}\n`);
+      } catch (e) {
+        throw new WriteError(file, e);
+      }
       if (LEVELS.indexOf(level) >= echoFrom) env.echo(level, line);
     },
   });

@@ -23,7 +23,7 @@ export function assertReplaceable(target: string): void {
   if (existsSync(target) && !hasMarker(target, 'trial')) {
     throw new EmbrecError(
       'E_NOT_OURS',
-      `${target} exists and was not made by embrec (no ${MARKERS.trial} marker): embrec leaves it alone; move it away or choose another output folder`,
+      `${target} exists and was not made by embrec (no ${MARKERS.trial} marker): embrec leaves it alone; move it away or choose another output folder (a trial folder of an embrec older than the marker: create an empty ${MARKERS.trial} file in it)`,
     );
   }
 }

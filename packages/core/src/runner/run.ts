@@ -242,7 +242,6 @@ async function runSweep(
     failed.push({ trial, error });
     if (failed.length < maxFailures) return false;
     stopped = `stopping the sweep: ${failed.length} trials failed (--max-failures ${maxFailures})`;
-    console.warn(stopped);
     emit({ type: 'warning', message: stopped });
     return true;
   };
