@@ -25,6 +25,7 @@ export function readTrialInfo(dir: string): TrialInfo {
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as DataConfig & {
     name: string;
     model: { type: string };
+    plugins?: string[];
   };
   const sweepFile = layout.sweepFile(dirname(dir));
   let configDir = dirname(dir);
