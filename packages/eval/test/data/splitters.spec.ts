@@ -1,6 +1,6 @@
 import {
-  type Dataset,
   DataError,
+  type Dataset,
   IdMap,
   type Interactions,
   makeInteractions,
