@@ -1,5 +1,6 @@
 import { coreVersion, definePlugin } from '@embrec/core';
 import { dataComponents } from './data/index.ts';
+import { financeComponents } from './finance/index.ts';
 
 export { lightgcnSchema, loadLightGcn } from './data/index.ts';
 
@@ -9,7 +10,7 @@ import { evaluationComponents } from './evaluation/index.ts';
 const plugin = definePlugin({
   meta: { name: '@embrec/eval', version: coreVersion, namespace: 'embrec' },
   engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
-  components: [...dataComponents, ...evaluationComponents],
+  components: [...dataComponents, ...evaluationComponents, ...financeComponents],
 });
 export default plugin;
 
