@@ -44,7 +44,7 @@ export function loadLightGcn(dir: string, p: z.output<typeof lightgcnSchema>): D
   );
   const userIds = users.ids;
   const itemIds = items.ids;
-  const parts = raw.map((l, k) =>
+  const parts = raw.map((_l, k) =>
     makeInteractions({ userIds, itemIds, users: users.columns[k]!, items: items.columns[k]! }),
   );
   const split: { train?: (typeof parts)[0]; valid?: (typeof parts)[0]; test?: (typeof parts)[0] } = {};
@@ -98,7 +98,7 @@ function denseIds(
   for (const c of columns) for (let r = 0; r < c.length; r++) distinct.add(c[r]!);
   const sorted = Int32Array.from(distinct).sort();
   const index = new Map<number, number>();
-  sorted.forEach((v, i) => index.set(v, i));
+  for (let i = 0; i < sorted.length; i++) index.set(sorted[i]!, i);
   return {
     ids: new IdMap(Array.from(sorted, String)),
     columns: columns.map((c) => Int32Array.from(c, (v) => index.get(v)!)),
