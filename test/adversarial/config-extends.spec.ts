@@ -123,5 +123,5 @@ describe('YAML resource limits', () => {
           .filter((l) => l.startsWith('✖')).length,
       ).toBe(1);
     }
-  }, 90_000);
+  }, 240_000); // three CLI starts, generous for a loaded machine
 });
