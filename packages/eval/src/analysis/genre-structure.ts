@@ -1,4 +1,5 @@
 import type { Rng } from '@embrec/core';
+import { matmul, nativeAvailable } from '@embrec/native';
 import type { Labels } from './attributes.ts';
 import { unitRows } from './vectors.ts';
 
@@ -89,14 +90,7 @@ export function genreStructure(
       const base = rows[k]! * dim;
       for (let j = 0; j < dim; j++) sums[c * dim + j]! += unit[base + j]!;
     }
-    const dots = new Float64Array(C * C);
-    for (let a = 0; a < C; a++)
-      for (let b = a; b < C; b++) {
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += sums[a * dim + j]! * sums[b * dim + j]!;
-        dots[a * C + b] = s;
-        dots[b * C + a] = s;
-      }
+    const dots = comboDots(sums, C, dim);
     // overall: self pairs (a row with itself, cos = 1 for non-zero rows) sit on the diagonal
     let intraSum = 0;
     let intraN = 0;
@@ -194,4 +188,24 @@ export function genreStructure(
     matrix,
     permutations: P,
   };
+}
+
+/**
+ * Gram matrix of the combo sums, [C, C]. Many combos (ML latest-small has ~900 genre sets) make this
+ * the cost of a permutation, so it goes through the native sgemm when the addon is built.
+ */
+function comboDots(sums: Float64Array, C: number, dim: number): Float64Array {
+  if (C * C * dim > 4_000_000 && nativeAvailable()) {
+    const s32 = Float32Array.from(sums);
+    return Float64Array.from(matmul(s32, s32, C, dim, C, { transB: true }));
+  }
+  const dots = new Float64Array(C * C);
+  for (let a = 0; a < C; a++)
+    for (let b = a; b < C; b++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += sums[a * dim + j]! * sums[b * dim + j]!;
+      dots[a * C + b] = s;
+      dots[b * C + a] = s;
+    }
+  return dots;
 }

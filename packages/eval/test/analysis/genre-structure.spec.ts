@@ -26,44 +26,61 @@ function cos(v: Float32Array, d: number, a: number, b: number): number {
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 describe('genre structure', () => {
-  it('equals the pairwise definition (multi-genre items, items without a genre)', () => {
-    const rng = new Rng(3);
-    const n = 40;
-    const d = 6;
-    const V = 4;
-    const v = Float32Array.from({ length: n * d }, () => rng.normal());
-    const bags: number[][] = [];
-    for (let i = 0; i < n; i++) {
-      const b = [...new Set([rng.int(V), ...(rng.next() < 0.4 ? [rng.int(V)] : [])])];
-      bags.push(i % 9 === 0 ? [] : b);
-    }
-    const r = genreStructure(v, d, labelsOf(bags, ['a', 'b', 'c', 'd']), { permutations: 0, rng });
-    const intra: number[] = [];
-    const inter: number[] = [];
-    const per = Array.from({ length: V }, () => ({ intra: [] as number[], inter: [] as number[] }));
-    const cell = Array.from({ length: V * V }, () => [] as number[]);
-    for (let a = 0; a < n; a++)
-      for (let b = 0; b < n; b++) {
-        if (a === b || bags[a]!.length === 0 || bags[b]!.length === 0) continue;
-        const c = cos(v, d, a, b);
-        (bags[a]!.some((g) => bags[b]!.includes(g)) ? intra : inter).push(c);
-        for (let g = 0; g < V; g++) {
-          const ia = bags[a]!.includes(g);
-          const ib = bags[b]!.includes(g);
-          if (ia && ib) per[g]!.intra.push(c);
-          else if (ia !== ib) per[g]!.inter.push(c);
-        }
-        for (const g of bags[a]!) for (const h of bags[b]!) cell[g * V + h]!.push(c);
+  it.each([
+    { n: 40, d: 6, V: 4, extra: 1, digits: 6 },
+    // ~hundreds of genre sets: the combo Gram matrix goes through the native sgemm (float32)
+    { n: 600, d: 64, V: 16, extra: 3, digits: 4 },
+  ])(
+    'equals the pairwise definition (multi-genre items, items without a genre): n $n, $V values',
+    ({ n, d, V, extra, digits }) => {
+      const rng = new Rng(3);
+      const v = Float32Array.from({ length: n * d }, () => rng.normal());
+      const bags: number[][] = [];
+      for (let i = 0; i < n; i++) {
+        const b = [
+          ...new Set([
+            rng.int(V),
+            ...Array.from({ length: extra }, () => (rng.next() < 0.4 ? rng.int(V) : -1)),
+          ]),
+        ].filter((g) => g >= 0);
+        bags.push(i % 9 === 0 ? [] : b);
       }
-    expect(r.rows).toBe(bags.filter((b) => b.length > 0).length);
-    expect(r.overall.intra).toBeCloseTo(mean(intra), 6);
-    expect(r.overall.inter).toBeCloseTo(mean(inter), 6);
-    for (let g = 0; g < V; g++) {
-      expect(r.perValue[g]!.intra).toBeCloseTo(mean(per[g]!.intra), 6);
-      expect(r.perValue[g]!.inter).toBeCloseTo(mean(per[g]!.inter), 6);
-      for (let h = 0; h < V; h++) expect(r.matrix[g]![h]).toBeCloseTo(mean(cell[g * V + h]!), 6);
-    }
-  });
+      const r = genreStructure(
+        v,
+        d,
+        labelsOf(
+          bags,
+          Array.from({ length: V }, (_, g) => `g${g}`),
+        ),
+        { permutations: 0, rng },
+      );
+      const intra: number[] = [];
+      const inter: number[] = [];
+      const per = Array.from({ length: V }, () => ({ intra: [] as number[], inter: [] as number[] }));
+      const cell = Array.from({ length: V * V }, () => [] as number[]);
+      for (let a = 0; a < n; a++)
+        for (let b = 0; b < n; b++) {
+          if (a === b || bags[a]!.length === 0 || bags[b]!.length === 0) continue;
+          const c = cos(v, d, a, b);
+          (bags[a]!.some((g) => bags[b]!.includes(g)) ? intra : inter).push(c);
+          for (let g = 0; g < V; g++) {
+            const ia = bags[a]!.includes(g);
+            const ib = bags[b]!.includes(g);
+            if (ia && ib) per[g]!.intra.push(c);
+            else if (ia !== ib) per[g]!.inter.push(c);
+          }
+          for (const g of bags[a]!) for (const h of bags[b]!) cell[g * V + h]!.push(c);
+        }
+      expect(r.rows).toBe(bags.filter((b) => b.length > 0).length);
+      expect(r.overall.intra).toBeCloseTo(mean(intra), digits);
+      expect(r.overall.inter).toBeCloseTo(mean(inter), digits);
+      for (let g = 0; g < V; g++) {
+        expect(r.perValue[g]!.intra).toBeCloseTo(mean(per[g]!.intra), digits);
+        expect(r.perValue[g]!.inter).toBeCloseTo(mean(per[g]!.inter), digits);
+        for (let h = 0; h < V; h++) expect(r.matrix[g]![h]).toBeCloseTo(mean(cell[g * V + h]!), digits);
+      }
+    },
+  );
 
   it('gives a small p-value when vectors cluster by genre, and a large one when they do not', () => {
     const n = 120;
