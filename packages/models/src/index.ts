@@ -3,6 +3,8 @@ import { baselineComponents } from './baselines/index.ts';
 import { lightGcnComponent, lightGcnPlusPlusComponent } from './graph/lightgcn/component.ts';
 import { item2vecComponent } from './item2vec/component.ts';
 import { mfComponent } from './mf/component.ts';
+import { ncfComponent, neumfComponent, neumfRankerComponent } from './ncf/component.ts';
+import { rerankerComponents } from './rerankers/index.ts';
 import { twoTowerComponent } from './two-tower/component.ts';
 
 export { EmbeddingModel } from './embedding/model.ts';
@@ -11,6 +13,19 @@ export { LightGcnModel } from './graph/lightgcn/model.ts';
 export { item2vecComponent } from './item2vec/component.ts';
 export { Item2VecModel } from './item2vec/model.ts';
 export { mfComponent } from './mf/component.ts';
+export { ncfComponent, neumfComponent, neumfRankerComponent } from './ncf/component.ts';
+export { NcfModel } from './ncf/model.ts';
+export { NcfRanker } from './ncf/ranker.ts';
+export {
+  CalibratedReranker,
+  calibratedComponent,
+  FairnessReranker,
+  fairnessComponent,
+  MmrReranker,
+  mmrComponent,
+  RulesReranker,
+  rulesComponent,
+} from './rerankers/index.ts';
 export { twoTowerComponent } from './two-tower/component.ts';
 
 /** Built-in model components. */
@@ -23,6 +38,10 @@ const plugin = definePlugin({
     lightGcnComponent,
     lightGcnPlusPlusComponent,
     item2vecComponent,
+    ncfComponent,
+    neumfComponent,
+    neumfRankerComponent,
+    ...rerankerComponents,
     ...baselineComponents,
   ],
 });

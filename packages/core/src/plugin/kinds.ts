@@ -1,5 +1,12 @@
 import type { Csr, Interactions } from '../types/interactions.ts';
-import type { CandidateSet, Dataset, EmbeddingTable, MetricSet, Splits } from '../types/values.ts';
+import type {
+  CandidateSet,
+  Dataset,
+  EmbeddingTable,
+  FeatureTable,
+  MetricSet,
+  Splits,
+} from '../types/values.ts';
 import type { Logger } from '../util/log.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossComponent, SamplerComponent } from './kinds-training.ts';
@@ -139,10 +146,22 @@ export interface RankInput {
   readonly dataset: Dataset;
   readonly splits: Splits;
   readonly ctx: TrialContext;
+  /** The retrieval model's item table, when it has one (MMR over embeddings reads it). */
+  readonly itemEmbeddings?: EmbeddingTable;
+}
+
+/**
+ * What a ranker's `fit` receives: the model's fit input plus, when the split has validation data,
+ * the first stage's candidates for the users with validation items (retrieved by the model trained
+ * on train, training items excluded). A ranker learns from them to put validation items first
+ * among "hard" negatives; test items never enter its training.
+ */
+export interface RankerFitInput extends FitInput {
+  readonly candidates?: CandidateSet;
 }
 
 export interface RankerComponent {
-  fit?(input: FitInput): Promise<void>;
+  fit?(input: RankerFitInput): Promise<void>;
   rank(input: RankInput): Promise<CandidateSet>;
   dispose?(): void;
 }
@@ -166,6 +185,38 @@ export interface MetricComponent {
   /** Does the metric depend on the cutoff k? (MRR over the full list does not, for example.) */
   readonly usesCutoff: boolean;
   perUser(ranked: Int32Array, relevant: Int32Array, k: number): number;
+  /**
+   * Optional: a metric over all users' lists at once, with access to item attributes, embeddings,
+   * popularity and histories (beyond-accuracy metrics: coverage, Gini of exposure, diversity,
+   * novelty, calibration). An evaluator that finds it reports `value` (and `perUser`, when given,
+   * for paired tests) instead of averaging `perUser`.
+   */
+  aggregate?(lists: RankedLists, ctx: MetricContext, k: number): MetricValue;
+}
+
+/** Every evaluated user's ranked list: row r of `ranked` ([users.length, k], -1 padded) is users[r]'s. */
+export interface RankedLists {
+  readonly users: Int32Array; // dense user indices
+  readonly k: number;
+  readonly ranked: Int32Array; // [users.length, k] dense item indices, best first
+}
+
+/** What an aggregate metric may read besides the lists (dense indices of the dataset's ID maps). */
+export interface MetricContext {
+  readonly numItems: number;
+  /** Training interactions per item. */
+  readonly popularity: Float64Array;
+  /** Training items of every user (rows = all users). */
+  readonly history: Csr;
+  readonly itemFeatures?: FeatureTable;
+  /** The model's item table, when it has one. */
+  readonly itemEmbeddings?: EmbeddingTable;
+}
+
+/** An aggregate metric's result: the value and, when it is defined per user, the users' values. */
+export interface MetricValue {
+  readonly value: number;
+  readonly perUser?: Float32Array; // aligned with RankedLists.users
 }
 
 export interface EvaluateInput {

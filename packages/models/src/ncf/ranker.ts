@@ -1,0 +1,249 @@
+import type {
+  CandidateSet,
+  IdMap,
+  Interactions,
+  LossComponent,
+  RankerComponent,
+  RankerFitInput,
+  RankInput,
+  Rng,
+} from '@embrec/core';
+import { UsageError } from '@embrec/core';
+import { NcfModel } from './model.ts';
+import type { NcfRankerConfig } from './schema.ts';
+import { type EpochSource, fitNcf, type Groups, type SortedRows, sortedRows } from './train.ts';
+
+/** Pair inputs from the first stage: the standardised retrieval score and 1/log2(rank + 2). */
+const EXTRAS = 2;
+
+/**
+ * NeuMF as a ranker: re-scores the retrieval candidates of each user with the NCF network plus what
+ * the first stage cannot use: the retrieval score and rank as inputs, user and item side features.
+ * `fit` trains the network on the training pairs with sampled negatives (the paper), then, given the
+ * first stage's candidates for the validation users, fine-tunes it to put each user's validation
+ * items first among those candidates (hard negatives). Test items never enter a training batch.
+ */
+export class NcfRanker implements RankerComponent {
+  readonly model: NcfModel;
+  #stats: { mean: number; std: number } | undefined;
+  #fitted = false;
+
+  constructor(
+    readonly cfg: NcfRankerConfig,
+    loss: LossComponent | undefined,
+    configDir: string,
+  ) {
+    this.model = new NcfModel(cfg, loss, configDir, 'neumf ranker', cfg.retrievalFeatures ? EXTRAS : 0);
+  }
+
+  /** Sees every training batch (the leakage test). */
+  set onBatch(f: ((g: Groups) => void) | undefined) {
+    this.model.onBatch = f;
+  }
+
+  async fit(input: RankerFitInput): Promise<void> {
+    const { dataset, splits, ctx } = input;
+    const tr = splits.train;
+    const model = this.model;
+    // the network is built through the model so that scoring and saving share one code path
+    const net = model.build(dataset, tr, ctx);
+    const seen = sortedRows(tr.userIds.size, tr.users, tr.items);
+    const forbid = sortedRows(tr.userIds.size, splits.test.users, splits.test.items);
+    const base = model.trainSource(tr, seen, forbid);
+    // the runner's validate() scores the retrieval model, not this one: the ranker trains fixed epochs
+    await model.trainBase(base, ctx);
+    this.#fitted = true;
+    const hn = this.cfg.hardNegatives;
+    const c = input.candidates;
+    if (!c || hn.epochs === 0 || !splits.valid) {
+      if (hn.epochs > 0)
+        ctx.log.info(
+          `neumf ranker: no ${splits.valid ? 'training candidates from the runner' : 'validation split'}: hard-negative fine-tuning skipped`,
+        );
+      return;
+    }
+    this.#stats = scoreStats(c);
+    const src = this.#hardSource(c, tr.itemIds, splits.valid, forbid, hn.negatives);
+    await fitNcf(net, src, {
+      cfg: this.cfg.train,
+      path: this.cfg.variant,
+      lr: hn.lr ?? this.cfg.train.lr,
+      epochs: hn.epochs,
+      loss: model.loss,
+      ctx,
+      label: 'ranker.hard',
+      onBatch: model.onBatch,
+    });
+  }
+
+  /** Groups from candidate lists: a validation item in a user's list first, then other candidates of the list. */
+  #hardSource(
+    c: CandidateSet,
+    itemIds: IdMap,
+    valid: Interactions,
+    forbid: SortedRows,
+    negatives: number,
+  ): EpochSource {
+    const map = this.#itemMap(c.itemIds, itemIds);
+    const nq = c.users.length;
+    const validRows = sortedRows(valid.userIds.size, valid.users, valid.items);
+    const isValid = (u: number, i: number) => {
+      for (let p = validRows.indptr[u]!; p < validRows.indptr[u + 1]!; p++)
+        if (validRows.indices[p] === i) return true;
+      return false;
+    };
+    const isTest = (u: number, i: number) => {
+      for (let p = forbid.indptr[u]!; p < forbid.indptr[u + 1]!; p++)
+        if (forbid.indices[p] === i) return true;
+      return false;
+    };
+    // per query: positions of positives and of negatives in the list
+    const pos: { q: number; j: number }[] = [];
+    const negs: Int32Array[] = [];
+    for (let q = 0; q < nq; q++) {
+      const u = c.users[q]!;
+      const n: number[] = [];
+      for (let j = 0; j < c.k; j++) {
+        const raw = c.items[q * c.k + j]!;
+        if (raw < 0) continue;
+        const i = map ? map[raw]! : raw;
+        if (u < validRows.indptr.length - 1 && isValid(u, i)) pos.push({ q, j });
+        else if (!isTest(u, i)) n.push(j);
+      }
+      negs.push(Int32Array.from(n));
+    }
+    const self = this;
+    const batch = this.cfg.train.batchSize;
+    const w = 1 + negatives;
+    return function* (_epoch: number, rng: Rng) {
+      const order = rng.shuffle(Int32Array.from({ length: pos.length }, (_, i) => i));
+      for (let from = 0; from < order.length; from += batch) {
+        const rows: { q: number; js: number[] }[] = [];
+        for (let r = from; r < Math.min(from + batch, order.length); r++) {
+          const { q, j } = pos[order[r]!]!;
+          const pool = negs[q]!;
+          if (pool.length === 0) continue;
+          const js = [j];
+          for (let k = 0; k < negatives; k++) js.push(pool[rng.int(pool.length)]!);
+          rows.push({ q, js });
+        }
+        if (rows.length === 0) continue;
+        const users = Int32Array.from(rows, (r) => c.users[r.q]!);
+        const items = new Int32Array(rows.length * w);
+        const extras = new Float32Array(rows.length * w * EXTRAS);
+        rows.forEach((r, b) => {
+          r.js.forEach((j, k) => {
+            const raw = c.items[r.q * c.k + j]!;
+            items[b * w + k] = map ? map[raw]! : raw;
+            self.#extrasAt(c, r.q, j, extras, (b * w + k) * EXTRAS);
+          });
+        });
+        yield self.cfg.retrievalFeatures ? { users, items, negatives, extras } : { users, items, negatives };
+      }
+    };
+  }
+
+  #extrasAt(c: CandidateSet, q: number, j: number, out: Float32Array, at: number): void {
+    const st = this.#stats ?? { mean: 0, std: 1 };
+    out[at] = (c.scores[q * c.k + j]! - st.mean) / st.std;
+    out[at + 1] = 1 / Math.log2(j + 2);
+  }
+
+  /** Dense index in the ranker's item map of every candidate item; undefined when the maps are the same. */
+  #itemMap(from: IdMap, to: IdMap): Int32Array | undefined {
+    if (from === to) return undefined;
+    const out = new Int32Array(from.size).fill(-1);
+    for (let i = 0; i < from.size; i++) out[i] = to.get(from.external(i)) ?? -1;
+    return out;
+  }
+
+  async rank(input: RankInput): Promise<CandidateSet> {
+    if (!this.#fitted) throw new UsageError('neumf ranker: rank() needs a trained ranker: call fit() first');
+    const c = input.candidates;
+    const itemIds = input.splits.train.itemIds;
+    const numUsers = input.splits.train.userIds.size;
+    const map = this.#itemMap(c.itemIds, itemIds);
+    this.#stats ??= scoreStats(c);
+    const M = this.cfg.topM ?? c.k;
+    if (M > c.k) {
+      throw new UsageError(
+        `neumf ranker: topM = ${M} but retrieval gives only ${c.k} candidates per user: raise retrieve.k to at least ${M} or lower ranker.topM`,
+      );
+    }
+    const nq = c.users.length;
+    const users: number[] = [];
+    const items: number[] = [];
+    const where: number[] = []; // q * k + j of each scored pair
+    const extras: number[] = [];
+    const buf = new Float32Array(EXTRAS);
+    for (let q = 0; q < nq; q++) {
+      const u = c.users[q]!;
+      if (u < 0 || u >= numUsers) {
+        throw new UsageError(
+          `neumf ranker: candidate row ${q} is for user index ${u}, outside the ${numUsers} users it was trained on`,
+        );
+      }
+      for (let j = 0; j < c.k; j++) {
+        const raw = c.items[q * c.k + j]!;
+        if (raw < 0) continue;
+        const i = map ? map[raw]! : raw;
+        if (i < 0 || i === undefined) {
+          throw new UsageError(
+            `neumf ranker: item "${c.itemIds.external(raw)}" (candidate of user row ${q}) is not in the ranker's training vocabulary of ${itemIds.size} items; rank candidates from the same dataset it was fitted on`,
+          );
+        }
+        users.push(u);
+        items.push(i);
+        where.push(q * c.k + j);
+        if (this.cfg.retrievalFeatures) {
+          this.#extrasAt(c, q, j, buf, 0);
+          extras.push(buf[0]!, buf[1]!);
+        }
+      }
+    }
+    const s = this.model.scorePairs(
+      Int32Array.from(users),
+      Int32Array.from(items),
+      this.cfg.retrievalFeatures ? Float32Array.from(extras) : undefined,
+    );
+    const score = new Float32Array(nq * c.k).fill(Number.NEGATIVE_INFINITY);
+    where.forEach((p, n) => {
+      score[p] = s[n]!;
+    });
+    const outItems = new Int32Array(nq * M).fill(-1);
+    const outScores = new Float32Array(nq * M).fill(Number.NEGATIVE_INFINITY);
+    const idx = Array.from({ length: c.k }, (_, j) => j);
+    for (let q = 0; q < nq; q++) {
+      // stable: ties keep the retrieval order
+      const order = idx.slice().sort((a, b) => score[q * c.k + b]! - score[q * c.k + a]! || a - b);
+      for (let m = 0; m < M; m++) {
+        const j = order[m]!;
+        if (c.items[q * c.k + j]! < 0) continue;
+        outItems[q * M + m] = c.items[q * c.k + j]!;
+        outScores[q * M + m] = score[q * c.k + j]!;
+      }
+    }
+    return { itemIds: c.itemIds, users: c.users, k: M, items: outItems, scores: outScores };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Mean and standard deviation of the finite retrieval scores of a candidate set. */
+function scoreStats(c: CandidateSet): { mean: number; std: number } {
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
+  for (let p = 0; p < c.items.length; p++) {
+    const v = c.scores[p]!;
+    if (c.items[p]! < 0 || !Number.isFinite(v)) continue;
+    s += v;
+    s2 += v * v;
+    n++;
+  }
+  const mean = n > 0 ? s / n : 0;
+  const std = n > 1 ? Math.sqrt(Math.max(s2 / n - mean * mean, 0)) || 1 : 1;
+  return { mean, std };
+}
