@@ -8,7 +8,7 @@
  * items masked). The negative exponent defaults to 0 here (uniform negatives: far better for
  * recommendation on ML-1M than word2vec's 0.75, see docs/benchmarks.md).
  *   node --conditions=source --import tsx bench/item2vec.ts [--threads 2] [--dim 64] [--window 5]
- *     [--negative 5] [--power 0] [--sample 1e-3] [--epochs 5] [--no-peer]
+ *     [--negative 5] [--power 0] [--sample 1e-3] [--epochs 5] [--seeds 1] [--no-peer]
  * The peer runs in ~/.cache/embrec/gensim-venv (or EMBREC_GENSIM_PYTHON); see bench/peers/item2vec_gensim.py.
  */
 import { execFileSync } from 'node:child_process';
@@ -38,7 +38,6 @@ const hp = {
   lr: 0.025,
   minLr: 1e-4,
 };
-const seed = 1;
 
 const data = await loadLightGcn('ml-1m-lightgcnpp');
 const { train, valid } = data.givenSplits;
@@ -59,7 +58,7 @@ const evaluator = new FullEvaluator({
   backend: topkBackend({ threads: hp.threads }),
 });
 const ctx = { ...makeTestContext(), threads: hp.threads };
-/** Valid-split quality of vectors served by the item2vec model (mean pooling, cosine). */
+/** Valid-split quality of vectors served by the item2vec model (its defaults). */
 async function quality(input: Float32Array, output: Float32Array) {
   const model = new Item2VecModel(item2vecSchema.parse({ dim: hp.dim }));
   model.setVectors(train, input, output);
@@ -67,33 +66,33 @@ async function quality(input: Float32Array, output: Float32Array) {
   return { recall: m.values['Recall@20']!, ndcg: m.values['NDCG@20']! };
 }
 
-const ours = await timed(() => item2vecTrain(seq.sentences, ni, { ...hp, seed }));
-const oursRate = (occurrences * hp.epochs) / ours.wall;
-const oursQ = await quality(ours.value.input, ours.value.output);
-console.log(
-  `embrec: ${ours.wall.toFixed(2)} s, ${Math.round(oursRate)} items/s, R@20 ${oursQ.recall.toFixed(4)}`,
-);
-
-const rows: (string | number)[][] = [
-  ['implementation', 'threads', 'train s', 'items/s', 'ratio vs gensim', 'valid Recall@20', 'valid NDCG@20'],
-];
-let peer: { rate: number; row: (string | number)[] } | undefined;
-if (!process.argv.includes('--no-peer')) {
-  const python =
-    process.env.EMBREC_GENSIM_PYTHON ??
-    path.join(homedir(), '.cache', 'embrec', 'gensim-venv', 'bin', 'python');
-  if (!existsSync(python)) {
-    throw new Error(
-      `gensim peer: ${python} not found. Install it with: python3 -m venv ~/.cache/embrec/gensim-venv && ` +
-        '~/.cache/embrec/gensim-venv/bin/pip install gensim==4.4.0 (or pass --no-peer)',
-    );
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'embrec-item2vec-'));
+const seeds = arg('seeds', 1);
+const python =
+  process.env.EMBREC_GENSIM_PYTHON ??
+  path.join(homedir(), '.cache', 'embrec', 'gensim-venv', 'bin', 'python');
+const withPeer = !process.argv.includes('--no-peer');
+if (withPeer && !existsSync(python)) {
+  throw new Error(
+    `gensim peer: ${python} not found. Install it with: python3 -m venv ~/.cache/embrec/gensim-venv && ` +
+      '~/.cache/embrec/gensim-venv/bin/pip install gensim==4.4.0 (or pass --no-peer)',
+  );
+}
+const dir = mkdtempSync(path.join(tmpdir(), 'embrec-item2vec-'));
+{
   const lines: string[] = [];
   const { indptr, items } = seq.sentences;
   for (let s = 0; s + 1 < indptr.length; s++)
     lines.push(items.subarray(indptr[s]!, indptr[s + 1]!).join(' '));
   writeFileSync(path.join(dir, 'sentences.txt'), `${lines.join('\n')}\n`);
+}
+
+interface Round {
+  seconds: number;
+  recall: number;
+  ndcg: number;
+}
+/** gensim on the same sentences: its own training time and the vectors it wrote. */
+async function gensimRound(seed: number): Promise<Round & { version: string }> {
   const out = execFileSync(
     python,
     [
@@ -101,51 +100,83 @@ if (!process.argv.includes('--no-peer')) {
       ...['--corpus', path.join(dir, 'sentences.txt'), '--items', String(ni), '--out', dir],
       ...['--dim', String(hp.dim), '--window', String(hp.window), '--negative', String(hp.negative)],
       ...['--power', String(hp.power), '--sample', String(hp.sample), '--epochs', String(hp.epochs)],
-      ...[
-        '--threads',
-        String(hp.threads),
-        '--seed',
-        String(seed),
-        '--lr',
-        String(hp.lr),
-        '--min-lr',
-        String(hp.minLr),
-      ],
+      ...['--threads', String(hp.threads), '--seed', String(seed), '--lr', String(hp.lr)],
+      ...['--min-lr', String(hp.minLr)],
     ],
     { encoding: 'utf8' },
   );
-  const r = JSON.parse(out.trim().split('\n').pop()!) as {
-    gensim: string;
-    train_s: number;
-    vocab_s: number;
-    items_per_s: number;
-  };
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { gensim: string; train_s: number };
   const f32 = (name: string) => {
     const b = readFileSync(path.join(dir, name));
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   };
-  const q = await quality(f32('input.f32'), f32('output.f32'));
-  peer = {
-    rate: r.items_per_s,
-    row: [
-      `gensim ${r.gensim} Word2Vec sg=1 (build_vocab ${r.vocab_s.toFixed(2)} s not counted)`,
-      String(hp.threads),
-      r.train_s,
-      String(Math.round(r.items_per_s)),
-      '1.00',
-      q.recall,
-      q.ndcg,
-    ],
+  return { seconds: r.train_s, ...(await quality(f32('input.f32'), f32('output.f32'))), version: r.gensim };
+}
+
+// Rounds alternate embrec and gensim with the same seed, so that load changes hit both sides.
+const ours: Round[] = [];
+const theirs: (Round & { version: string })[] = [];
+for (let seed = 1; seed <= seeds; seed++) {
+  const t = await timed(() => item2vecTrain(seq.sentences, ni, { ...hp, seed }));
+  ours.push({ seconds: t.wall, ...(await quality(t.value.input, t.value.output)) });
+  console.log(`seed ${seed}: embrec ${t.wall.toFixed(2)} s, R@20 ${ours.at(-1)!.recall.toFixed(4)}`);
+  if (withPeer) {
+    theirs.push(await gensimRound(seed));
+    console.log(
+      `seed ${seed}: gensim ${theirs.at(-1)!.seconds.toFixed(2)} s, R@20 ${theirs.at(-1)!.recall.toFixed(4)}`,
+    );
+  }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** items/s over all rounds (total items / total seconds), mean and spread of the metrics over seeds. */
+function summary(rs: Round[]) {
+  const rate = (occurrences * hp.epochs * rs.length) / rs.reduce((a, r) => a + r.seconds, 0);
+  const fmt = (xs: number[]) =>
+    xs.length > 1
+      ? `${mean(xs).toFixed(4)} (${Math.min(...xs).toFixed(4)}–${Math.max(...xs).toFixed(4)})`
+      : mean(xs).toFixed(4);
+  return {
+    rate,
+    seconds: mean(rs.map((r) => r.seconds)),
+    recall: fmt(rs.map((r) => r.recall)),
+    ndcg: fmt(rs.map((r) => r.ndcg)),
   };
 }
-rows.push([
-  'embrec native item2vecTrain',
-  String(hp.threads),
-  ours.wall,
-  String(Math.round(oursRate)),
-  peer ? (oursRate / peer.rate).toFixed(2) : '-',
-  oursQ.recall,
-  oursQ.ndcg,
-]);
-if (peer) rows.push(peer.row);
+const a = summary(ours);
+const b = withPeer ? summary(theirs) : undefined;
+const rows: (string | number)[][] = [
+  [
+    'implementation',
+    'threads',
+    'seeds',
+    'mean train s',
+    'items/s',
+    'ratio vs gensim',
+    'valid Recall@20',
+    'valid NDCG@20',
+  ],
+  [
+    'embrec native item2vecTrain',
+    String(hp.threads),
+    String(seeds),
+    a.seconds,
+    String(Math.round(a.rate)),
+    b ? (a.rate / b.rate).toFixed(2) : '-',
+    a.recall,
+    a.ndcg,
+  ],
+];
+if (b) {
+  rows.push([
+    `gensim ${theirs[0]!.version} Word2Vec sg=1`,
+    String(hp.threads),
+    String(seeds),
+    b.seconds,
+    String(Math.round(b.rate)),
+    '1.00',
+    b.recall,
+    b.ndcg,
+  ]);
+}
 console.log(table(rows));
