@@ -73,13 +73,16 @@ describe('trial count limit', () => {
     expect(low.code).toBe(2);
     expect(low.stderr).toContain('12 trials');
     expect(low.stderr).toContain('--max-trials 5');
+    const nan = await runCli(['validate', f, '--max-trials', 'lots']);
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toContain('--max-trials expects a whole number');
     const plan = await runCli(['plan', f, '--max-trials', '12']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/: 12 trial\(s\)/);
     const big = await runCli(['validate', file(million)]);
     expect(big.code).toBe(2);
     expect(big.stderr).toContain('1,000,000 trials');
-  }, 240_000); // three CLI starts; generous for a loaded CI machine (not a timing assertion)
+  }, 300_000); // four CLI starts; generous for a loaded CI machine (not a timing assertion)
 
   it('embrec run refuses above the limit before creating anything', async () => {
     const out = tempDir();

@@ -1,4 +1,10 @@
-import { DEFAULT_MAX_TRIALS, type LoadedExperiment, loadExperiment, type Registry } from '@embrec/core';
+import {
+  DEFAULT_MAX_TRIALS,
+  type LoadedExperiment,
+  loadExperiment,
+  type Registry,
+  UsageError,
+} from '@embrec/core';
 import { builtinRegistry } from '../builtins.ts';
 
 export interface ExperimentArgs {
@@ -10,11 +16,16 @@ export interface ExperimentArgs {
 
 /** Loads and validates an experiment file with the built-in plugins plus the file's own. */
 export async function load(args: ExperimentArgs): Promise<{ exp: LoadedExperiment; registry: Registry }> {
+  const max = args.maxTrials ?? DEFAULT_MAX_TRIALS;
+  if (!Number.isInteger(max) || max < 1)
+    throw new UsageError(
+      `--max-trials expects a whole number of at least 1, found ${String(args.maxTrials)}`,
+    );
   const registry = builtinRegistry();
   const exp = await loadExperiment(args.file, {
     registry,
     set: args.set ?? [],
-    maxTrials: args.maxTrials ?? DEFAULT_MAX_TRIALS,
+    maxTrials: max,
   });
   return { exp, registry };
 }
