@@ -92,6 +92,8 @@ describe('generated trial names are safe, deterministic and unique', () => {
     'é'.repeat(200),
     'C:\\\\evil',
     'q"?*<>|:',
+    'x#2',
+    'x',
   ];
   const body = `name: trials\n${BASE}\nsweep:\n  params:\n    description: ${JSON.stringify(values)}\n`;
 
@@ -113,6 +115,13 @@ describe('generated trial names are safe, deterministic and unique', () => {
       expect(t.group).not.toMatch(/[/\\]/);
       expect(Buffer.byteLength(t.group)).toBeLessThanOrEqual(100);
     }
+  });
+
+  it('a value like "x#2" never collides with the second trial named "x"', async () => {
+    const f = file(`name: dup\n${BASE}\nsweep:\n  params:\n    description: ['x#2', x, x]\n`);
+    const exp = await loadExperiment(f, { registry: builtinRegistry() });
+    const names = exp.trials.map((t) => t.name);
+    expect(new Set(names).size).toBe(3);
   });
 
   it('readable names are kept as they were', async () => {

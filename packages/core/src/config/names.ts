@@ -28,12 +28,14 @@ export function slugFromFileName(base: string): string {
 }
 
 // Kept as they are in trial names; `/` becomes `~` (readable `model=toy~popular`), everything
-// else, `~` and `%` included, is percent-encoded by UTF-8 byte, so the mapping is one-to-one.
-const TRIAL_SAFE = /[A-Za-z0-9._\-=,+@()[\]{}#]/;
+// else, `~`, `%`, `#` and `^` included, is percent-encoded by UTF-8 byte, so the mapping is
+// one-to-one, and the `#n` suffix of repeated trials and the `^` of shortened names are never
+// produced by a value.
+const TRIAL_SAFE = /[A-Za-z0-9._\-=,+@()[\]{}]/;
 
 /**
  * A trial folder name from its readable form (`model=mf,seed=1`): one path segment, no control
- * characters, at most 96 bytes (longer ones keep a prefix and end in `~` + 16 hex digits of the
+ * characters, at most 96 bytes (longer ones keep a prefix and end in `^` + 16 hex digits of the
  * SHA-256 of the readable form). Deterministic, and different readable forms give different names.
  */
 export function safeTrialName(readable: string): string {
@@ -45,16 +47,16 @@ export function safeTrialName(readable: string): string {
   }
   if (out.startsWith('.')) out = `%2E${out.slice(1)}`; // never `.`, `..` or a hidden folder
   if (out === '') out = 'run';
-  return out.length > MAX_TRIAL_NAME_BYTES ? shorten(out, readable, MAX_TRIAL_NAME_BYTES) : out;
+  return out.length > MAX_TRIAL_NAME_BYTES ? shorten(out, readable, MAX_TRIAL_NAME_BYTES, '^') : out;
 }
 
-/** Keeps an ASCII prefix of `s` and appends `~` + 16 hex digits of the hash of `full`. */
-function shorten(s: string, full: string, max: number): string {
+/** Keeps an ASCII prefix of `s` and appends `mark` + 16 hex digits of the hash of `full`. */
+function shorten(s: string, full: string, max: number, mark = '_'): string {
   const hash = createHash('sha256').update(full).digest('hex').slice(0, 16);
   let prefix = s.slice(0, max - hash.length - 1);
   const pct = prefix.lastIndexOf('%');
   if (pct >= 0 && pct > prefix.length - 3) prefix = prefix.slice(0, pct); // not inside a %XX
-  return `${prefix}~${hash}`;
+  return `${prefix}${mark}${hash}`;
 }
 
 /**
