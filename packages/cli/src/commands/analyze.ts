@@ -59,6 +59,9 @@ export async function analyzeRun(
     throw new UsageError(
       `${dir} has no item embeddings (expected ${join(emb, 'items.f32')}): model "${info.model}" scores users directly; analyze needs a model that produces embeddings (mf, two-tower, lightgcn, item2vec)`,
     );
+  const out = resolve(opts.out ?? join(dir, 'analysis'));
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'analysis.json')))
+    throw new UsageError(`${out} exists and holds other files; give an empty or new folder to --out`);
   const { items, users } = await loadEmbeddings(emb);
   onStep('rebuilding the trial data and split');
   const registry = builtinRegistry();
@@ -70,9 +73,6 @@ export async function analyzeRun(
     onStep,
   );
   onStep('writing the report');
-  const out = resolve(opts.out ?? join(dir, 'analysis'));
-  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'analysis.json')))
-    throw new UsageError(`${out} exists and holds other files; give an empty or new folder to --out`);
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
