@@ -66,6 +66,12 @@ export const COMMANDS: readonly CommandEntry[] = [
       'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → analysis/report.html',
     load: async () => (await import('./commands/analyze.ts')).analyzeCommand as CommandModule,
   },
+  {
+    command: 'finance <measure> <run>',
+    describe:
+      'Finance measures of a finished sweep or trial beside their baselines: securities (sector purity, loading R²), clients (style NMI, same-style peers), cold-start (Recall@20)',
+    load: async () => (await import('./commands/finance.ts')).financeCommand as CommandModule,
+  },
 ];
 
 /** The command's name: the first word of its usage line. */

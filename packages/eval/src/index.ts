@@ -34,5 +34,13 @@ export {
   SampledEvaluator,
   topkBackend,
 } from './evaluation/index.ts';
+export type { FinanceInput, MeasureRow, SyntheticHoldings, SyntheticHoldingsParams } from './finance/index.ts';
+export {
+  clientMatching,
+  coldStartRecall,
+  generateSyntheticHoldings,
+  similarSecurities,
+  writeHoldingsCsv,
+} from './finance/index.ts';
 export type { CompareOptions, CompareRow, CompareTable } from './stats/index.ts';
 export { compareMetricSets, pairedBootstrapCI, pairedTTest } from './stats/index.ts';
