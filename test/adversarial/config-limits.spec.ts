@@ -10,16 +10,18 @@ import { BASE, configError, tempDir, writeFiles } from './config-helpers.ts';
  * count now comes from the axis lengths before anything is expanded; above --max-trials (default
  * 10,000) the file is refused with the count, the limit and how to raise it.
  */
-const axis = '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]';
+const ints = '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]';
+const words = '[a, b, c, d, e, f, g, h, i, j]';
+// six valid axes of ten values: every one of the 10⁶ trials would validate
 const million = `${BASE}\nsweep:\n  params:\n${[
-  'model.dim',
-  'model.l2',
-  'seed',
-  'description',
-  'threads',
-  'output',
+  ['model.dim', ints],
+  ['model.initStd', '[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]'],
+  ['seed', ints],
+  ['threads', ints],
+  ['description', words],
+  ['output', words],
 ]
-  .map((p) => `    ${p}: ${axis}`)
+  .map(([p, v]) => `    ${p}: ${v}`)
   .join('\n')}\n`;
 
 function file(body: string): string {
@@ -32,6 +34,7 @@ describe('trial count limit', () => {
   it('a 10⁶-trial sweep is refused before expanding, with the count and the limit', async () => {
     const heap = process.memoryUsage().heapUsed;
     const e = await configError(file(million));
+    expect(e.issues.length).toBe(1); // the limit is the only problem of this file
     const iss = e.issues.find((i) => i.path === 'sweep');
     expect(iss?.message).toContain('1,000,000 trials');
     expect(iss?.message).toContain('--max-trials');
