@@ -145,6 +145,7 @@ export async function runTrial(opts: {
     return out;
   };
 
+  checkPipelineSizes(cfg);
   const backend = await opts.setupBackend(cfg.backend, cfg.threads);
   if (backend) log.info(`tensor backend: ${backend}`);
 
@@ -258,6 +259,12 @@ export async function runTrial(opts: {
       );
     }
   }
+  // rank + rerank: every stage's lists are evaluated, with its latency per user -----------------
+  const itemEmbeddings = scorer.kind === 'embeddings' ? scorer.items : undefined;
+  const stageResults: { label: string; candidates: CandidateSet; ms: number }[] = [];
+  if (candidates && (cfg.ranker || cfg.rerankers.length > 0)) {
+    stageResults.push({ label: 'retrieval', candidates, ms: stages.retrieve ?? 0 });
+  }
   if (cfg.ranker) {
     const rb = cfg.ranker;
     const ranker = await get('ranker', rb, 'ranker');
@@ -267,22 +274,43 @@ export async function runTrial(opts: {
         'a ranker needs candidates: add an "index:" section for retrieval',
       );
     if (ranker.fit) {
+      // the first stage's candidates for the validation users (train items excluded): the
+      // ranker's hard negatives. Test items are never part of what the ranker trains on.
+      let fitCandidates: CandidateSet | undefined;
+      if (valid && cfg.index && scorer.kind === 'embeddings') {
+        const index: IndexComponent = await get('index', cfg.index, 'index');
+        const q = retrievalQueries(scorer, valid, [splits.train]);
+        const r = index.search(q.queries, cfg.retrieve?.k ?? 1000, {
+          exclude: q.exclude,
+          threads: env.threads,
+        });
+        fitCandidates = { itemIds: scorer.items.ids, users: q.users, k: r.k, items: r.ids, scores: r.scores };
+      }
       await timed('rank-fit', () =>
         guard('ranker', rb.type, 'rank', 'fit', () =>
-          ranker.fit!(
-            validate
-              ? { dataset, splits, ctx: ctxFor('ranker', rb.type), validate }
-              : { dataset, splits, ctx: ctxFor('ranker', rb.type) },
-          ),
+          ranker.fit!({
+            dataset,
+            splits,
+            ctx: ctxFor('ranker', rb.type),
+            ...(validate ? { validate } : {}),
+            ...(fitCandidates ? { candidates: fitCandidates } : {}),
+          }),
         ),
       );
     }
     const c0 = candidates;
     candidates = await timed('rank', () =>
       guard('ranker', rb.type, 'rank', 'rank', () =>
-        ranker.rank({ candidates: c0, dataset, splits, ctx: ctxFor('ranker', rb.type) }),
+        ranker.rank({
+          candidates: c0,
+          dataset,
+          splits,
+          ctx: ctxFor('ranker', rb.type),
+          ...(itemEmbeddings ? { itemEmbeddings } : {}),
+        }),
       ),
     );
+    stageResults.push({ label: 'ranking', candidates, ms: stages.rank ?? 0 });
   }
   for (let i = 0; i < cfg.rerankers.length; i++) {
     const b = cfg.rerankers[i]!;
@@ -295,9 +323,20 @@ export async function runTrial(opts: {
     const c0 = candidates;
     candidates = await timed(`rerank[${i}]`, () =>
       guard('reranker', b.type, 'rerank', 'rerank', () =>
-        rr.rerank({ candidates: c0, dataset, splits, ctx: ctxFor('reranker', b.type) }),
+        rr.rerank({
+          candidates: c0,
+          dataset,
+          splits,
+          ctx: ctxFor('reranker', b.type),
+          ...(itemEmbeddings ? { itemEmbeddings } : {}),
+        }),
       ),
     );
+    stageResults.push({
+      label: `rerank[${i}] ${Registry.display(b.type)}`,
+      candidates,
+      ms: stages[`rerank[${i}]`] ?? 0,
+    });
   }
 
   // evaluate ----------------------------------------------------------------------------------
@@ -320,6 +359,23 @@ export async function runTrial(opts: {
     for (const [k, v] of Object.entries(pipe.values)) metrics[`${k} (pipeline)`] = v;
     const files = writePerUser(perUserDir, pipe, target.userIds, 'pipeline.');
     for (const [k, f] of Object.entries(files)) perUserIndex[`${k} (pipeline)`] = f;
+    // per stage: candidate recall of the whole list, accuracy at the cutoffs, latency per user
+    for (const st of stageResults) {
+      metrics[`Candidate recall@${st.candidates.k} (${st.label})`] = candidateRecall(st.candidates, target);
+      metrics[`Latency ms/user (${st.label})`] = st.ms / Math.max(st.candidates.users.length, 1);
+      if (st.candidates === c) continue; // the last stage is the pipeline's result above
+      const m = await guard('evaluator', cfg.evaluate.type, 'evaluate', 'evaluateCandidates', () =>
+        evaluator.evaluateCandidates({
+          candidates: st.candidates,
+          target,
+          train: splits.train,
+          ctx: evalCtx,
+        }),
+      );
+      for (const [k, v] of Object.entries(m.values)) metrics[`${k} (${st.label})`] = v;
+      const f = writePerUser(perUserDir, m, target.userIds, `${st.label.replace(/[^a-z0-9]+/gi, '-')}.`);
+      for (const [k, file] of Object.entries(f)) perUserIndex[`${k} (${st.label})`] = file;
+    }
   }
   writeJsonAtomic(join(perUserDir, 'index.json'), perUserIndex);
   const samples = sampleRecommendations({ dataset, train: splits.train, target, scorer, candidates });
@@ -370,4 +426,56 @@ function overlapRecall(approx: Int32Array, exact: Int32Array, ka: number, ke: nu
     counted++;
   }
   return counted === 0 ? 1 : sum / counted;
+}
+
+/**
+ * Pipeline sizes that cannot work, found before anything runs: the lists that reach the evaluator
+ * must hold at least max(evaluate.ks) items, so retrieve.k (N) must be ≥ K when a ranker or a
+ * re-ranker re-orders them.
+ */
+function checkPipelineSizes(cfg: TrialConfig): void {
+  if (!cfg.index || (!cfg.ranker && cfg.rerankers.length === 0)) return;
+  const ks = (cfg.evaluate as { ks?: readonly number[] }).ks ?? [];
+  const K = ks.length > 0 ? Math.max(...ks) : 0;
+  const N = cfg.retrieve?.k ?? 1000;
+  if (N < K) {
+    throw new EmbrecError(
+      'E_CONFIG_PIPELINE',
+      `retrieve.k = ${N} candidates per user is smaller than the largest evaluate.ks = ${K} (N < K): raise retrieve.k to at least ${K} or lower evaluate.ks`,
+    );
+  }
+  const M = (cfg.ranker as { topM?: number } | undefined)?.topM;
+  if (M !== undefined && M < K) {
+    throw new EmbrecError(
+      'E_CONFIG_PIPELINE',
+      `ranker.topM = ${M} keeps fewer items than the largest evaluate.ks = ${K}: raise ranker.topM to at least ${K}`,
+    );
+  }
+}
+
+/** Mean over users with target items of |targets ∩ candidates| / |targets| (users without a list count 0). */
+function candidateRecall(c: CandidateSet, target: Interactions): number {
+  const targets = new Map<number, Set<number>>();
+  for (let r = 0; r < target.users.length; r++) {
+    const u = target.users[r]!;
+    if (!targets.has(u)) targets.set(u, new Set());
+    targets.get(u)!.add(target.items[r]!);
+  }
+  const same = c.itemIds === target.itemIds;
+  const row = new Map<number, number>();
+  for (let q = 0; q < c.users.length; q++) row.set(c.users[q]!, q);
+  let sum = 0;
+  for (const [u, items] of targets) {
+    const q = row.get(u);
+    if (q === undefined) continue;
+    let hit = 0;
+    for (let j = 0; j < c.k; j++) {
+      const it = c.items[q * c.k + j]!;
+      if (it < 0) continue;
+      const d = same ? it : (target.itemIds.get(c.itemIds.external(it)) ?? -1);
+      if (items.has(d)) hit++;
+    }
+    sum += hit / items.size;
+  }
+  return targets.size === 0 ? 0 : sum / targets.size;
 }
