@@ -94,7 +94,7 @@ const rows: (string | number)[][] = [
 const bigFile = write('big.f32', points);
 const sk = peer(bigFile, ['--perplexity', String(perplexity), '--iterations', String(iterations)]);
 rows.push([
-  n,
+  String(n),
   `scikit-learn ${sk.sklearn} TSNE (Barnes-Hut)`,
   sk.seconds!,
   '–',
@@ -109,7 +109,7 @@ if (full) {
   jsSeconds = (performance.now() - t0) / 1000;
   const other = peer(bigFile, ['--no-fit', '--other', write('big-js.f64', y)]);
   rows.push([
-    n,
+    String(n),
     '@keckelt/tsne (exact)',
     jsSeconds,
     trustworthiness(points, dim, y, 2, 5),
@@ -130,7 +130,7 @@ if (full) {
   const per = (performance.now() - t0) / 1000 / jsIters;
   jsSeconds = setup + per * iterations;
   rows.push([
-    n,
+    String(n),
     '@keckelt/tsne (exact)',
     jsSeconds,
     '–',
@@ -159,7 +159,7 @@ const ours = trustworthiness(small, dim, y, 2, 5);
 const theirs = peer(smallFile, ['--no-fit', '--other', write('small-js.f64', y)]);
 const skMap = new Float64Array(Uint8Array.from(readFileSync(skOut)).buffer);
 rows.push([
-  qn,
+  String(qn),
   `scikit-learn ${sq.sklearn} TSNE (Barnes-Hut)`,
   sq.seconds!,
   trustworthiness(small, dim, skMap, 2, 5),
