@@ -46,7 +46,9 @@ export async function financeInput(runDir: string): Promise<FinanceInput & { mod
     );
   const { items, users } = await loadEmbeddings(emb);
   if (!users)
-    throw new UsageError(`${dir} has no user embeddings (expected ${join(emb, 'users.f32')}); finance needs both tables`);
+    throw new UsageError(
+      `${dir} has no user embeddings (expected ${join(emb, 'users.f32')}); finance needs both tables`,
+    );
   const registry = builtinRegistry();
   for (const p of info.plugins) registry.add((await importPlugin(p, info.configDir)).plugin);
   const { dataset, splits } = await replayData(info.config, registry, info.configDir);
@@ -107,8 +109,12 @@ export async function financeReport(
         ...keys.flatMap((k, j) => {
           const v = j === 0 ? String(r.values[k]) : num(r.values[k]);
           const t = r.tests?.[k];
-          const d = t ? (r.values[k] ?? Number.NaN) - (result[0]!.values[k] ?? Number.NaN) : 0;
-          return j === 0 ? [v] : [v, t ? `${d >= 0 ? '+' : ''}${d.toFixed(4)} (p ${pval(t.p)})` : 'baseline'];
+          if (j === 0) return [v];
+          if (r === result[0]) return [v, 'baseline'];
+          const delta = (r.values[k] ?? Number.NaN) - (result[0]!.values[k] ?? Number.NaN);
+          const sign = delta >= 0 ? '+' : '';
+          // NMI is one number per clustering: no pairs to test
+          return [v, `${sign}${delta.toFixed(4)} ${t ? `(p ${pval(t.p)})` : '(no paired test)'}`];
         }),
       ]);
       json.push({ trial, representation: name, values: r.values, tests: r.tests ?? {} });
