@@ -21,7 +21,11 @@ ranker:
 rerankers:
   - { type: mmr, attribute: genres, lambda: 0.7 }
   - { type: calibrated, attribute: genres, lambda: 0.3, k: 10 }
-evaluate: { type: full, ks: [10], metrics: [hr, ndcg], maskValid: true }
+evaluate:
+  type: full
+  ks: [10]
+  maskValid: true
+  metrics: [hr, ndcg, { type: ild, attribute: genres }, catalog-coverage, gini, novelty, { type: calibration-kl, attribute: genres }]
 ${extra}`;
 
 describe('retrieval → ranking → re-ranking in one experiment', () => {
@@ -40,6 +44,12 @@ describe('retrieval → ranking → re-ranking in one experiment', () => {
       'HR@10 (rerank[0] mmr)',
       'HR@10 (pipeline)',
       'Latency ms/user (ranking)',
+      'ILD@10 (retrieval)',
+      'ILD@10 (pipeline)',
+      'CalibrationKL@10 (ranking)',
+      'Gini@10',
+      'Novelty@10 (rerank[0] mmr)',
+      'CatalogCoverage@10 (pipeline)',
     ])
       expect(flat).toContain(key);
   }, 600_000);

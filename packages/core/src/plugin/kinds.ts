@@ -228,6 +228,9 @@ export interface EvaluateInput {
   /** Item popularity in training data (for the popularity metrics and the sampled protocol). */
   readonly train: Interactions;
   readonly ctx: TrialContext;
+  /** Item attributes and the model's item table, for aggregate metrics (MetricComponent.aggregate). */
+  readonly itemFeatures?: FeatureTable;
+  readonly itemEmbeddings?: EmbeddingTable;
 }
 
 export interface EvaluateCandidatesInput {
@@ -235,6 +238,8 @@ export interface EvaluateCandidatesInput {
   readonly target: Interactions;
   readonly train: Interactions;
   readonly ctx: TrialContext;
+  readonly itemFeatures?: FeatureTable;
+  readonly itemEmbeddings?: EmbeddingTable;
 }
 
 export interface EvaluatorComponent {

@@ -182,15 +182,18 @@ export async function runTrial(opts: {
   const valid = splits.valid;
   const validate = valid
     ? () =>
-        guard('evaluator', cfg.evaluate.type, 'fit', 'validate', () =>
-          evaluator.evaluate({
-            scorer: model.scorer(),
+        guard('evaluator', cfg.evaluate.type, 'fit', 'validate', () => {
+          const s = model.scorer();
+          return evaluator.evaluate({
+            scorer: s,
             mask: [splits.train],
             target: valid,
             train: splits.train,
             ctx: evalCtx,
-          }),
-        )
+            ...(dataset.itemFeatures ? { itemFeatures: dataset.itemFeatures } : {}),
+            ...(s.kind === 'embeddings' ? { itemEmbeddings: s.items } : {}),
+          });
+        })
     : undefined;
   await timed('fit', () =>
     guard('model', cfg.model.type, 'fit', 'fit', () =>
@@ -261,6 +264,11 @@ export async function runTrial(opts: {
   }
   // rank + rerank: every stage's lists are evaluated, with its latency per user -----------------
   const itemEmbeddings = scorer.kind === 'embeddings' ? scorer.items : undefined;
+  // what aggregate metrics (diversity, calibration) read about items
+  const itemData = {
+    ...(dataset.itemFeatures ? { itemFeatures: dataset.itemFeatures } : {}),
+    ...(itemEmbeddings ? { itemEmbeddings } : {}),
+  };
   const stageResults: { label: string; candidates: CandidateSet; ms: number }[] = [];
   if (candidates && (cfg.ranker || cfg.rerankers.length > 0)) {
     stageResults.push({ label: 'retrieval', candidates, ms: stages.retrieve ?? 0 });
@@ -344,7 +352,7 @@ export async function runTrial(opts: {
   mkdirSync(perUserDir, { recursive: true });
   const result: MetricSet = await timed('evaluate', () =>
     guard('evaluator', cfg.evaluate.type, 'evaluate', 'evaluate', () =>
-      evaluator.evaluate({ scorer, mask, target, train: splits.train, ctx: evalCtx }),
+      evaluator.evaluate({ scorer, mask, target, train: splits.train, ctx: evalCtx, ...itemData }),
     ),
   );
   Object.assign(metrics, result.values);
@@ -353,7 +361,13 @@ export async function runTrial(opts: {
     const c = candidates;
     const pipe = await timed('evaluate-pipeline', () =>
       guard('evaluator', cfg.evaluate.type, 'evaluate', 'evaluateCandidates', () =>
-        evaluator.evaluateCandidates({ candidates: c, target, train: splits.train, ctx: evalCtx }),
+        evaluator.evaluateCandidates({
+          candidates: c,
+          target,
+          train: splits.train,
+          ctx: evalCtx,
+          ...itemData,
+        }),
       ),
     );
     for (const [k, v] of Object.entries(pipe.values)) metrics[`${k} (pipeline)`] = v;
@@ -370,6 +384,7 @@ export async function runTrial(opts: {
           target,
           train: splits.train,
           ctx: evalCtx,
+          ...itemData,
         }),
       );
       for (const [k, v] of Object.entries(m.values)) metrics[`${k} (${st.label})`] = v;

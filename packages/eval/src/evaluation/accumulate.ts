@@ -1,4 +1,10 @@
-import { DataError, type MetricComponent, type MetricSet } from '@embrec/core';
+import {
+  DataError,
+  type MetricComponent,
+  type MetricContext,
+  type MetricSet,
+  UsageError,
+} from '@embrec/core';
 
 export interface AccumulatorOptions {
   readonly metrics: readonly MetricComponent[];
@@ -9,6 +15,8 @@ export interface AccumulatorOptions {
   readonly displaySuffix?: string;
   /** Item popularity in training data: enables Coverage@k and AvgPop@k. */
   readonly popularity?: Float64Array;
+  /** What aggregate metrics (MetricComponent.aggregate: diversity, calibration...) read. */
+  readonly listContext?: MetricContext;
 }
 
 interface Slot {
@@ -29,11 +37,16 @@ export class MetricAccumulator {
   readonly #opts: AccumulatorOptions;
   readonly #pop: { k: number; values: Float32Array; seen: Uint8Array }[] = [];
   readonly #sums: Map<string, number> = new Map();
+  /** Every row's top max(ks), kept only when an aggregate metric needs the lists: [rows, maxK]. */
+  #lists: Int32Array | undefined;
+  readonly #maxK: number;
 
   constructor(opts: AccumulatorOptions) {
     this.#opts = opts;
     const suffix = opts.displaySuffix ?? '';
     const maxK = Math.max(...opts.ks);
+    this.#maxK = maxK;
+    if (opts.metrics.some((m) => m.aggregate)) this.#lists = new Int32Array(opts.rows * maxK).fill(-1);
     for (const metric of opts.metrics) {
       const ks = metric.usesCutoff ? opts.ks : [maxK];
       for (const k of ks) {
@@ -55,7 +68,9 @@ export class MetricAccumulator {
 
   /** Scores row `r`: `ranked` best first (-1 padded, at least max(ks) long), `relevant` sorted. */
   add(r: number, ranked: Int32Array, relevant: Int32Array): void {
+    if (this.#lists) this.#lists.set(ranked.subarray(0, Math.min(ranked.length, this.#maxK)), r * this.#maxK);
     for (const s of this.#slots) {
+      if (s.metric.aggregate) continue; // computed over all lists in finish()
       const v = s.metric.perUser(ranked, relevant, s.k);
       s.values[r] = v;
       this.#sums.set(s.display, (this.#sums.get(s.display) ?? 0) + v);
@@ -81,6 +96,11 @@ export class MetricAccumulator {
   /** Scores row `r` as the mean over several (ranked, relevant) cases (one per held-out item). */
   addMean(r: number, cases: readonly (readonly [Int32Array, Int32Array])[]): void {
     for (const s of this.#slots) {
+      if (s.metric.aggregate) {
+        throw new UsageError(
+          `metric ${s.display} is computed over whole recommendation lists; the sampled protocol ranks a few sampled items per case: use evaluate type full`,
+        );
+      }
       let v = 0;
       for (const [ranked, relevant] of cases) v += s.metric.perUser(ranked, relevant, s.k);
       v = cases.length > 0 ? v / cases.length : 0;
@@ -99,6 +119,18 @@ export class MetricAccumulator {
         `evaluate (${protocol}): no user has an interaction in the split being evaluated, so every metric would be an average over zero users; expected a non-empty validation/test split`,
       );
     for (const s of this.#slots) {
+      if (s.metric.aggregate) {
+        const ctx = this.#opts.listContext;
+        if (!ctx || !this.#lists) {
+          throw new UsageError(
+            `metric ${s.display} needs item data (popularity, histories) that this evaluation does not have`,
+          );
+        }
+        const out = s.metric.aggregate({ users, k: this.#maxK, ranked: this.#lists }, ctx, s.k);
+        values[s.display] = out.value;
+        if (out.perUser) perUser[s.display] = out.perUser;
+        continue;
+      }
       values[s.display] = n > 0 ? (this.#sums.get(s.display) ?? 0) / n : 0;
       perUser[s.display] = s.values;
     }

@@ -1,7 +1,9 @@
 import {
+  type EmbeddingTable,
   type EvaluateCandidatesInput,
   type EvaluateInput,
   type EvaluatorComponent,
+  type FeatureTable,
   type IdMap,
   type Interactions,
   itemCounts,
@@ -9,6 +11,7 @@ import {
   type MetricSet,
   type Scorer,
   UsageError,
+  userCsr,
 } from '@embrec/core';
 import { MetricAccumulator } from './accumulate.ts';
 import { type TopKBackend, topkBackend } from './backend.ts';
@@ -58,7 +61,7 @@ export class FullEvaluator implements EvaluatorComponent {
     const rel = targetLists(target);
     const mask = maskLists(input.mask, rel.users);
     const backend = this.#opts.backend ?? topkBackend({ threads: ctx.threads });
-    const acc = this.#accumulator(rel.users.length, train);
+    const acc = this.#accumulator(rel.users.length, train, input);
     const progress = ctx.progress('evaluate (full ranking)', rel.users.length);
     const topk = this.#topkFn(scorer, target, backend, K);
     for (let r0 = 0; r0 < rel.users.length; r0 += B) {
@@ -86,7 +89,7 @@ export class FullEvaluator implements EvaluatorComponent {
     const rel = targetLists(target);
     const at = new Map<number, number>();
     for (let q = 0; q < candidates.users.length; q++) at.set(candidates.users[q]!, q);
-    const acc = this.#accumulator(rel.users.length, train);
+    const acc = this.#accumulator(rel.users.length, train, input);
     const ranked = new Int32Array(K);
     let missing = 0;
     for (let r = 0; r < rel.users.length; r++) {
@@ -109,12 +112,29 @@ export class FullEvaluator implements EvaluatorComponent {
     return acc.finish(this.protocol, rel.users);
   }
 
-  #accumulator(rows: number, train: Interactions): MetricAccumulator {
+  #accumulator(
+    rows: number,
+    train: Interactions,
+    items: { itemFeatures?: FeatureTable; itemEmbeddings?: EmbeddingTable } = {},
+  ): MetricAccumulator {
+    const needsLists = this.#opts.metrics.some((m) => m.aggregate);
+    const popularity = this.#opts.aggregates || needsLists ? itemCounts(train) : undefined;
     return new MetricAccumulator({
       metrics: this.#opts.metrics,
       ks: this.#opts.ks,
       rows,
-      ...(this.#opts.aggregates ? { popularity: itemCounts(train) } : {}),
+      ...(this.#opts.aggregates && popularity ? { popularity } : {}),
+      ...(needsLists && popularity
+        ? {
+            listContext: {
+              numItems: train.itemIds.size,
+              popularity,
+              history: userCsr(train),
+              ...(items.itemFeatures ? { itemFeatures: items.itemFeatures } : {}),
+              ...(items.itemEmbeddings ? { itemEmbeddings: items.itemEmbeddings } : {}),
+            },
+          }
+        : {}),
     });
   }
 

@@ -1,10 +1,12 @@
 import type { AnyComponentDefinition } from '@embrec/core';
+import { beyondMetricComponents } from '../beyond/index.ts';
 import { fullEvaluatorComponent, sampledEvaluatorComponent } from './components.ts';
 import { metricComponents } from './metrics.ts';
 
 /** Metric and evaluator components (built-ins, namespace `embrec`). */
 export const evaluationComponents: AnyComponentDefinition[] = [
   ...metricComponents,
+  ...beyondMetricComponents,
   fullEvaluatorComponent,
   sampledEvaluatorComponent,
 ];

@@ -1,6 +1,6 @@
 import type { MetricContext, RankedLists } from '@embrec/core';
 import { userCsr } from '@embrec/core';
-import { tinyPipelineFixture } from '@embrec/core/testing';
+import { makeTestContext, tinyPipelineFixture } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   calibrationKl,
@@ -9,6 +9,8 @@ import {
   intraListDiversity,
   novelty,
 } from '../../src/beyond/metrics.ts';
+import { FullEvaluator } from '../../src/evaluation/full.ts';
+import { builtinMetric } from '../../src/evaluation/metrics.ts';
 
 const fx = tinyPipelineFixture();
 const ctx: MetricContext = {
@@ -88,5 +90,34 @@ describe('beyond-accuracy metrics', () => {
     expect(() => novelty().perUser(Int32Array.of(1), Int32Array.of(1), 1)).toThrow(
       /needs an evaluator that calls aggregate\(\)/,
     );
+  });
+
+  it('the full evaluator reports aggregate metrics over the candidate lists, with per-user values', async () => {
+    const ev = new FullEvaluator({
+      ks: [5],
+      metrics: [builtinMetric('hr'), intraListDiversity('genre'), catalogCoverage(), calibrationKl('genre')],
+      batchSize: 64,
+      aggregates: false,
+    });
+    const m = await ev.evaluateCandidates({
+      candidates: fx.candidates,
+      target: fx.splits.test,
+      train: fx.splits.train,
+      ctx: makeTestContext(),
+      itemFeatures: fx.dataset.itemFeatures!,
+    });
+    const c = fx.candidates;
+    const l: RankedLists = {
+      users: c.users,
+      k: 5,
+      ranked: Int32Array.from(
+        { length: c.users.length * 5 },
+        (_, p) => c.items[Math.floor(p / 5) * c.k + (p % 5)]!,
+      ),
+    };
+    expect(m.values['ILD@5']).toBeCloseTo(intraListDiversity('genre').aggregate!(l, ctx, 5).value, 5);
+    expect(m.values['CatalogCoverage@5']).toBeCloseTo(catalogCoverage().aggregate!(l, ctx, 5).value, 5);
+    expect(m.perUser['CalibrationKL@5']!.length).toBe(m.users.length);
+    expect(m.values['HR@5']).toBeGreaterThanOrEqual(0);
   });
 });

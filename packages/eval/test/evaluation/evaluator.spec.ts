@@ -284,7 +284,19 @@ describe('@embrec/eval plugin', () => {
         .filter((c) => c.kind === kind)
         .map((c) => c.type)
         .sort();
-    expect(types('metric')).toEqual(['hr', 'map', 'mrr', 'ndcg', 'precision', 'recall']);
+    expect(types('metric')).toEqual([
+      'calibration-kl',
+      'catalog-coverage',
+      'gini',
+      'hr',
+      'ild',
+      'map',
+      'mrr',
+      'ndcg',
+      'novelty',
+      'precision',
+      'recall',
+    ]);
     expect(types('evaluator')).toEqual(['full', 'sampled']);
   });
 });
