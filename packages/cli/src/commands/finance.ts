@@ -76,6 +76,7 @@ export async function financeReport(
   const json: Record<string, unknown>[] = [];
   const cold: { trial: string; users: string[]; perUser: Float64Array; recall: number; coldItems: number }[] =
     [];
+  const cache = new Map<string, unknown>();
   for (const t of trials) {
     onStep(`${basename(t)}: replaying the data, computing ${measure}`);
     const input = await financeInput(t);
@@ -92,6 +93,7 @@ export async function financeReport(
             sector: opts.sector,
             seed: opts.seed,
             ...(opts.loadings ? { loadings: opts.loadings } : {}),
+            cache: { key: JSON.stringify(readTrialInfo(t).config), map: cache },
           })
         : clientMatching(input, { k: opts.k ?? 10, style: opts.style, seed: opts.seed });
     const keys = Object.keys(result[0]!.values);

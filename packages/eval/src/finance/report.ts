@@ -83,7 +83,14 @@ function categorical(
  */
 export function similarSecurities(
   input: FinanceInput,
-  opts: { k?: number; sector?: string; loadings?: readonly string[]; seed?: number } = {},
+  opts: {
+    k?: number;
+    sector?: string;
+    loadings?: readonly string[];
+    seed?: number;
+    /** Trials of one sweep share data and split: the baseline is computed once per key. */
+    cache?: { key: string; map: Map<string, unknown> };
+  } = {},
 ): MeasureRow[] {
   const { dataset, splits } = input;
   const k = opts.k ?? 10;
@@ -127,19 +134,24 @@ export function similarSecurities(
     const probe = linearProbe(unit(vectors, dim), dim, Y, names.length, { seed: opts.seed ?? 0 });
     return { purity, probe };
   };
-  const co = holdingsMatrix(splits.train, 'items');
-  const base = measure(pick(co.vectors, co.dim, rows), co.dim);
+  const baseline = () => {
+    const co = holdingsMatrix(splits.train, 'items');
+    return measure(pick(co.vectors, co.dim, rows), co.dim);
+  };
+  const key = opts.cache && `securities ${k} ${names.join(',')} ${rows.join(',')} ${opts.cache.key}`;
+  const base = (key && (opts.cache!.map.get(key) as ReturnType<typeof baseline> | undefined)) || baseline();
+  if (key) opts.cache!.map.set(key, base);
   const mine = measure(pick(model, input.items.dim, rows), input.items.dim);
-  const key = `SectorPurity@${k}`;
+  const purityKey = `SectorPurity@${k}`;
   const row = (name: string, m: typeof base, tests?: Record<string, TTestResult>): MeasureRow => ({
     name,
-    values: { securities: rows.length, [key]: finiteMean(m.purity), 'Loading R²': m.probe.meanR2 },
+    values: { securities: rows.length, [purityKey]: finiteMean(m.purity), 'Loading R²': m.probe.meanR2 },
     ...(tests ? { tests } : {}),
   });
   return [
     row('co-holding cosine (baseline)', base),
     row('model', mine, {
-      [key]: pairedTTest(mine.purity, base.purity),
+      [purityKey]: pairedTTest(mine.purity, base.purity),
       // lower error is better: test baseline error − model error, so a positive difference favours the model
       'Loading R²': pairedTTest(base.probe.rowError, mine.probe.rowError),
     }),
