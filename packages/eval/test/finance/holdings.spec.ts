@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, type Dataset } from '@embrec/core';
 import { makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { holdingsDataset } from '../../src/data/datasets/holdings/component.ts';
 import { parseDateField } from '../../src/data/datasets/holdings/load.ts';
@@ -68,6 +69,33 @@ describe('holdings loader', () => {
     const style = d.userFeatures!.categorical.style!;
     expect(Array.from(style.values, (v) => style.vocab[v])).toEqual(['growth', 'value']); // P2, P1
     expect(Array.from(d.userFeatures!.numeric.aum!)).toEqual([250, 100]);
+  });
+
+  it('reads Parquet holdings (numbers as IDs, dates as text) and names the row of a bad value', async () => {
+    const pq = await import('parquet-wasm');
+    const parquet = (cols: Record<string, unknown>) =>
+      pq.writeParquet(pq.Table.fromIPCStream(tableToIPC(tableFromArrays(cols as never), 'stream')));
+    const dir = mkdtempSync(join(tmpdir(), 'embrec-holdings-pq-'));
+    writeFileSync(
+      join(dir, 'h.parquet'),
+      parquet({
+        portfolio: ['P1', 'P2', 'P1'],
+        security: Int32Array.from([7, 7, 8]),
+        weight: Float64Array.from([0.5, 1, 0.5]),
+        date: ['2024-06-30', '2024-03-31', '2024-06-30'],
+      }),
+    );
+    const d = await load(dir, { path: 'h.parquet', columns: { date: 'date' } });
+    const x = d.interactions;
+    expect(Array.from(x.users, (u) => x.userIds.external(u))).toEqual(['P2', 'P1', 'P1']);
+    expect(Array.from(x.items, (i) => x.itemIds.external(i))).toEqual(['7', '7', '8']);
+    writeFileSync(
+      join(dir, 'bad.parquet'),
+      parquet({ portfolio: ['P1', 'P2'], security: ['A', 'B'], weight: Float64Array.from([0.5, -1]) }),
+    );
+    await expect(load(dir, { path: 'bad.parquet' })).rejects.toThrow(
+      `${join(dir, 'bad.parquet')}:2: field "weight": expected a weight ≥ 0`,
+    );
   });
 
   it('refuses a negative weight unless short positions are allowed', async () => {
