@@ -11,9 +11,9 @@ export type {
 export { generateSyntheticHoldings } from '../data/datasets/synthetic-holdings/dataset.ts';
 export { cosineNeighbours, finiteMean, holdingsMatrix, kmeansLabels, labelPurity, nmi } from './measures.ts';
 export type { ProbeResult } from './probe.ts';
+export { linearProbe } from './probe.ts';
 export type { FinanceInput, MeasureRow } from './report.ts';
 export { clientMatching, coldStartRecall, holderCounts, similarSecurities } from './report.ts';
-export { linearProbe } from './probe.ts';
 export { TextSvdEncoder, truncatedSvd } from './text.ts';
 export { tokenize } from './tokenize.ts';
 

@@ -73,8 +73,8 @@ describe('holdings loader', () => {
 
   it('reads Parquet holdings (numbers as IDs, dates as text) and names the row of a bad value', async () => {
     const pq = await import('parquet-wasm');
-    const parquet = (cols: Record<string, unknown>) =>
-      pq.writeParquet(pq.Table.fromIPCStream(tableToIPC(tableFromArrays(cols as never), 'stream')));
+    const parquet = (cols: Parameters<typeof tableFromArrays>[0]) =>
+      pq.writeParquet(pq.Table.fromIPCStream(tableToIPC(tableFromArrays(cols), 'stream')));
     const dir = mkdtempSync(join(tmpdir(), 'embrec-holdings-pq-'));
     writeFileSync(
       join(dir, 'h.parquet'),

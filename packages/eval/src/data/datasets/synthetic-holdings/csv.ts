@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/store.ts';
-import { factorName, sectorName, styleName, type World } from './world.ts';
+import { aumOf, factorName, sectorName, styleName, type World } from './world.ts';
 
 const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
 
@@ -44,8 +44,7 @@ export function writeHoldingsCsv(
   }
   writeFileAtomic(out.securities, `${s.join('\n')}\n`);
   const c = ['client,style,aum'];
-  for (let q = 0; q < P; q++)
-    c.push(`${w.portfolioId(q)},${styleName(w.style[q]!)},${10 + ((q * 7919) % 990)}`);
+  for (let q = 0; q < P; q++) c.push(`${w.portfolioId(q)},${styleName(w.style[q]!)},${aumOf(q)}`);
   writeFileAtomic(out.clients, `${c.join('\n')}\n`);
   const t = ['client,security,date,side,amount'];
   for (const r of w.trades)

@@ -2,7 +2,15 @@ import { type Dataset, type FeatureTable, IdMap, makeInteractions } from '@embre
 import { tokenize } from '../../../finance/tokenize.ts';
 import { multiHotFromBags } from '../../common/features.ts';
 import { type Corpus, generateCorpus } from './notes.ts';
-import { factorName, generateWorld, sectorName, styleName, type World, type WorldParams } from './world.ts';
+import {
+  aumOf,
+  factorName,
+  generateWorld,
+  sectorName,
+  styleName,
+  type World,
+  type WorldParams,
+} from './world.ts';
 
 export interface SyntheticHoldingsParams extends WorldParams {
   /** holdings: portfolios × securities; notes: market events × research notes. */
@@ -62,7 +70,7 @@ function holdingsDataset(w: World, provenance: Record<string, string>): Dataset 
     weights[k] = r.weight;
     timestamps[k] = w.dateSeconds[r.date]!;
   });
-  const aum = Float32Array.from({ length: P }, (_, q) => 10 + ((q * 7919) % 990));
+  const aum = Float32Array.from({ length: P }, (_, q) => aumOf(q));
   return {
     name: 'synthetic-holdings',
     interactions: makeInteractions({

@@ -105,6 +105,11 @@ export interface World {
   readonly portfolioId: (p: number) => string;
 }
 
+/** A client's assets under management (a deterministic, uninformative user feature). */
+export function aumOf(q: number): number {
+  return 10 + ((q * 7919) % 990);
+}
+
 export function factorName(k: number): string {
   return FACTOR_NAMES[k] ?? `factor_${k + 1}`;
 }
