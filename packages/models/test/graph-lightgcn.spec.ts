@@ -401,6 +401,8 @@ describe('lightgcn: bad settings', () => {
       /needs 3 values \(layers 0\.\.2\) but has 2[\s\S]*model\.layerWeights/,
     );
     expect(await issues('{ type: lightgcn, gamma: 0.2, layerWeights: [1, 1, 1] }')).toMatch(/not both/);
+    // lightgcn++ is defined by γ: layer weights are lightgcn's
+    expect(await issues('{ type: lightgcn++, layerWeights: [1, 1, 1] }')).toMatch(/layerWeights[\s\S]*model/);
   });
 
   it('an empty training split, or an index out of range, is a data error', async () => {

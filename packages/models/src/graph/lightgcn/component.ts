@@ -1,11 +1,7 @@
 import type { CreateContext, LossComponent, SamplerComponent } from '@embrec/core';
 import { defineComponent } from '@embrec/core';
 import { LightGcnModel } from './model.ts';
-import { type LightGcnParams, lightGcnSchema, withDefaultGamma } from './schema.ts';
-
-/** The LightGCN++ repository's recommended defaults (README.md: α = 0.6, β = −0.1, γ = 0.2). */
-export const LIGHTGCN_PP_DEFAULTS = { alpha: 0.6, beta: -0.1, gamma: 0.2, normalize: true } as const;
-const LIGHTGCN_DEFAULTS = { alpha: 0.5, beta: 0.5, gamma: undefined, normalize: false };
+import { type LightGcnParams, lightGcnPlusPlusSchema, lightGcnSchema } from './schema.ts';
 
 const deps = {
   loss: { kind: 'loss', optional: true },
@@ -35,7 +31,7 @@ export const lightGcnComponent = defineComponent({
   kind: 'model',
   type: 'lightgcn',
   description: 'LightGCN: K-layer propagation over the normalised user–item graph (BPR by default)',
-  schema: lightGcnSchema(LIGHTGCN_DEFAULTS),
+  schema: lightGcnSchema,
   deps,
   create: (p, d, ctx) => make('lightgcn', p, d, ctx),
 });
@@ -53,7 +49,7 @@ export const lightGcnPlusPlusComponent = defineComponent({
   kind: 'model',
   type: 'lightgcn++',
   description: 'LightGCN++: LightGCN with D^-α A D^-β, normalised layer inputs and γ-weighted ego layer',
-  schema: lightGcnSchema(LIGHTGCN_PP_DEFAULTS),
+  schema: lightGcnPlusPlusSchema,
   deps,
-  create: (p, d, ctx) => make('lightgcn++', withDefaultGamma(p, LIGHTGCN_PP_DEFAULTS.gamma), d, ctx),
+  create: (p, d, ctx) => make('lightgcn++', p, d, ctx),
 });
