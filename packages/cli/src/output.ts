@@ -33,6 +33,13 @@ export function fmt(x: number, digits = 4): string {
   return x.toFixed(digits);
 }
 
+/** A number to `digits` significant digits (`0.07101`, `11.41`, `1.235e+5`); NaN prints as `n/a`. */
+export function sig(x: number, digits = 4): string {
+  if (Number.isNaN(x)) return 'n/a';
+  if (!Number.isFinite(x)) return String(x);
+  return x.toPrecision(digits);
+}
+
 export type TableFormat = 'md' | 'csv' | 'latex';
 
 /** Renders a table as Markdown, CSV or LaTeX. */

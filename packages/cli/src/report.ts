@@ -1,20 +1,42 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { IdMap, layout, readStatus, UsageError } from '@embrec/core';
 import { pairedTTest } from '@embrec/eval';
 import jStat from 'jstat';
-import { fmt, renderTable, type TableFormat } from './output.ts';
+import { parse as parseYaml } from 'yaml';
+import { renderTable, sig, type TableFormat } from './output.ts';
 import { readPerUser, readRun, readSweep } from './runs.ts';
+import { readValidMetrics, selectionMetric } from './select.ts';
 
 export interface ReportOptions {
   readonly metrics?: readonly string[];
   readonly baseline?: string;
   readonly format: TableFormat;
+  /** Every metric of the runs (default: the ones the experiment asked for). */
+  readonly all?: boolean;
+  /** `valid.<metric>`: pick the group with the best validation mean; test shown for it only. */
+  readonly select?: string;
+  /** With `select`: show every group's test columns too. */
+  readonly showTest?: boolean;
 }
 
-interface Group {
-  name: string;
-  trials: string[];
-  values: Record<string, number[]>;
+export interface ReportGroup {
+  readonly name: string;
+  readonly trials: string[];
+  /** Final (test) metric values per trial, by metric. */
+  readonly values: Record<string, number[]>;
+  /** The sweep axes of the group, parsed from its name (undefined for a shortened name). */
+  readonly axes: Map<string, string> | undefined;
+  /** With --select: the validation metric per trial. */
+  valid?: number[];
+}
+
+export interface ReportResult {
+  readonly text: string;
+  readonly groups: ReportGroup[];
+  readonly baseline?: string;
+  readonly selected?: string;
+  /** Problems that did not stop the report (missing baseline, ambiguous match). */
+  readonly warnings: string[];
 }
 
 /** mean ± half-width of the 95% CI (Student t over seeds); half-width NaN for one seed. */
@@ -27,15 +49,164 @@ export function meanCi(xs: readonly number[]): { mean: number; half: number } {
 }
 
 /**
- * The results table of a sweep: one row per trial group (trials differing only by seed), mean ± 95%
- * CI over seeds per metric, and a paired t-test over users against the baseline group.
+ * Holm–Bonferroni step-down adjusted p values, in the input order: sort ascending, multiply the
+ * i-th smallest (0-based) by (m − i), carry the running maximum, cap at 1. NaN entries are left
+ * out of the family and stay NaN.
  */
-export function sweepReport(
-  dir: string,
-  opts: ReportOptions,
-): { text: string; groups: Group[]; baseline?: string } {
+export function holm(ps: readonly number[]): number[] {
+  const idx = ps.map((_p, i) => i).filter((i) => !Number.isNaN(ps[i]!));
+  idx.sort((a, b) => ps[a]! - ps[b]!);
+  const m = idx.length;
+  const out = ps.map(() => Number.NaN);
+  let running = 0;
+  idx.forEach((i, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * ps[i]!));
+    out[i] = running;
+  });
+  return out;
+}
+
+/**
+ * Splits a trial or group name (`loss.temperature=0.1,sampler=mixed(num=256,distribution=uniform)`)
+ * into its axis assignments: commas inside (), [] and {} belong to the value; `~` is `/` and
+ * `%XX` is a percent-encoded byte (config/names.ts). Undefined for a shortened name (`^` + hash),
+ * whose values cannot be read back, or a part with no `=`.
+ */
+export function parseAssignments(name: string): Map<string, string> | undefined {
+  if (/\^[0-9a-f]{16}$/.test(name)) return undefined;
+  let readable: string;
+  try {
+    readable = decodeURIComponent(name.replace(/~/g, '/'));
+  } catch {
+    return undefined;
+  }
+  const out = new Map<string, string>();
+  let depth = 0;
+  let start = 0;
+  const take = (end: number): boolean => {
+    const part = readable.slice(start, end);
+    const eq = part.indexOf('=');
+    if (eq <= 0) return false;
+    out.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    return true;
+  };
+  for (let i = 0; i < readable.length; i++) {
+    const c = readable[i]!;
+    if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) {
+      if (!take(i)) return undefined;
+      start = i + 1;
+    }
+  }
+  if (readable.length > 0 && !take(readable.length)) return undefined;
+  return out;
+}
+
+/** An axis value equals the baseline's: same text, same number, or the same component type. */
+function valueMatches(groupValue: string, wanted: string, exact: boolean): boolean {
+  const strip = (s: string) => s.replace(/^embrec\//, '');
+  const g = strip(groupValue);
+  const w = strip(wanted);
+  if (g === w) return true;
+  if (g !== '' && w !== '' && !Number.isNaN(Number(g)) && Number(g) === Number(w)) return true;
+  // `model=mf` names the type of `mf(dim=64)`
+  return !exact && !w.includes('(') && g.startsWith(`${w}(`);
+}
+
+function matchesAll(g: ReportGroup, want: Map<string, string>, exact: boolean): boolean {
+  if (!g.axes) return false;
+  for (const [k, v] of want) {
+    const gv = g.axes.get(k);
+    if (gv === undefined || !valueMatches(gv, v, exact)) return false;
+  }
+  return true;
+}
+
+/**
+ * Each group's baseline group: the groups whose axes take the baseline's values (exact values
+ * first, else a component type such as `model=mf` for `mf(dim=64)`) and agree with the row's
+ * other axes; a lone match serves every row. A name of a group or trial also works.
+ */
+export function matchBaselines(
+  groups: readonly ReportGroup[],
+  spec: string,
+  warnings: string[],
+): { baselines: Map<ReportGroup, ReportGroup>; label?: string } {
+  const baselines = new Map<ReportGroup, ReportGroup>();
+  const byName = groups.find((g) => g.name === spec || g.trials.includes(spec));
+  const want = parseAssignments(spec);
+  let candidates: ReportGroup[] = [];
+  if (byName) candidates = [byName];
+  else if (want && want.size > 0) {
+    candidates = groups.filter((g) => matchesAll(g, want, true));
+    if (candidates.length === 0) candidates = groups.filter((g) => matchesAll(g, want, false));
+  }
+  if (candidates.length === 0) {
+    const axes = new Set(groups.flatMap((g) => [...(g.axes?.keys() ?? [])]));
+    const unknown = want ? [...want.keys()].filter((k) => !axes.has(k)) : [];
+    warnings.push(
+      `baseline "${spec}" matches no trial group${unknown.length > 0 ? ` (${unknown.map((k) => `"${k}"`).join(', ')} is not a sweep axis; axes: ${[...axes].join(', ') || 'none'})` : ''}; groups: ${groups.map((g) => g.name).join('; ')}. The table has no comparisons.`,
+    );
+    return { baselines };
+  }
+  const fixed = new Set(want?.keys() ?? []);
+  const ambiguous: string[] = [];
+  for (const g of groups) {
+    if (candidates.includes(g)) continue;
+    let pick = candidates;
+    if (candidates.length > 1) {
+      pick = candidates.filter((c) => {
+        if (!c.axes || !g.axes) return false;
+        for (const [k, v] of g.axes) if (!fixed.has(k) && c.axes.get(k) !== v) return false;
+        return true;
+      });
+    }
+    if (pick.length === 1) baselines.set(g, pick[0]!);
+    else if (pick.length > 1) ambiguous.push(g.name);
+  }
+  if (ambiguous.length > 0)
+    warnings.push(
+      `baseline "${spec}" matches ${candidates.length} groups (${candidates.map((c) => c.name).join('; ')}) and none agrees with the other axes of ${ambiguous.join('; ')}: no comparison for those rows; give a full group name with --baseline`,
+    );
+  return { baselines, label: candidates.length === 1 ? candidates[0]!.name : spec };
+}
+
+/** The metric display names the experiment asked for (its evaluate.metrics × ks), in run order. */
+function requestedMetrics(file: string | undefined, available: readonly string[]): string[] {
+  const own = available.filter((m) => !m.endsWith(' (pipeline)'));
+  let types: string[] | undefined;
+  if (file && existsSync(file)) {
+    try {
+      const raw = parseYaml(readFileSync(file, 'utf8')) as { evaluate?: { metrics?: unknown } } | null;
+      const list = raw?.evaluate?.metrics;
+      if (Array.isArray(list))
+        types = list
+          .map((m) => (typeof m === 'string' ? m : (m as { type?: unknown })?.type))
+          .filter((t): t is string => typeof t === 'string');
+    } catch {
+      // an unreadable experiment file: fall back to the defaults below
+    }
+  }
+  const norm = (s: string) =>
+    s
+      .replace(/^.*\//, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+  const wanted = (types ?? ['recall', 'ndcg']).map(norm);
+  const picked = own.filter((m) => wanted.includes(norm(m.split('@')[0]!)));
+  return picked.length > 0 ? picked : own;
+}
+
+/**
+ * The results table of a sweep: one row per trial group (trials differing only by seed), mean ± 95%
+ * CI over seeds per metric, Δ against the row's baseline group, and a paired t-test over users
+ * (per-user means over seeds) on the first metric, Holm–Bonferroni adjusted when there are several.
+ */
+export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
   const sweep = readSweep(dir);
-  const groups = new Map<string, Group>();
+  const warnings: string[] = [];
+  const groups = new Map<string, ReportGroup>();
   for (const trial of sweep.trials) {
     const tdir = layout.trialDir(dir, trial);
     if (!existsSync(layout.metrics(tdir)) || readStatus(tdir)?.status !== 'FINISHED') continue;
@@ -43,7 +214,7 @@ export function sweepReport(
     const gname = sweep.groups?.[trial] ?? trial;
     let g = groups.get(gname);
     if (!g) {
-      g = { name: gname, trials: [], values: {} };
+      g = { name: gname, trials: [], values: {}, axes: parseAssignments(gname) };
       groups.set(gname, g);
     }
     g.trials.push(trial);
@@ -55,38 +226,82 @@ export function sweepReport(
   }
   if (groups.size === 0) throw new UsageError(`${dir}: no finished trials yet (run the experiment first)`);
   const all = [...groups.values()];
-  const metrics = opts.metrics ?? Object.keys(all[0]!.values);
+  const available = [...new Set(all.flatMap((g) => Object.keys(g.values)))];
+  const metrics = [...(opts.metrics ?? (opts.all ? available : requestedMetrics(sweep.file, available)))];
   for (const m of metrics) {
-    if (!all.some((g) => m in g.values)) {
-      throw new UsageError(
-        `metric "${m}" is not in this sweep. Available: ${Object.keys(all[0]!.values).join(', ')}`,
-      );
+    if (!available.includes(m)) {
+      throw new UsageError(`metric "${m}" is not in this sweep. Available: ${available.join(', ')}`);
     }
   }
-  const baselineName = opts.baseline ?? sweep.baseline;
-  let baseline: Group | undefined;
-  if (baselineName) {
-    baseline =
-      groups.get(baselineName) ??
-      all.find((g) => g.name.startsWith(baselineName) || g.trials.includes(baselineName));
-    if (!baseline)
+
+  // model selection on validation
+  let selected: ReportGroup | undefined;
+  let validName: string | undefined;
+  if (opts.select) {
+    validName = selectionMetric(opts.select);
+    const found = new Set<string>();
+    for (const g of all) {
+      g.valid = g.trials.map((t) => {
+        const v = readValidMetrics(layout.trialDir(dir, t));
+        for (const k of Object.keys(v)) found.add(k);
+        return v[validName!] ?? Number.NaN;
+      });
+    }
+    const score = (g: ReportGroup) => {
+      const xs = (g.valid ?? []).filter((x) => !Number.isNaN(x));
+      return xs.length === 0 ? Number.NaN : meanCi(xs).mean;
+    };
+    if (!all.some((g) => !Number.isNaN(score(g))))
       throw new UsageError(
-        `baseline "${baselineName}" matches no trial group. Groups: ${all.map((g) => g.name).join(', ')}`,
+        `--select ${opts.select}: no trial of ${dir} has the validation metric "${validName}". ` +
+          (found.size > 0
+            ? `Validation metrics: ${[...found].map((k) => `valid.${k}`).join(', ')}`
+            : 'The trials have no validation history (the split needs valid: and the model must validate during training)'),
       );
+    selected = all.reduce((best, g) => (Number.isNaN(score(g)) || score(g) <= score(best) ? best : g));
+    for (const g of all) {
+      const missing = (g.valid ?? []).filter((x) => Number.isNaN(x)).length;
+      if (missing > 0)
+        warnings.push(
+          `${g.name}: ${missing} of ${g.trials.length} trials have no ${validName} on validation`,
+        );
+    }
+    all.sort((a, b) => (score(b) || Number.NEGATIVE_INFINITY) - (score(a) || Number.NEGATIVE_INFINITY));
   }
-  // per-user means over seeds, for the paired tests
+  const showTest = (g: ReportGroup) => !selected || opts.showTest === true || g === selected;
+
+  const baselineSpec = opts.baseline ?? sweep.baseline;
+  const { baselines, label } = baselineSpec
+    ? matchBaselines(all, baselineSpec, warnings)
+    : { baselines: new Map<ReportGroup, ReportGroup>(), label: undefined };
+  const isBaseline = new Set(baselines.values());
+  // with --select, the test counterpart of the selection metric is the one tested for significance
+  const primary = validName && metrics.includes(validName) ? validName : metrics[0]!;
+
+  // paired tests on the primary metric, per-user means over seeds
   const ids = new IdMap();
-  const perUserMean = (g: Group, metric: string): Map<number, number> | undefined => {
+  const perUserCache = new Map<ReportGroup, Map<number, number> | undefined>();
+  const perUserMean = (g: ReportGroup): Map<number, number> | undefined => {
+    if (perUserCache.has(g)) return perUserCache.get(g);
     const acc = new Map<number, { s: number; n: number }>();
+    let ok = true;
     for (const t of g.trials) {
       let set: ReturnType<typeof readPerUser>;
       try {
-        set = readPerUser(layout.trialDir(dir, t), ids);
+        set = readPerUser(
+          layout.trialDir(dir, t),
+          ids,
+          primary.endsWith(' (pipeline)') ? 'pipeline' : 'model',
+        );
       } catch {
-        return undefined;
+        ok = false;
+        break;
       }
-      const v = set.perUser[metric];
-      if (!v) return undefined;
+      const v = set.perUser[primary.replace(/ \(pipeline\)$/, '')];
+      if (!v) {
+        ok = false;
+        break;
+      }
       set.users.forEach((u, i) => {
         const a = acc.get(u) ?? { s: 0, n: 0 };
         a.s += v[i]!;
@@ -94,50 +309,108 @@ export function sweepReport(
         acc.set(u, a);
       });
     }
-    return new Map([...acc].map(([u, a]) => [u, a.s / a.n]));
+    const out = ok ? new Map([...acc].map(([u, a]) => [u, a.s / a.n])) : undefined;
+    perUserCache.set(g, out);
+    return out;
   };
-  const header = ['trial', 'seeds', ...metrics];
-  if (baseline) header.push(`p vs ${baseline.name} (${metrics[0]})`);
+  const pOf = (g: ReportGroup): { p: number; diff: number } | undefined => {
+    const b = baselines.get(g);
+    if (!b || !showTest(g)) return undefined;
+    const pa = perUserMean(g);
+    const pb = perUserMean(b);
+    if (!pa || !pb) return { p: Number.NaN, diff: Number.NaN };
+    const xa: number[] = [];
+    const xb: number[] = [];
+    for (const [u, v] of pa) {
+      const w = pb.get(u);
+      if (w !== undefined) {
+        xa.push(v);
+        xb.push(w);
+      }
+    }
+    const t = pairedTTest(xa, xb);
+    return { p: t.p, diff: t.meanDiff };
+  };
+  const tests = all.map(pOf);
+  const compared = tests.filter((t) => t !== undefined && !Number.isNaN(t.p)).length;
+  const adjusted = holm(tests.map((t) => t?.p ?? Number.NaN));
+  const withHolm = compared > 1;
+  const hasBaseline = baselines.size > 0;
+
+  const csv = opts.format === 'csv';
+  const header = ['group', 'seeds'];
+  if (selected && validName) header.push(csv ? `valid.${validName} mean` : `valid.${validName}`);
+  if (selected && validName && csv) header.push(`valid.${validName} ci_low`, `valid.${validName} ci_high`);
+  for (const m of metrics) {
+    if (csv) header.push(`${m} mean`, `${m} ci_low`, `${m} ci_high`);
+    else header.push(m);
+    if (hasBaseline) header.push(csv ? `${m} delta` : `Δ ${m}`);
+  }
+  if (hasBaseline) header.push(`p (${primary})`);
+  if (withHolm) header.push('p Holm');
+
+  const cells = (xs: readonly number[]): string[] => {
+    if (xs.length === 0) return csv ? ['', '', ''] : ['–'];
+    const { mean, half } = meanCi(xs);
+    if (csv)
+      return Number.isNaN(half) ? [sig(mean), '', ''] : [sig(mean), sig(mean - half), sig(mean + half)];
+    return [Number.isNaN(half) ? sig(mean) : `${sig(mean)} ± ${sig(half)}`];
+  };
+  const hidden = csv ? '' : 'hidden';
   const rows: string[][] = [];
-  for (const g of all) {
-    const row = [g.name, String(g.trials.length)];
+  all.forEach((g, gi) => {
+    const mark = g === selected ? (csv ? ' (selected)' : ' ← selected') : '';
+    const row = [`${g.name}${mark}`, String(g.trials.length)];
+    if (selected) row.push(...cells((g.valid ?? []).filter((x) => !Number.isNaN(x))));
+    const b = baselines.get(g);
     for (const m of metrics) {
       const xs = g.values[m] ?? [];
-      if (xs.length === 0) {
-        row.push('–');
+      if (!showTest(g)) {
+        row.push(...(csv ? ['', '', ''] : [hidden]));
+        if (hasBaseline) row.push(hidden);
         continue;
       }
-      const { mean, half } = meanCi(xs);
-      row.push(Number.isNaN(half) ? fmt(mean) : `${fmt(mean)} ± ${fmt(half)}`);
-    }
-    if (baseline) {
-      if (g === baseline) row.push('baseline');
+      row.push(...cells(xs));
+      if (!hasBaseline) continue;
+      const bx = b?.values[m] ?? [];
+      if (isBaseline.has(g) && !b) row.push(csv ? '0' : 'baseline');
+      else if (!b || xs.length === 0 || bx.length === 0) row.push(csv ? '' : '–');
       else {
-        const a = perUserMean(g, metrics[0]!);
-        const b = perUserMean(baseline, metrics[0]!);
-        if (!a || !b) row.push('n/a');
-        else {
-          const xa: number[] = [];
-          const xb: number[] = [];
-          for (const [u, v] of a) {
-            const w = b.get(u);
-            if (w !== undefined) {
-              xa.push(v);
-              xb.push(w);
-            }
-          }
-          const t = pairedTTest(xa, xb);
-          row.push(
-            Number.isNaN(t.p)
-              ? 'n/a'
-              : `${t.p < 1e-4 ? t.p.toExponential(1) : t.p.toFixed(4)}${t.p < 0.05 ? (t.meanDiff > 0 ? ' (better)' : ' (worse)') : ''}`,
-          );
-        }
+        const d = meanCi(xs).mean - meanCi(bx).mean;
+        const base = meanCi(bx).mean;
+        row.push(
+          csv
+            ? sig(d)
+            : `${d >= 0 ? '+' : ''}${sig(d)}${base !== 0 ? ` (${d >= 0 ? '+' : ''}${((100 * d) / base).toFixed(1)}%)` : ''}`,
+        );
       }
     }
+    const t = tests[gi];
+    if (hasBaseline) {
+      if (!showTest(g)) row.push(hidden);
+      else if (isBaseline.has(g) && !b) row.push(csv ? '' : 'baseline');
+      else if (!t || Number.isNaN(t.p)) row.push(csv ? '' : 'n/a');
+      else row.push(sig(t.p));
+    }
+    if (withHolm) {
+      const a = adjusted[gi]!;
+      row.push(Number.isNaN(a) ? (csv ? '' : showTest(g) ? '–' : hidden) : sig(a));
+    }
     rows.push(row);
-  }
-  const note = `\n\n${sweep.experiment}: mean ± 95% CI over seeds; p: paired t-test over users (per-user means over seeds).`;
+  });
+
+  let note = `\n\n${sweep.experiment}: mean ± 95% CI over seeds (Student t); numbers to 4 significant digits.`;
+  if (hasBaseline)
+    note += ` Δ: difference of means vs the baseline (${label}); p: paired t-test over users on ${primary} (per-user means over seeds)${withHolm ? `; p Holm: Holm–Bonferroni adjusted over the ${compared} comparisons` : ''}.`;
+  if (selected)
+    note += ` Selected on validation ${validName} (best mean over seeds): ${selected.name}.${opts.showTest ? '' : ' Test metrics of the other groups are hidden (--show-test shows them).'}`;
+  if (!opts.all && !opts.metrics) note += ' --all shows every metric.';
   const text = renderTable(header, rows, opts.format) + (opts.format === 'md' ? note : '');
-  return baseline ? { text, groups: all, baseline: baseline.name } : { text, groups: all };
+  return {
+    text,
+    groups: all,
+    warnings,
+    ...(label && hasBaseline ? { baseline: label } : {}),
+    ...(selected ? { selected: selected.name } : {}),
+  };
 }

@@ -10,6 +10,9 @@ interface ReportArgs {
   format: TableFormat;
   metric?: string[];
   baseline?: string;
+  all: boolean;
+  select?: string;
+  showTest: boolean;
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -31,15 +34,35 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       })
       .option('baseline', {
         type: 'string',
-        describe: 'Trial group to test against (default: sweep.baseline)',
+        describe:
+          'Baseline by axis values (model=mf, or loss.temperature=1,model=mf) or group name (default: sweep.baseline)',
+      })
+      .option('all', {
+        type: 'boolean',
+        default: false,
+        describe: 'Every metric of the runs (default: the metrics the experiment asked for)',
+      })
+      .option('select', {
+        type: 'string',
+        describe:
+          'Pick the trial group with the best validation mean over its seeds (e.g. valid.NDCG@20); test is shown for that group only',
+      })
+      .option('show-test', {
+        type: 'boolean',
+        default: false,
+        describe: "With --select: show the other groups' test metrics too",
       }) as never,
   handler: (args) => {
     try {
       const r = sweepReport(args.sweep, {
         format: args.format,
+        all: args.all,
+        showTest: args.showTest,
         ...(args.metric ? { metrics: args.metric } : {}),
         ...(args.baseline ? { baseline: args.baseline } : {}),
+        ...(args.select ? { select: args.select } : {}),
       });
+      for (const w of r.warnings) process.stderr.write(`⚠ ${w}\n`);
       process.stdout.write(`${r.text}\n`);
       process.exitCode = EXIT.ok;
     } catch (e) {
