@@ -158,6 +158,7 @@ describe.skipIf(!ready)('packed and installed outside the monorepo', () => {
       '@embrec/losses',
       '@embrec/models',
       '@embrec/native',
+      '@embrec/serve',
     ]);
     for (const p of packed) {
       const paths = p.files.map((f) => f.path);

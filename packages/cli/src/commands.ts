@@ -67,10 +67,32 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/analyze.ts')).analyzeCommand as CommandModule,
   },
   {
+    command: 'recommend <run>',
+    describe: "Top-k items for a user from a finished trial's embeddings (exact search, seen items excluded)",
+    load: async () => (await import('./commands/recommend.ts')).recommendCommand as CommandModule,
+  },
+  {
+    command: 'similar-items <run>',
+    describe: "Nearest items to an item by cosine of a finished trial's item embeddings (exact search)",
+    load: async () => (await import('./commands/similar-items.ts')).similarItemsCommand as CommandModule,
+  },
+  {
     command: 'finance <measure> <run>',
     describe:
       'Finance measures of a finished sweep or trial beside their baselines: securities (sector purity, loading R²), clients (style NMI, same-style peers), cold-start (Recall@20)',
     load: async () => (await import('./commands/finance.ts')).financeCommand as CommandModule,
+  },
+  {
+    command: 'export <run>',
+    describe:
+      'Export a finished trial as a self-contained serving bundle (embeddings, index, id maps, item metadata, pipeline, manifest)',
+    load: async () => (await import('./commands/export.ts')).exportCommand as CommandModule,
+  },
+  {
+    command: 'serve <bundle>',
+    describe:
+      'Serve a bundle (or a finished run, exported on the fly to <run>/bundle) over HTTP: recommendations, similar items, metrics, a page at /',
+    load: async () => (await import('./commands/serve.ts')).serveCommand as CommandModule,
   },
 ];
 

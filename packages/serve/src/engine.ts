@@ -1,0 +1,316 @@
+import type { QueryItemLists } from '@embrec/core';
+import type { Bundle, ItemInfo } from './bundle.ts';
+
+/** One recommended item: which stage put it at this place, with that stage's score. */
+export interface Scored {
+  readonly id: string;
+  readonly name?: string;
+  readonly score: number;
+  readonly stage: string;
+}
+
+export interface RecommendOptions {
+  readonly k: number;
+  readonly excludeSeen?: boolean;
+  /** attribute → accepted value(s): an item passes when each attribute matches one of its values. */
+  readonly filters?: Readonly<Record<string, string | number | readonly (string | number)[]>>;
+  /** Re-rankers to apply: true = the bundle's served re-rankers, false = none, or a list of their types. */
+  readonly rerank?: boolean | readonly string[];
+  readonly exclude?: readonly string[];
+}
+
+export interface Recommendation {
+  readonly source: 'model' | 'fold-in' | 'popularity';
+  readonly items: readonly Scored[];
+  /** Milliseconds per stage. */
+  readonly stages: Readonly<Record<string, number>>;
+}
+
+export class NotFound extends Error {}
+export class BadRequest extends Error {}
+
+/** Retrieval → re-ranking over one loaded bundle. Immutable: hot reload swaps whole engines. */
+export class Engine {
+  readonly bundle: Bundle;
+  readonly #popular: Int32Array;
+  readonly #attr = new Map<string, Map<string, number[]>>();
+  readonly #nameLower: string[];
+
+  constructor(bundle: Bundle) {
+    this.bundle = bundle;
+    const counts = new Float64Array(bundle.items.ids.size);
+    for (const i of bundle.history.indices) counts[i]!++;
+    this.#popular = Int32Array.from(counts.keys()).sort((a, b) => counts[b]! - counts[a]! || a - b);
+    bundle.itemInfo.forEach((info, row) => {
+      for (const [k, v] of Object.entries(info.attributes)) {
+        let m = this.#attr.get(k);
+        if (!m) {
+          m = new Map();
+          this.#attr.set(k, m);
+        }
+        for (const x of Array.isArray(v) ? v : [v]) {
+          const key = String(x);
+          let rows = m.get(key);
+          if (!rows) {
+            rows = [];
+            m.set(key, rows);
+          }
+          rows.push(row);
+        }
+      }
+    });
+    this.#nameLower = bundle.itemInfo.map((i) => `${i.id} ${i.name ?? ''}`.toLowerCase());
+  }
+
+  get version(): string {
+    return this.bundle.version;
+  }
+
+  attributes(): string[] {
+    return [...this.#attr.keys()];
+  }
+
+  userRow(id: string): number {
+    const u = this.bundle.users.ids.get(id);
+    if (u === undefined) throw new NotFound(`unknown user "${id}"`);
+    return u;
+  }
+
+  itemRow(id: string): number {
+    const i = this.bundle.items.ids.get(id);
+    if (i === undefined) throw new NotFound(`unknown item "${id}"`);
+    return i;
+  }
+
+  item(row: number): ItemInfo {
+    return this.bundle.itemInfo[row]!;
+  }
+
+  history(u: number): Int32Array {
+    const { indptr, indices } = this.bundle.history;
+    return indices.subarray(indptr[u]!, indptr[u + 1]!);
+  }
+
+  searchItems(q: string, limit: number): ItemInfo[] {
+    const s = q.toLowerCase();
+    const out: ItemInfo[] = [];
+    for (let i = 0; i < this.#nameLower.length && out.length < limit; i++)
+      if (this.#nameLower[i]!.includes(s)) out.push(this.item(i));
+    return out;
+  }
+
+  searchUsers(q: string, limit: number): { id: string; interactions: number }[] {
+    const out: { id: string; interactions: number }[] = [];
+    const ids = this.bundle.users.ids.toArray();
+    for (let u = 0; u < ids.length && out.length < limit; u++)
+      if (ids[u]!.includes(q)) out.push({ id: ids[u]!, interactions: this.history(u).length });
+    return out;
+  }
+
+  forUser(id: string, o: RecommendOptions): Recommendation {
+    const u = this.userRow(id);
+    const { dim, vectors } = this.bundle.users;
+    const seen = o.excludeSeen === false ? new Int32Array(0) : this.history(u);
+    return this.#recommend(vectors.subarray(u * dim, (u + 1) * dim), seen, o, 'model');
+  }
+
+  /** A new user known by a few items: the model's fold-in rule (pooling of the items' vectors). */
+  forItems(ids: readonly string[], o: RecommendOptions): Recommendation & { unknown: string[] } {
+    const known: number[] = [];
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const i = this.bundle.items.ids.get(id);
+      if (i === undefined) unknown.push(id);
+      else known.push(i);
+    }
+    const seen = Int32Array.from(known);
+    if (known.length === 0) return { ...this.popular(seen, o), unknown };
+    return { ...this.#recommend(this.foldIn(known), seen, o, 'fold-in'), unknown };
+  }
+
+  foldIn(rows: readonly number[]): Float32Array {
+    const { dim, vectors } = this.bundle.items;
+    const out = new Float32Array(dim);
+    for (const i of rows) for (let j = 0; j < dim; j++) out[j]! += vectors[i * dim + j]!;
+    let scale = 1 / rows.length;
+    if (this.bundle.pipeline.foldIn.method === 'normalized-sum') {
+      let n = 0;
+      for (const x of out) n += x * x;
+      scale = 1 / (Math.sqrt(n) || 1);
+    }
+    for (let j = 0; j < dim; j++) out[j]! *= scale;
+    return out;
+  }
+
+  /** Most-interacted training items: the fallback for a user with nothing, labelled as such. */
+  popular(exclude: Int32Array, o: RecommendOptions): Recommendation {
+    const t0 = performance.now();
+    const allow = this.#allowed(o.filters);
+    const ex = new Set([...exclude, ...this.#explicit(o.exclude)]);
+    const items: Scored[] = [];
+    const counts = this.#counts();
+    for (const i of this.#popular) {
+      if (items.length >= o.k) break;
+      if (ex.has(i) || (allow && !allow.has(i))) continue;
+      items.push(this.#scored(i, counts[i]!, 'popularity'));
+    }
+    return { source: 'popularity', items, stages: { popularity: performance.now() - t0 } };
+  }
+
+  similar(id: string, k: number): Scored[] {
+    const i = this.itemRow(id);
+    const { dim, vectors } = this.bundle.items;
+    const r = this.bundle.index.search(vectors.slice(i * dim, (i + 1) * dim), k, {
+      exclude: lists([Int32Array.of(i)]),
+    });
+    return this.#rows(r.ids, r.scores, 'retrieval');
+  }
+
+  #countsCache: Float64Array | undefined;
+  #counts(): Float64Array {
+    if (!this.#countsCache) {
+      const c = new Float64Array(this.bundle.items.ids.size);
+      for (const i of this.bundle.history.indices) c[i]!++;
+      this.#countsCache = c;
+    }
+    return this.#countsCache;
+  }
+
+  #explicit(ids: readonly string[] | undefined): number[] {
+    const out: number[] = [];
+    for (const id of ids ?? []) {
+      const i = this.bundle.items.ids.get(id);
+      if (i !== undefined) out.push(i);
+    }
+    return out;
+  }
+
+  #allowed(filters: RecommendOptions['filters']): Set<number> | undefined {
+    if (filters === undefined || Object.keys(filters).length === 0) return undefined;
+    let allow: Set<number> | undefined;
+    for (const [attr, want] of Object.entries(filters)) {
+      const m = this.#attr.get(attr);
+      if (!m)
+        throw new BadRequest(
+          `filters: unknown attribute "${attr}" (known: ${this.attributes().join(', ') || 'none: the bundle has no item attributes'})`,
+        );
+      const rows = new Set<number>();
+      for (const v of Array.isArray(want) ? want : [want])
+        for (const r of m.get(String(v)) ?? []) rows.add(r);
+      allow = allow === undefined ? rows : new Set([...allow].filter((r) => rows.has(r)));
+    }
+    return allow;
+  }
+
+  #recommend(
+    query: Float32Array,
+    seen: Int32Array,
+    o: RecommendOptions,
+    source: 'model' | 'fold-in',
+  ): Recommendation {
+    const stages: Record<string, number> = {};
+    const rerankers = this.#rerankers(o.rerank);
+    const n = rerankers.length > 0 ? Math.max(o.k, this.bundle.pipeline.retrieveN) : o.k;
+    const ex = [...seen, ...this.#explicit(o.exclude)];
+    const allow = this.#allowed(o.filters);
+    let t = performance.now();
+    const opts: { exclude?: QueryItemLists; allow?: QueryItemLists } = {};
+    if (ex.length > 0) opts.exclude = lists([Int32Array.from(ex)]);
+    if (allow) opts.allow = lists([Int32Array.from(allow)]);
+    if (allow && allow.size === 0) return { source, items: [], stages: { retrieval: 0 } };
+    const r = this.bundle.index.search(query, n, opts);
+    stages.retrieval = performance.now() - t;
+    let items = this.#rows(r.ids, r.scores, 'retrieval');
+    for (const rr of rerankers) {
+      t = performance.now();
+      items = this.#mmr(items, Number(rr.lambda ?? 0.7), o.k);
+      stages[`rerank:${rr.type}`] = performance.now() - t;
+    }
+    return { source, items: items.slice(0, o.k), stages };
+  }
+
+  #rerankers(sel: RecommendOptions['rerank']) {
+    const served = this.bundle.pipeline.rerankers.filter((r) => r.served);
+    if (sel === undefined || sel === true) return served;
+    if (sel === false) return [];
+    return sel.map((t) => {
+      const r =
+        served.find((x) => x.type === t) ??
+        (t === 'mmr' ? { type: 'mmr', lambda: 0.7, served: true } : undefined);
+      if (!r)
+        throw new BadRequest(
+          `rerank: "${t}" is not a re-ranker this bundle serves (available: ${[...new Set(['mmr', ...served.map((x) => x.type)])].join(', ')})`,
+        );
+      return r;
+    });
+  }
+
+  /** Maximal Marginal Relevance over the item embeddings' cosine (the re-ranker `mmr` of @embrec/models). */
+  #mmr(cands: Scored[], lambda: number, k: number): Scored[] {
+    if (cands.length === 0) return cands;
+    const { dim, vectors } = this.bundle.items;
+    const rows = cands.map((c) => this.bundle.items.ids.get(c.id)!);
+    const norm = rows.map((i) => {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += vectors[i * dim + j]! ** 2;
+      return Math.sqrt(s) || 1;
+    });
+    const lo = Math.min(...cands.map((c) => c.score));
+    const hi = Math.max(...cands.map((c) => c.score));
+    const rel = cands.map((c) => (hi > lo ? (c.score - lo) / (hi - lo) : 1));
+    const maxSim = new Float64Array(cands.length).fill(Number.NEGATIVE_INFINITY);
+    const left = new Set(cands.keys());
+    const out: Scored[] = [];
+    while (out.length < k && left.size > 0) {
+      let best = -1;
+      let bestV = Number.NEGATIVE_INFINITY;
+      for (const c of left) {
+        const v = lambda * rel[c]! - (1 - lambda) * (out.length === 0 ? 0 : maxSim[c]!);
+        if (v > bestV) {
+          bestV = v;
+          best = c;
+        }
+      }
+      left.delete(best);
+      out.push({ ...cands[best]!, score: bestV, stage: 'rerank:mmr' });
+      const b = rows[best]!;
+      for (const c of left) {
+        const a = rows[c]!;
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += vectors[a * dim + j]! * vectors[b * dim + j]!;
+        s /= norm[c]! * norm[best]!;
+        if (s > maxSim[c]!) maxSim[c] = s;
+      }
+    }
+    return out;
+  }
+
+  #rows(ids: Int32Array, scores: Float32Array, stage: string): Scored[] {
+    const out: Scored[] = [];
+    for (let j = 0; j < ids.length; j++) {
+      const i = ids[j]!;
+      if (i < 0) break;
+      out.push(this.#scored(i, scores[j]!, stage));
+    }
+    return out;
+  }
+
+  #scored(i: number, score: number, stage: string): Scored {
+    const info = this.bundle.itemInfo[i]!;
+    return info.name === undefined
+      ? { id: info.id, score, stage }
+      : { id: info.id, name: info.name, score, stage };
+  }
+}
+
+function lists(rows: readonly Int32Array[]): QueryItemLists {
+  const indptr = new Int32Array(rows.length + 1);
+  rows.forEach((r, q) => {
+    indptr[q + 1] = indptr[q]! + r.length;
+  });
+  const indices = new Int32Array(indptr[rows.length]!);
+  rows.forEach((r, q) => {
+    indices.set(r, indptr[q]!);
+  });
+  return { indptr, indices };
+}

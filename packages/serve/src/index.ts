@@ -1,0 +1,14 @@
+export type {
+  Bundle,
+  BundleInput,
+  FoldIn,
+  ItemInfo,
+  Manifest,
+  PipelineConfig,
+  RerankerSpec,
+} from './bundle.ts';
+export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, loadBundle, verifyBundle, writeBundle } from './bundle.ts';
+export type { Recommendation, RecommendOptions, Scored } from './engine.ts';
+export { BadRequest, Engine, NotFound } from './engine.ts';
+export type { ServeOptions } from './server.ts';
+export { createServer } from './server.ts';

@@ -1,0 +1,564 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { loadBundle } from './bundle.ts';
+import { BadRequest, Engine, NotFound, type RecommendOptions } from './engine.ts';
+
+export interface ServeOptions {
+  /** The bundle folder to serve. */
+  readonly bundle: string;
+  /** Bearer token of the admin routes; without one they are off (404). */
+  readonly adminToken?: string | undefined;
+  /** Largest request body in bytes (default 64 KiB). */
+  readonly bodyLimit?: number;
+  /** Largest k a request may ask for (default 200). */
+  readonly maxK?: number;
+  /** Largest number of requests in one batch (default 100). */
+  readonly maxBatch?: number;
+  /** fastify's logger (off by default). */
+  readonly logger?: boolean;
+}
+
+const PAGE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
+const PAGE_FILES: Readonly<Record<string, string>> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+const idString = { type: 'string', minLength: 1, maxLength: 512 } as const;
+const errorSchema = {
+  type: 'object',
+  properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+/**
+ * The serving app: a fastify instance over one bundle (swapped whole by hot reload). Every route
+ * has a JSON Schema; bad input is answered 4xx with a JSON error; the OpenAPI document is at
+ * /openapi.json, Prometheus metrics at /metrics, the page at /.
+ */
+export async function createServer(opts: ServeOptions): Promise<FastifyInstance & { engine(): Engine }> {
+  const maxK = opts.maxK ?? 200;
+  const maxBatch = opts.maxBatch ?? 100;
+  let current = new Engine(await loadBundle(opts.bundle));
+  let reloading: Promise<unknown> | undefined;
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'embrec_http_requests_total',
+    help: 'HTTP requests by route, method and status code',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'embrec_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const stageLatency = new Histogram({
+    name: 'embrec_stage_duration_seconds',
+    help: 'Pipeline stage latency (retrieval, rerank:<type>, popularity) by route',
+    labelNames: ['route', 'stage'],
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+    registers: [registry],
+  });
+  const bundleInfo = new Gauge({
+    name: 'embrec_bundle_info',
+    help: 'The bundle being served (value 1), by version and source run',
+    labelNames: ['version', 'run'],
+    registers: [registry],
+  });
+  const reloads = new Counter({
+    name: 'embrec_reloads_total',
+    help: 'Hot reloads by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const setInfo = () => {
+    bundleInfo.reset();
+    bundleInfo.set({ version: current.version, run: current.bundle.manifest.source.run }, 1);
+  };
+  setInfo();
+
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        allErrors: false,
+        allowUnionTypes: true,
+      },
+    },
+    routerOptions: { maxParamLength: 600 },
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance & { engine(): Engine };
+  app.decorate('engine', () => current);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'embrec serve',
+        version: '1',
+        description: 'Recommendations from an exported embrec bundle',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  const timer = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (req) => {
+    timer.set(req, performance.now());
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    const t0 = timer.get(req);
+    if (t0 !== undefined) latency.observe({ route }, (performance.now() - t0) / 1000);
+  });
+
+  app.setErrorHandler(
+    (err: Error & { statusCode?: number; validation?: unknown; code?: string }, _req, reply) => {
+      let status = err.statusCode ?? 500;
+      if (err instanceof NotFound) status = 404;
+      else if (err instanceof BadRequest || err.validation) status = 400;
+      else if (err.name === 'UsageError') status = 400;
+      if (status >= 500) {
+        app.log.error(err);
+        return reply
+          .code(status)
+          .send({ statusCode: status, error: 'Internal Server Error', message: 'internal error' });
+      }
+      return reply.code(status).send({
+        statusCode: status,
+        error: STATUS_CODES[status] ?? 'Bad Request',
+        message: err.message,
+      });
+    },
+  );
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route ${req.method} ${req.url.slice(0, 200)}`,
+    }),
+  );
+
+  const observe = (route: string, stages: Readonly<Record<string, number>>) => {
+    for (const [stage, ms] of Object.entries(stages)) stageLatency.observe({ route, stage }, ms / 1000);
+  };
+
+  // --- schemas -------------------------------------------------------------------------------
+  const kSchema = { type: 'integer', minimum: 1, maximum: maxK, default: 20 } as const;
+  const common = {
+    k: kSchema,
+    excludeSeen: { type: 'boolean', default: true },
+    exclude: { type: 'array', items: idString, maxItems: 1000 },
+    filters: {
+      type: 'object',
+      maxProperties: 16,
+      additionalProperties: {
+        anyOf: [
+          { type: ['string', 'number'] },
+          { type: 'array', items: { type: ['string', 'number'] }, maxItems: 100 },
+        ],
+      },
+    },
+    rerank: {
+      oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 8 }],
+    },
+  } as const;
+  const scored = {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      score: { type: 'number' },
+      stage: { type: 'string' },
+    },
+  } as const;
+  const recResponse = {
+    type: 'object',
+    properties: {
+      version: { type: 'string' },
+      source: { type: 'string', enum: ['model', 'fold-in', 'popularity'] },
+      note: { type: 'string' },
+      user: { type: 'string' },
+      unknown: { type: 'array', items: { type: 'string' } },
+      items: { type: 'array', items: scored },
+      stages: { type: 'object', additionalProperties: { type: 'number' } },
+    },
+  } as const;
+  const userBody = {
+    type: 'object',
+    required: ['user'],
+    additionalProperties: false,
+    properties: { user: idString, ...common },
+  } as const;
+  const itemsBody = {
+    type: 'object',
+    required: ['items'],
+    additionalProperties: false,
+    properties: { items: { type: 'array', items: idString, maxItems: 1000 }, ...common },
+  } as const;
+  const similarBody = {
+    type: 'object',
+    required: ['item'],
+    additionalProperties: false,
+    properties: { item: idString, k: kSchema },
+  } as const;
+
+  type Common = {
+    k: number;
+    excludeSeen?: boolean;
+    exclude?: string[];
+    filters?: RecommendOptions['filters'];
+    rerank?: boolean | string[];
+  };
+  const options = (b: Common): RecommendOptions => {
+    const o: { -readonly [K in keyof RecommendOptions]: RecommendOptions[K] } = { k: b.k ?? 20 };
+    if (b.excludeSeen !== undefined) o.excludeSeen = b.excludeSeen;
+    if (b.exclude !== undefined) o.exclude = b.exclude;
+    if (b.filters !== undefined) o.filters = b.filters;
+    if (b.rerank !== undefined) o.rerank = b.rerank;
+    return o;
+  };
+  const popularNote = 'the user has no known items: most popular training items (popularity fallback)';
+  const forUser = (e: Engine, b: Common & { user: string }) => {
+    const r = e.forUser(b.user, options(b));
+    return { version: e.version, user: b.user, ...r };
+  };
+  const forItems = (e: Engine, b: Common & { items: string[] }) => {
+    const r = e.forItems(b.items, options(b));
+    return r.source === 'popularity'
+      ? { version: e.version, note: popularNote, ...r }
+      : { version: e.version, ...r };
+  };
+  const similar = (e: Engine, b: { item: string; k: number }) => ({
+    version: e.version,
+    item: b.item,
+    items: e.similar(b.item, b.k ?? 20),
+  });
+
+  // --- routes --------------------------------------------------------------------------------
+  app.get(
+    '/health',
+    {
+      schema: {
+        description: 'Liveness',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/ready',
+    {
+      schema: {
+        description: 'Readiness: a bundle is loaded',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ready: { type: 'boolean' },
+              version: { type: 'string' },
+              items: { type: 'integer' },
+              users: { type: 'integer' },
+            },
+          },
+        },
+      },
+    },
+    async () => ({
+      ready: true,
+      version: current.version,
+      items: current.bundle.manifest.items,
+      users: current.bundle.manifest.users,
+    }),
+  );
+  app.get('/metrics', { schema: { description: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/v1/info',
+    { schema: { description: 'The served bundle: manifest, pipeline and item attributes' } },
+    async () => {
+      const e = current;
+      const { files: _f, ...manifest } = e.bundle.manifest;
+      return { version: e.version, manifest, pipeline: e.bundle.pipeline, attributes: e.attributes() };
+    },
+  );
+  app.post(
+    '/v1/recommend',
+    {
+      schema: {
+        description: 'Top k for a known user',
+        body: userBody,
+        response: { 200: recResponse, '4xx': errorSchema },
+      },
+    },
+    async (req) => {
+      const e = current;
+      const r = forUser(e, req.body as Common & { user: string });
+      observe('/v1/recommend', r.stages);
+      return r;
+    },
+  );
+  app.post(
+    '/v1/recommend/new-user',
+    {
+      schema: {
+        description:
+          "Top k for a new user given the items they liked (the model's fold-in); popularity fallback when none is known",
+        body: itemsBody,
+        response: { 200: recResponse, '4xx': errorSchema },
+      },
+    },
+    async (req) => {
+      const e = current;
+      const r = forItems(e, req.body as Common & { items: string[] });
+      observe('/v1/recommend/new-user', r.stages);
+      return r;
+    },
+  );
+  app.post(
+    '/v1/similar',
+    {
+      schema: {
+        description: 'Nearest items of an item',
+        body: similarBody,
+        response: { '4xx': errorSchema },
+      },
+    },
+    async (req) => {
+      const e = current;
+      const t0 = performance.now();
+      const r = similar(e, req.body as { item: string; k: number });
+      observe('/v1/similar', { retrieval: performance.now() - t0 });
+      return r;
+    },
+  );
+  app.get(
+    '/v1/items/:id',
+    {
+      schema: {
+        description: 'Item lookup',
+        params: { type: 'object', properties: { id: idString }, required: ['id'] },
+      },
+    },
+    async (req) => {
+      const e = current;
+      const { id } = req.params as { id: string };
+      return { version: e.version, ...e.item(e.itemRow(id)) };
+    },
+  );
+  app.get(
+    '/v1/items',
+    {
+      schema: {
+        description: 'Item search by id or name',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            q: { type: 'string', maxLength: 200, default: '' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { q, limit } = req.query as { q: string; limit: number };
+      return { items: current.searchItems(q, limit) };
+    },
+  );
+  app.get(
+    '/v1/users',
+    {
+      schema: {
+        description: 'User search by id',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            q: { type: 'string', maxLength: 200, default: '' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { q, limit } = req.query as { q: string; limit: number };
+      return { users: current.searchUsers(q, limit) };
+    },
+  );
+  app.get(
+    '/v1/users/:id',
+    {
+      schema: {
+        description: "A known user's training history",
+        params: { type: 'object', properties: { id: idString }, required: ['id'] },
+      },
+    },
+    async (req) => {
+      const e = current;
+      const { id } = req.params as { id: string };
+      const h = e.history(e.userRow(id));
+      return { version: e.version, id, history: Array.from(h, (i) => e.item(i)) };
+    },
+  );
+  app.post(
+    '/v1/batch',
+    {
+      schema: {
+        description: 'Several requests in one: each answered or given its own 4xx error',
+        body: {
+          type: 'object',
+          required: ['requests'],
+          additionalProperties: false,
+          properties: {
+            requests: {
+              type: 'array',
+              maxItems: maxBatch,
+              items: {
+                oneOf: [
+                  {
+                    ...noDefaults(userBody),
+                    required: ['type', 'user'],
+                    properties: { type: { const: 'recommend' }, ...noDefaults(userBody).properties },
+                  },
+                  {
+                    ...noDefaults(itemsBody),
+                    required: ['type', 'items'],
+                    properties: { type: { const: 'new-user' }, ...noDefaults(itemsBody).properties },
+                  },
+                  {
+                    ...noDefaults(similarBody),
+                    required: ['type', 'item'],
+                    properties: { type: { const: 'similar' }, ...noDefaults(similarBody).properties },
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const e = current; // one version for the whole batch
+      const reqs = (req.body as { requests: { type: string }[] }).requests;
+      const results = reqs.map((r) => {
+        const { type, ...body } = r;
+        const b = body as Record<string, unknown>;
+        try {
+          if (type === 'recommend') return forUser(e, b as Common & { user: string });
+          if (type === 'new-user') return forItems(e, b as Common & { items: string[] });
+          return similar(e, b as { item: string; k: number });
+        } catch (err) {
+          if (err instanceof NotFound) return { statusCode: 404, error: 'Not Found', message: err.message };
+          if (err instanceof BadRequest)
+            return { statusCode: 400, error: 'Bad Request', message: err.message };
+          throw err;
+        }
+      });
+      return { version: e.version, results };
+    },
+  );
+
+  // --- admin ---------------------------------------------------------------------------------
+  const token = opts.adminToken;
+  if (token !== undefined && token !== '') {
+    const want = Buffer.from(token);
+    const authorized = (req: FastifyRequest) => {
+      const got = Buffer.from(String(req.headers.authorization ?? ''));
+      const full = Buffer.concat([Buffer.from('Bearer '), want]);
+      return got.length === full.length && timingSafeEqual(got, full);
+    };
+    app.post(
+      '/admin/reload',
+      {
+        schema: {
+          description: 'Load a bundle (by default the same folder again) and swap it in atomically',
+          security: [{ bearer: [] }],
+          body: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            properties: { bundle: { type: 'string', minLength: 1, maxLength: 4096 } },
+          },
+        },
+      },
+      async (req: FastifyRequest, reply: FastifyReply) => {
+        if (!authorized(req))
+          return reply
+            .code(401)
+            .send({ statusCode: 401, error: 'Unauthorized', message: 'a valid bearer token is required' });
+        if (reloading)
+          return reply
+            .code(409)
+            .send({ statusCode: 409, error: 'Conflict', message: 'a reload is already running' });
+        const dir = (req.body as { bundle?: string } | null)?.bundle ?? current.bundle.dir;
+        const job = loadBundle(dir);
+        reloading = job;
+        try {
+          const next = new Engine(await job);
+          const previous = current.version;
+          current = next; // one assignment: a request reads `current` once, at its start
+          setInfo();
+          reloads.inc({ outcome: 'ok' });
+          return { reloaded: true, previous, version: next.version, bundle: next.bundle.dir };
+        } catch (err) {
+          reloads.inc({ outcome: 'refused' });
+          return reply
+            .code(422)
+            .send({ statusCode: 422, error: 'Unprocessable Entity', message: (err as Error).message });
+        } finally {
+          reloading = undefined;
+        }
+      },
+    );
+  }
+
+  // --- page ----------------------------------------------------------------------------------
+  const page = Object.fromEntries(
+    Object.keys(PAGE_FILES).map((f) => [f, readFileSync(`${PAGE_DIR}${f}`, 'utf8')]),
+  );
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(PAGE_FILES['index.html']!).send(page['index.html']),
+  );
+  app.get(
+    '/static/:file',
+    {
+      schema: {
+        hide: true,
+        params: { type: 'object', properties: { file: { type: 'string', maxLength: 64 } } },
+      },
+    },
+    async (req, reply) => {
+      const { file } = req.params as { file: string };
+      const type = Object.hasOwn(PAGE_FILES, file) ? PAGE_FILES[file] : undefined;
+      if (type === undefined || file === 'index.html')
+        return reply
+          .code(404)
+          .send({ statusCode: 404, error: 'Not Found', message: `no page file "${file}"` });
+      return reply.type(type).send(page[file]);
+    },
+  );
+
+  await app.ready();
+  return app;
+}
+
+/** A schema without `default`s (ajv ignores them inside oneOf, and strict mode refuses them there). */
+function noDefaults<T>(schema: T): T {
+  return JSON.parse(JSON.stringify(schema), (key, v) => (key === 'default' ? undefined : v)) as T;
+}
