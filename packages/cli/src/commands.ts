@@ -77,16 +77,6 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/similar-items.ts')).similarItemsCommand as CommandModule,
   },
   {
-    command: 'recommend <run>',
-    describe: "Top-k items for a user from a finished trial's embeddings (exact search, seen items excluded)",
-    load: async () => (await import('./commands/recommend.ts')).recommendCommand as CommandModule,
-  },
-  {
-    command: 'similar-items <run>',
-    describe: "Nearest items to an item by cosine of a finished trial's item embeddings (exact search)",
-    load: async () => (await import('./commands/similar-items.ts')).similarItemsCommand as CommandModule,
-  },
-  {
     command: 'finance <measure> <run>',
     describe:
       'Finance measures of a finished sweep or trial beside their baselines: securities (sector purity, loading R²), clients (style NMI, same-style peers), cold-start (Recall@20)',
