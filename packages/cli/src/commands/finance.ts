@@ -74,8 +74,14 @@ export async function financeReport(
   const header: string[] = [];
   const rows: string[][] = [];
   const json: Record<string, unknown>[] = [];
-  const cold: { trial: string; users: string[]; perUser: Float64Array; recall: number; coldItems: number }[] =
-    [];
+  const cold: {
+    trial: string;
+    data: string;
+    users: string[];
+    perUser: Float64Array;
+    recall: number;
+    coldItems: number;
+  }[] = [];
   const cache = new Map<string, unknown>();
   for (const t of trials) {
     onStep(`${basename(t)}: replaying the data, computing ${measure}`);
@@ -83,7 +89,7 @@ export async function financeReport(
     const trial = basename(t);
     if (measure === 'cold-start') {
       const r = coldStartRecall(input, { k: opts.k ?? 20, maxHolders: opts.maxHolders });
-      cold.push({ trial, ...r });
+      cold.push({ trial, data: JSON.stringify(readTrialInfo(t).config), ...r });
       continue;
     }
     const result: MeasureRow[] =
@@ -149,13 +155,14 @@ export async function financeReport(
           b.push(base.perUser[j]!);
         }
       });
-      const test = c === base ? undefined : pairedTTest(a, b);
+      // users pair only when both trials saw the same data and split
+      const test = c === base || c.data !== base.data ? undefined : pairedTTest(a, b);
       rows.push([
         c.trial,
         String(c.coldItems),
         String(c.users.length),
         num(c.recall),
-        test ? num(test.meanDiff) : 'baseline',
+        c === base ? 'baseline' : test ? num(test.meanDiff) : 'other data: not paired',
         test ? pval(test.p) : '',
       ]);
       json.push({
