@@ -77,6 +77,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/similar-items.ts')).similarItemsCommand as CommandModule,
   },
   {
+    command: 'ui [output]',
+    describe:
+      'Start a local MLflow UI on 127.0.0.1 over an output folder (SQLite store beside the runs), sync its runs into it; Ctrl-C stops it',
+    load: async () => (await import('./commands/ui.ts')).uiCommand as CommandModule,
+  },
+  {
     command: 'finance <measure> <run>',
     describe:
       'Finance measures of a finished sweep or trial beside their baselines: securities (sector purity, loading R²), clients (style NMI, same-style peers), cold-start (Recall@20)',
