@@ -93,7 +93,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     ajv: {
       customOptions: {
         removeAdditional: false,
-        coerceTypes: 'array',
+        coerceTypes: true,
         allErrors: false,
         allowUnionTypes: true,
       },
@@ -173,7 +173,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
       },
     },
     rerank: {
-      oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 8 }],
+      anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 8 }],
     },
   } as const;
   const scored = {
