@@ -1,6 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { importPlugin, layout, readStatus, UsageError } from '@embrec/core';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import {
+  importPlugin,
+  layout,
+  readStatus,
+  UsageError,
+  writeFileAtomic,
+  writeFolderAtomic,
+} from '@embrec/core';
 import {
   type AnalysisResult,
   type AnalyzeOptions,
@@ -73,34 +80,20 @@ export async function analyzeRun(
     onStep,
   );
   onStep('writing the report');
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
+  await writeFolderAtomic(out, async (tmp) => {
     const rendered: RenderedFigure[] = [];
     for (const f of analysisFigures(result)) {
       const [svgPath] = await renderVegaLite(f.spec as unknown as vl.TopLevelSpec, join(tmp, f.name));
       rendered.push({ name: f.name, title: f.title, svg: readFileSync(svgPath!, 'utf8') });
     }
     const title = `embrec analysis: ${info.name} / ${basename(dir)}`;
-    writeText(join(tmp, 'report.html'), analysisHtml(result, rendered, title));
-    writeText(
+    writeFileAtomic(join(tmp, 'report.html'), analysisHtml(result, rendered, title));
+    writeFileAtomic(
       join(tmp, 'analysis.json'),
       analysisJson(result, { trial: dir, experiment: info.name, metrics: info.metrics }),
     );
-    rmSync(out, { recursive: true, force: true });
-    renameSync(tmp, out);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
   return { dir: out, result };
-}
-
-function writeText(file: string, text: string): void {
-  // the whole folder is renamed into place when complete, so plain writes inside it are safe
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
 }
 
 /** The trial folders to analyse: the folder itself, or every finished trial with embeddings of a sweep folder. */
