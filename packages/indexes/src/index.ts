@@ -1,5 +1,4 @@
-import { coreVersion, definePlugin } from '@embrec/core';
-import { indexComponents } from './components.ts';
+import plugin from './plugin.ts';
 
 export { BaseIndex } from './common/base.ts';
 export type { Metric } from './common/metric.ts';
@@ -20,6 +19,7 @@ export type { IndexSpec } from './tuning/specs.ts';
 export {
   createIndex,
   defaultGrid,
+  indexRegistry,
   parseGrid,
   parseIndexSpec,
   specName,
@@ -30,10 +30,4 @@ export { crossParams, settingLabel, sweepIndex, timeSearch } from './tuning/swee
 export type { AutoTuneToolOptions, IndexToolOptions, SweepToolResult } from './tuning/tool.ts';
 export { pickQueries, runAutoTuneTool, runSweepTool, sweepMarkdown } from './tuning/tool.ts';
 
-/** Built-in indexes components. */
-const plugin = definePlugin({
-  meta: { name: '@embrec/indexes', version: coreVersion, namespace: 'embrec' },
-  engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
-  components: [...indexComponents],
-});
 export default plugin;

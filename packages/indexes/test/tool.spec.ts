@@ -42,7 +42,7 @@ describe('index specs', () => {
     expect(specName({ type: 'hnsw', M: 4 })).toBe('hnsw M=4');
     expect(parseGrid(['nprobe=1,4,16'])).toEqual({ nprobe: [1, 4, 16] });
     expect(() => parseGrid(['nprobe=a'])).toThrow(UsageError);
-    await expect(createIndex({ type: 'hnws' })).rejects.toThrow(/unknown index type "hnws".*exact/);
+    await expect(createIndex({ type: 'hnws' })).rejects.toThrow(/unknown index type "hnws".*exact/i);
     await expect(createIndex({ type: 'hnsw', M: 'x' })).rejects.toThrow(/M/);
     expect(plugin.components.map((c) => c.type)).toEqual(expect.arrayContaining(['exact', 'hnsw']));
   });

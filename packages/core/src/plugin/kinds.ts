@@ -139,6 +139,11 @@ export interface IndexComponent {
   /** The indexed table's IDs (the ID map travels with the index). */
   ids(): EmbeddingTable['ids'];
   dispose(): void;
+  /**
+   * An approximate index returns a new, unbuilt exact index over the same metric: the runner then
+   * reports the recall it loses against exact search ("Retrieval recall@k vs exact").
+   */
+  exactReference?(): IndexComponent;
 }
 
 export interface RankInput {
@@ -245,6 +250,8 @@ export interface EvaluateCandidatesInput {
 export interface EvaluatorComponent {
   /** The protocol label every output carries ("full", "sampled-99"). */
   readonly protocol: string;
+  /** Test items are ranked with each user's validation items masked too (not only train items). */
+  readonly masksValid?: boolean;
   evaluate(input: EvaluateInput): Promise<MetricSet>;
   evaluateCandidates(input: EvaluateCandidatesInput): Promise<MetricSet>;
 }

@@ -1,10 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateBlock } from '../config/validate.ts';
-import { ConfigError, type ConfigIssue } from '../errors.ts';
-import type { CreateContext } from '../plugin/define.ts';
-import type { ComponentKind, ComponentKinds, TrialContext } from '../plugin/kinds.ts';
-import type { Registry } from '../plugin/registry.ts';
+import type { TrialContext } from '../plugin/kinds.ts';
 import type { Logger, LogLevel } from '../util/log.ts';
 import { createLogger } from '../util/log.ts';
 import { Rng } from '../util/rng.ts';
@@ -71,29 +67,6 @@ export function makeTrialContext(env: TrialEnv, log: Logger, component: string):
     logMetrics: (values, step) => {
       appendLine(history, JSON.stringify({ step: step ?? null, values, time: Date.now(), component }));
       env.onMetrics(values, step);
-    },
-  };
-}
-
-/** Adds `instantiate` for nested components (validated against the registry like the file). */
-export function makeCreateContext(
-  ctx: TrialContext,
-  registry: Registry,
-  file: string,
-  path: string,
-  create: <K extends ComponentKind>(
-    kind: K,
-    block: { type: string },
-    path: string,
-  ) => Promise<ComponentKinds[K]>,
-): CreateContext {
-  return {
-    ...ctx,
-    instantiate: async (kind, ref) => {
-      const issues: ConfigIssue[] = [];
-      const block = validateBlock(registry, kind, ref, [path], issues);
-      if (!block) throw new ConfigError(file, issues);
-      return create(kind, block, path);
     },
   };
 }

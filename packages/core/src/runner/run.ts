@@ -3,17 +3,18 @@ import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
-import { validateBlock } from '../config/validate.ts';
 import { EmbrecError } from '../errors.ts';
 import { RootScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
-import { Registry } from '../plugin/registry.ts';
+import type { Registry } from '../plugin/registry.ts';
+import { trackerBlocks } from '../tracking/auto.ts';
 import { flattenParams, phaseMetrics } from '../tracking/mlflow-names.ts';
 import { configHash as paramsHash, TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
+import { Assembler } from './assemble.ts';
 import { checkpointKey, dataFingerprint, openCheckpoint } from './checkpoint-key.ts';
-import { makeCreateContext, makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
+import { makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
 import type { RunEvent } from './events.ts';
 import { writeJsonAtomic } from './fs.ts';
 import { layout, readStatus, type SweepRecord, type TrialStatus } from './layout.ts';
@@ -164,17 +165,7 @@ async function runSweep(
   const sweepScope = root.trial();
   const trackers: TrackerComponent[] = [];
   const first = exp.trials[0]?.config;
-  const trackerBlocks = [...(first?.trackers ?? [])];
-  const uri = (opts.env ?? process.env).MLFLOW_TRACKING_URI ?? '';
-  if (
-    /^https?:\/\//.test(uri) &&
-    !trackerBlocks.some((b) => b.type === 'embrec/mlflow') &&
-    registry.lookup('tracker', 'mlflow').ok
-  ) {
-    // validated like a block of the file, so its parameters get their defaults
-    const auto = validateBlock(registry, 'tracker', { type: 'embrec/mlflow' }, ['trackers'], []);
-    if (auto) trackerBlocks.push(auto);
-  }
+  const blocks = trackerBlocks(registry, first?.trackers ?? [], opts.env ?? process.env);
   const sweepEnv: TrialEnv = {
     trial: '(sweep)',
     seed: first?.seed ?? 0,
@@ -188,15 +179,15 @@ async function runSweep(
     echo,
     onMetrics: () => {},
   };
-  for (const b of trackerBlocks) {
+  const assembler = new Assembler({
+    registry,
+    file: exp.file,
+    scope: sweepScope,
+    context: (label) => makeTrialContext(sweepEnv, console, label),
+  });
+  for (const [i, b] of blocks.entries()) {
     try {
-      const def = sweepScope.factory('tracker', Registry.qualify(b.type));
-      const { type: _t, ...params } = b as { type: string; [k: string]: unknown };
-      const ctx = makeTrialContext(sweepEnv, console, `tracker:${b.type}`);
-      const cctx = makeCreateContext(ctx, registry, exp.file, 'trackers', async () => {
-        throw new Error('trackers cannot nest components');
-      });
-      trackers.push(sweepScope.own(await def.create(params as never, {} as never, cctx)) as TrackerComponent);
+      trackers.push(await assembler.create('tracker', b, `trackers[${i}]`));
     } catch (e) {
       const msg = `tracker ${b.type} could not start: ${(e as Error).message}. The run continues; run folders are kept locally (embrec track sync pushes them later).`;
       console.warn(msg);

@@ -8,7 +8,7 @@ const DEFAULT_METRICS: ComponentRef[] = ['recall', 'ndcg', 'hr', 'precision', 'm
 const common = {
   ks: z.array(z.number().int().min(1)).min(1).default([10, 20]),
   metrics: z.array(componentRef('metric')).min(1).default(DEFAULT_METRICS),
-  /** Read by the runner: also mask each user's validation items when ranking test items. */
+  /** Also mask each user's validation items when ranking test items (EvaluatorComponent.masksValid). */
   maskValid: z.boolean().default(false),
 };
 
@@ -33,12 +33,15 @@ export const fullEvaluatorComponent = defineComponent({
     aggregates: z.boolean().default(true),
   }),
   create: async (p, _deps, ctx) =>
-    new FullEvaluator({
-      ks: p.ks,
-      metrics: await instantiateAll(p.metrics, (r) => ctx.instantiate('metric', r)),
-      batchSize: p.batchSize,
-      aggregates: p.aggregates,
-    }),
+    Object.assign(
+      new FullEvaluator({
+        ks: p.ks,
+        metrics: await instantiateAll(p.metrics, (r) => ctx.instantiate('metric', r)),
+        batchSize: p.batchSize,
+        aggregates: p.aggregates,
+      }),
+      { masksValid: p.maskValid },
+    ),
 });
 
 export const sampledEvaluatorComponent = defineComponent({
@@ -53,11 +56,14 @@ export const sampledEvaluatorComponent = defineComponent({
     batchSize: z.number().int().min(1).default(256),
   }),
   create: async (p, _deps, ctx) =>
-    new SampledEvaluator({
-      ks: p.ks,
-      metrics: await instantiateAll(p.metrics, (r) => ctx.instantiate('metric', r)),
-      negatives: p.negatives,
-      batchSize: p.batchSize,
-      ...(p.seed !== undefined ? { seed: p.seed } : {}),
-    }),
+    Object.assign(
+      new SampledEvaluator({
+        ks: p.ks,
+        metrics: await instantiateAll(p.metrics, (r) => ctx.instantiate('metric', r)),
+        negatives: p.negatives,
+        batchSize: p.batchSize,
+        ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      }),
+      { masksValid: p.maskValid },
+    ),
 });

@@ -1,8 +1,8 @@
 import { tmpdir } from 'node:os';
-import type { AnyComponentDefinition, ComponentKinds, CreateContext, IndexComponent } from '@embrec/core';
-import { createLogger, Rng, UsageError } from '@embrec/core';
+import type { IndexComponent, TrialContext } from '@embrec/core';
+import { Assembler, ConfigError, coreVersion, createLogger, Registry, Rng, UsageError } from '@embrec/core';
 import { parse as parseYaml } from 'yaml';
-import { indexComponents } from '../components.ts';
+import indexesPlugin from '../plugin.ts';
 import type { SweepEntry } from './sweep.ts';
 
 /** An index block as in an experiment file: `{ type: faiss, factory: "IVF1024,Flat", nprobe: 16 }`. */
@@ -37,22 +37,31 @@ export function parseIndexSpec(text: string): IndexSpec {
   return out;
 }
 
-/** Creates an (unbuilt) index from a spec through the plugin's own component definitions. */
-export async function createIndex(spec: IndexSpec): Promise<IndexComponent> {
-  const type = spec.type.replace(/^embrec\//, '');
-  const def = (indexComponents as readonly AnyComponentDefinition[]).find((c) => c.type === type);
-  if (def === undefined) {
-    const known = indexComponents.map((c) => c.type);
-    throw new UsageError(`unknown index type "${spec.type}" (available: ${known.join(', ')})`);
+/**
+ * Creates an (unbuilt) index from a spec through core's component builder: looked up in `registry`
+ * (by default one holding this package's indexes; pass the experiment's registry for third-party
+ * index plugins), parsed with its schema, constructed.
+ */
+export async function createIndex(
+  spec: IndexSpec,
+  registry: Registry = indexRegistry(),
+): Promise<IndexComponent> {
+  const assembler = new Assembler({ registry, file: '--index', context: () => standaloneContext() });
+  try {
+    return await assembler.createRaw('index', spec, 'index');
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new UsageError(`--index ${JSON.stringify(spec)}: ${e.issues.map((i) => i.message).join('; ')}`);
+    }
+    throw e;
   }
-  const { type: _t, ...params } = spec;
-  const parsed = def.schema.safeParse(params);
-  if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new UsageError(`index "${spec.type}": invalid parameters: ${msg}`);
-  }
-  const ctx = standaloneContext();
-  return (await def.create(parsed.data, {}, ctx)) as ComponentKinds['index'];
+}
+
+/** A registry holding this package's index components. */
+export function indexRegistry(): Registry {
+  const r = new Registry(coreVersion);
+  r.add(indexesPlugin);
+  return r;
 }
 
 /** The search-parameter grid swept by default for a spec at cutoff k. */
@@ -76,11 +85,12 @@ export function sweepEntries(
   specs: readonly IndexSpec[],
   k: number,
   override: Readonly<Record<string, number[]>> = {},
+  registry: Registry = indexRegistry(),
 ): SweepEntry[] {
   return specs.map((spec) => {
     const grid = defaultGrid(spec, k);
     for (const [key, values] of Object.entries(override)) if (key in grid) grid[key] = values;
-    return { name: specName(spec), index: () => createIndex(spec), params: grid };
+    return { name: specName(spec), index: () => createIndex(spec, registry), params: grid };
   });
 }
 
@@ -118,7 +128,7 @@ function ladder(from: number, to: number): number[] {
   return out;
 }
 
-function standaloneContext(): CreateContext {
+function standaloneContext(): TrialContext {
   const dir = tmpdir();
   return {
     trial: 'index-tool',
@@ -132,8 +142,5 @@ function standaloneContext(): CreateContext {
     threads: 1,
     progress: () => ({ tick: () => {}, done: () => {} }),
     logMetrics: () => {},
-    instantiate: () => {
-      throw new UsageError('index components take no nested components');
-    },
   };
 }
