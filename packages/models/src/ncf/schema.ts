@@ -85,12 +85,12 @@ export const ncfRankerSchema = ncfSchema.extend({
     .describe('feed the retrieval score (standardised) and 1/log2(rank+2) to the MLP and the head'),
   hardNegatives: z
     .strictObject({
-      epochs: z.number().int().min(0).default(5),
+      epochs: z.number().int().min(0).default(40),
       negatives: z
         .number()
         .int()
         .positive()
-        .default(8)
+        .default(32)
         .describe('candidates drawn as negatives per validation item'),
       lr: z.number().positive().optional(),
     })
