@@ -24,7 +24,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         demandOption: true,
         describe: 'bundle folder (embrec export) or a run folder',
       })
-      .option('port', { type: 'number', default: 8080 })
+      .option('port', {
+        type: 'number',
+        default: Number(process.env.EMBREC_PORT ?? 8080),
+        describe: 'TCP port (default: $EMBREC_PORT or 8080; 0 picks a free one)',
+      })
       .option('host', {
         type: 'string',
         default: '127.0.0.1',
