@@ -1,7 +1,7 @@
 // Skip-gram with negative sampling over item "sentences" (Item2Vec: Barkan & Koenigstein 2016), the
 // training loop of word2vec (Mikolov et al. 2013, word2vec.c) as gensim's word2vec_inner.pyx runs it:
 //   - sigmoid from a 1000-entry table over [-6, 6] (EXP_TABLE_SIZE, MAX_EXP); saturated dot products
-//     take word2vec.c's gradient (label - 1 or label - 0) instead of being skipped;
+//     (|u·v| >= 6) are skipped as gensim does (word2vec.c pushes them with label - 1 or label - 0);
 //   - frequent-item subsampling: an occurrence of item i (count c_i, N items in all, threshold t) is
 //     kept with probability (sqrt(c_i / (t N)) + 1) (t N) / c_i, drawn anew each epoch (t = 0: off);
 //   - negatives drawn from c_i^power (power 0.75 in word2vec) by binary search in a cumulative table;
@@ -10,7 +10,7 @@
 //     every epoch, so that a window samples the whole set at the cost of a window;
 //   - learning rate decayed linearly from lr to minLr over all epochs, by items processed (counted
 //     before subsampling), refreshed every 10,000 items;
-//   - input vectors uniform in [-0.5, 0.5) / dim, output vectors zero; Hogwild threads (lock-free
+//   - input vectors uniform in [-1, 1) / dim (gensim 4), output vectors zero; Hogwild threads (lock-free
 //     updates, Recht et al. 2011), each owning a contiguous range of sentences.
 // With threads = 1 a run is a pure function of its inputs and the seed.
 #include <algorithm>
@@ -142,18 +142,19 @@ inline void TrainPair(Job& J, Worker& w, int32_t center, int32_t context, float 
     float f = 0;
 #pragma omp simd reduction(+ : f)
     for (int64_t t = 0; t < d; t++) f += l1[t] * l2[t];
-    float g;
+    // Saturated dot products get no update, as in gensim (word2vec.c instead pushes with
+    // label − 1 or label − 0); the loss still counts them (−log σ(±f) ≈ |f| or 0).
     if (f >= kMaxExp) {
-      g = (label - 1.0f) * alpha;
       w.loss += label > 0 ? 0.0 : f;
-    } else if (f <= -kMaxExp) {
-      g = label * alpha;
-      w.loss += label > 0 ? -f : 0.0;
-    } else {
-      int idx = static_cast<int>((f + kMaxExp) * (kTableSize / kMaxExp / 2));
-      g = (label - T.sig[idx]) * alpha;
-      w.loss -= label > 0 ? T.logSig[idx] : T.log1mSig[idx];
+      continue;
     }
+    if (f <= -kMaxExp) {
+      w.loss += label > 0 ? -f : 0.0;
+      continue;
+    }
+    int idx = static_cast<int>((f + kMaxExp) * (kTableSize / kMaxExp / 2));
+    float g = (label - T.sig[idx]) * alpha;
+    w.loss -= label > 0 ? T.logSig[idx] : T.log1mSig[idx];
     for (int64_t t = 0; t < d; t++) work[t] += g * l2[t];
     for (int64_t t = 0; t < d; t++) l2[t] += g * l1[t];
   }
@@ -274,7 +275,9 @@ Napi::Value Item2VecTrain(const Napi::CallbackInfo& info) {
   J->in = input.Data();
   J->out = output.Data();
   Rng init{c.seed};
-  for (int64_t k = 0; k < size; k++) J->in[k] = (static_cast<float>(init.Next() & 0xFFFF) / 65536.0f - 0.5f) / c.dim;
+  // uniform in [-1, 1) / dim, as gensim 4 (word2vec.c draws from [-0.5, 0.5) / dim)
+  for (int64_t k = 0; k < size; k++)
+    J->in[k] = (static_cast<float>(init.Next() >> 8) / 16777216.0f * 2.0f - 1.0f) / static_cast<float>(c.dim);
 
   // contiguous sentence ranges holding about the same number of items
   int64_t t = std::max<int64_t>(1, std::min<int64_t>(c.threads, sentences));
