@@ -1,10 +1,11 @@
+import { BACKENDS, type BackendName } from './config/sections.ts';
 import { UsageError } from './errors.ts';
 import type { Logger } from './util/log.ts';
 
-/** Which tensor backend runs the models. Same model code on all of them. */
-export type BackendName = 'auto' | 'tensorflow' | 'native' | 'cpu';
+/** Which tensor backend runs the models (one list: config/sections.ts's BACKENDS). */
+export type { BackendName };
 
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'native', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = BACKENDS;
 
 export interface BackendInfo {
   /** The backend that is active: 'tensorflow', 'native' or 'cpu'. */

@@ -3,9 +3,8 @@ export { BACKEND_NAMES, setupBackend } from './backend.ts';
 export { corePlugin } from './builtin.ts';
 export type { LoadedExperiment, LoadOptions, Trial } from './config/load.ts';
 export { DEFAULT_MAX_TRIALS, loadExperiment } from './config/load.ts';
-export { nameProblem, safeTrialName } from './config/names.ts';
-export { countTrials } from './config/sweep.ts';
 export { formatPath, getPath, parsePath } from './config/merge.ts';
+export { nameProblem, safeTrialName } from './config/names.ts';
 export type {
   BackendName,
   Block,
@@ -15,6 +14,7 @@ export type {
   TrialConfig,
 } from './config/sections.ts';
 export { SECTIONS } from './config/sections.ts';
+export { countTrials } from './config/sweep.ts';
 export { validateBlock } from './config/validate.ts';
 export type { ConfigIssue, PluginFailureSite } from './errors.ts';
 export { ConfigError, DataError, EmbrecError, PluginError, UsageError } from './errors.ts';
@@ -73,6 +73,8 @@ export type { RegisteredComponent } from './plugin/registry.ts';
 export { BUILTIN_NAMESPACE, Registry } from './plugin/registry.ts';
 export { importPlugin, type PluginPackage, resolvePlugin } from './plugin/resolve.ts';
 export { writeEmbeddingTable } from './runner/artifacts.ts';
+export type { AssembleOptions, CallSite } from './runner/assemble.ts';
+export { Assembler, construct, validated } from './runner/assemble.ts';
 export type { RunEvent } from './runner/events.ts';
 export {
   bytesOf,
@@ -82,10 +84,10 @@ export {
   writeFolderAtomic,
   writeJsonAtomic,
 } from './runner/fs.ts';
-export type { LockHolder } from './runner/lock.ts';
-export { LockedError } from './runner/lock.ts';
 export type { SweepRecord, TrialStatus } from './runner/layout.ts';
 export { layout, readStatus } from './runner/layout.ts';
+export type { LockHolder } from './runner/lock.ts';
+export { LockedError } from './runner/lock.ts';
 export type { RunOptions, SweepOutcome } from './runner/run.ts';
 export { configHash, formatError, runExperiment, sweepDirOf } from './runner/run.ts';
 export type { RecommendationSample } from './runner/samples.ts';
@@ -111,7 +113,9 @@ export type {
 } from './types/values.ts';
 export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
+export { ensureAllocatable, formatBytes, LimitError, MAX_TYPED_ARRAY_LENGTH } from './util/memory.ts';
 export { Rng } from './util/rng.ts';
 export { didYouMean } from './util/suggest.ts';
-export { ensureAllocatable, formatBytes, LimitError, MAX_TYPED_ARRAY_LENGTH } from './util/memory.ts';
+export type { TopKLists } from './util/topk.ts';
+export { dot, sliceLists, TopK, topkDotJs, topkRowsJs } from './util/topk.ts';
 export { coreVersion } from './version.ts';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
+import { writeFileAtomic } from '../runner/fs.ts';
 
 /**
  * The parts of a run folder that tracking reads (the runner writes them), plus the two files
@@ -205,9 +206,7 @@ export async function writeMarker(
             [trial]: { servers: { ...prev.trials?.[trial]?.servers, [server]: stamped } },
           },
         };
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(next, null, 2)}\n`);
-  await rename(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
 }
 
 /** One call that could not reach the server. `trial` is set for a trial's call queued in the sweep folder. */
@@ -247,5 +246,5 @@ export async function clearOutbox(dir: string, server: string, trial?: string): 
   const rest = (await readOutbox(dir)).filter((e) => e.server !== server || e.trial !== trial);
   const file = join(dir, OUTBOX_FILE);
   if (rest.length === 0) await rm(file, { force: true });
-  else await writeFile(file, rest.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  else writeFileAtomic(file, rest.map((e) => `${JSON.stringify(e)}\n`).join(''));
 }

@@ -1,6 +1,6 @@
 import type { QueryItemLists } from '@embrec/core';
+import { TopK } from '@embrec/core';
 import { type ExactScorer, ListMask } from './scan.ts';
-import { TopK } from './topk.ts';
 
 /** A backend's unfiltered search: kk results per query ([nq, kk], -1 padded), best first. */
 export type RawSearch = (queries: Float32Array, kk: number) => { ids: Int32Array; scores: Float32Array };

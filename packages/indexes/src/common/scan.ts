@@ -1,6 +1,6 @@
 import type { QueryItemLists } from '@embrec/core';
+import { dot, TopK } from '@embrec/core';
 import type { Metric } from './metric.ts';
-import { dot, TopK } from './topk.ts';
 
 /**
  * Exact scores of stored vectors against queries, for one metric. For `cosine` the stored vectors

@@ -1,8 +1,8 @@
 import type { SearchOptions, SearchResult } from '@embrec/core';
+import { dot, TopK } from '@embrec/core';
 import { BaseIndex } from '../common/base.ts';
 import type { Metric } from '../common/metric.ts';
 import { exactSearch } from '../common/scan.ts';
-import { dot, TopK } from '../common/topk.ts';
 import { nativeTopk, nativeTopkAvailable } from './native.ts';
 
 /**

@@ -1,27 +1,17 @@
 import { join } from 'node:path';
 import type { QueryItemLists, SearchOptions, SearchResult, TrialContext } from '@embrec/core';
-import { Rng, UsageError } from '@embrec/core';
+import { Rng, TopK, UsageError } from '@embrec/core';
 import { FaissIndex as NativeFaiss } from '@embrec/native';
+import type { z } from 'zod';
 import { BaseIndex } from '../common/base.ts';
 import type { Metric } from '../common/metric.ts';
 import { ListMask } from '../common/scan.ts';
-import { TopK } from '../common/topk.ts';
+import { ExactIndex } from '../exact/exact.ts';
+import type { faissSchema } from './component.ts';
 
-export interface FaissParams {
-  readonly metric?: Metric;
-  /** faiss index_factory description: "Flat", "IVF1024,Flat", "IVF1024,PQ16", "IVF1024,PQ32x4fs,RFlat", "HNSW32". */
-  readonly factory: string;
-  readonly nprobe?: number | undefined;
-  readonly efSearch?: number | undefined;
-  readonly kFactor?: number | undefined;
-  /** Training vectors (IVF k-means, PQ codebooks); 0 = min(n, max(64 · nlist, 100 000)). */
-  readonly trainSize: number;
-  /** How training vectors are drawn: a seeded random sample, or the first rows. */
-  readonly trainSampling: 'random' | 'first';
-  readonly seed: number;
-  /** Filtering: over-fetch and refill (any index), or FAISS ID selectors per query (Flat, IVF, HNSW). */
-  readonly filter: 'refill' | 'selector';
-}
+/** The configured parameters: the component schema's output (one definition, faiss/component.ts). */
+export type FaissParams = Omit<z.output<typeof faissSchema>, 'metric'> &
+  Partial<Pick<z.output<typeof faissSchema>, 'metric'>>;
 
 /**
  * Any FAISS index (through @embrec/native's static FAISS 1.7.3 binding) behind the index interface.
@@ -30,6 +20,11 @@ export interface FaissParams {
  * configured defaults. FAISS's OpenMP pool is set to the call's `threads`.
  */
 export class FaissIndexComponent extends BaseIndex {
+  /** The recall reference the runner compares this approximate index with. */
+  exactReference(): ExactIndex {
+    return new ExactIndex(this.metric);
+  }
+
   readonly type = 'faiss';
   protected readonly searchParams: readonly string[] = ['nprobe', 'efSearch', 'kFactor'];
   readonly #p: FaissParams;

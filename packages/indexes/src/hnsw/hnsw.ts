@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import type { TrialContext } from '@embrec/core';
 import type { HierarchicalNSW, SpaceName } from 'hnswlib-node';
 import hnswlib from 'hnswlib-node';
+import type { z } from 'zod';
 import { BaseIndex } from '../common/base.ts';
 import type { Metric } from '../common/metric.ts';
+import { ExactIndex } from '../exact/exact.ts';
+import type { hnswSchema } from './component.ts';
 
-export interface HnswParams {
-  readonly M: number;
-  readonly efConstruction: number;
-  readonly efSearch: number;
-  readonly seed: number;
-}
+/** The configured parameters: the component schema's output (one definition, hnsw/component.ts). */
+export type HnswParams = Omit<z.output<typeof hnswSchema>, 'metric'>;
 
 /**
  * HNSW graph index on hnswlib-node. hnswlib's spaces map to embrec's metrics (`ip` → 1 − q·x,
@@ -21,6 +20,11 @@ export interface HnswParams {
  * (measured in docs/indexes.md). efSearch is raised to k when smaller (hnswlib needs ef ≥ k).
  */
 export class HnswIndex extends BaseIndex {
+  /** The recall reference the runner compares this approximate index with. */
+  exactReference(): ExactIndex {
+    return new ExactIndex(this.metric);
+  }
+
   readonly type = 'hnsw';
   protected readonly searchParams: readonly string[] = ['efSearch'];
   readonly #p: HnswParams;

@@ -1,10 +1,6 @@
 import type { LossInputs } from '@embrec/core';
 import { UsageError } from '@embrec/core';
-import { ensureGradients } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
-
-// tfjs-core's Node entry registers no gradients; this does, under Node and under vitest alike.
-await ensureGradients();
 
 /** A large negative logit used to mask entries out of a softmax (not -Infinity: keeps grads finite). */
 export const MASK = -1e9;

@@ -7,9 +7,6 @@ import { Optimizer } from '../training/optimizer.ts';
 import type { NcfNet, NcfPath } from './net.ts';
 import type { NcfTrainConfig } from './schema.ts';
 
-// tfjs-core's Node entry registers no gradients; this does, under Node and under vitest alike.
-await ensureGradients();
-
 /**
  * One batch of groups: group g is user `users[g]` with `1 + negatives` items, the positive first
  * (`items` is [B, 1 + negatives] row-major), and optional per-pair extra inputs.
@@ -50,6 +47,7 @@ export async function fitNcf(
   source: EpochSource,
   o: NcfFitOptions,
 ): Promise<{ epochs: number; best?: number }> {
+  await ensureGradients(); // on first use, not at import
   const { cfg, ctx, loss } = o;
   if (loss && loss.needs !== 'negatives') {
     throw new UsageError(

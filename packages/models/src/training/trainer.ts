@@ -14,9 +14,6 @@ import { UsageError, userCsr, writeFolderAtomic, writeJsonAtomic } from '@embrec
 import { ensureGradients } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 
-// tfjs-core's Node entry registers no gradients; this does, under Node and under vitest alike.
-await ensureGradients();
-
 import type { Tower } from '../embedding/tower.ts';
 import { carryArrays, readArrays, writeArrays } from './checkpoint.ts';
 import { BatchLookup } from './lookup.ts';
@@ -75,6 +72,8 @@ const DIVERGED = 100;
  * training with that reason.
  */
 export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainInput): Promise<TrainResult> {
+  // tfjs-core's Node entry registers no gradients; this does (on first use, not at import).
+  await ensureGradients();
   const { train: data, ctx, loss, sampler } = input;
   const n = data.users.length;
   if (n === 0) throw new UsageError('cannot train on empty training interactions');

@@ -12,9 +12,8 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DataError, type TrialContext, UsageError } from '@embrec/core';
+import { DataError, type TrialContext, UsageError, writeFileAtomic } from '@embrec/core';
 import { z } from 'zod';
-import { writeFileAtomic } from './store.ts';
 import { extractZip } from './zip.ts';
 
 /** Schema fields every file-based dataset accepts. */

@@ -1,15 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, IdMap, type Interactions, makeInteractions, type Splits } from '@embrec/core';
+import {
+  DataError,
+  IdMap,
+  type Interactions,
+  makeInteractions,
+  type Splits,
+  writeFileAtomic,
+} from '@embrec/core';
+
+/** One atomic writer (temp, fsync, rename): core's, re-exported for the data modules. */
+export { writeFileAtomic } from '@embrec/core';
 
 const FORMAT = 'embrec-interactions/1';
-
-/** Writes a file atomically: a temporary file in the same folder, then a rename. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
 
 function bytes(a: Int32Array | Float32Array | Float64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
