@@ -25,7 +25,7 @@ export class LockedError extends EmbrecError {
     super(
       'E_LOCKED',
       holder
-        ? `${path} is held by pid ${holder.pid} on ${holder.host} since ${holder.startedAt}: another embrec run is using this sweep folder (wait for it, or stop it; a lock whose process died is taken over)`
+        ? `${path} is held by pid ${holder.pid} on ${holder.host} since ${holder.startedAt}: another embrec run is using this sweep folder (wait for it, or stop it; a lock whose process died is taken over). To run several processes on one folder, give each a shard: embrec run <file> --shard 1/3, --shard 2/3, … (or use a queue: --queue redis://HOST:PORT with embrec worker)`
         : `${path} is held by another embrec run (its lock file cannot be read): remove it if no run is using this sweep folder`,
     );
     this.name = 'LockedError';

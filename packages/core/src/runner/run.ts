@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
@@ -41,6 +41,12 @@ export interface RunOptions {
   readonly maxFailures?: number;
   /** Only these trials (by name). */
   readonly only?: readonly string[];
+  /**
+   * Per-trial coordination instead of the sweep lock (`--shard` runs and queue workers sharing one
+   * folder): called before a trial runs, returns a lease to release after it, or undefined when
+   * another process holds the trial (it is skipped). The folder's `.staging` is then left alone.
+   */
+  readonly claim?: (dir: string, trial: string) => { release(): void } | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /**
    * Called when a sweep ends (before the trackers close it) with its folder: returns files (plots)
@@ -104,6 +110,11 @@ async function defaultSetupBackend(
 export async function runExperiment(exp: LoadedExperiment, opts: RunOptions): Promise<SweepOutcome> {
   const echo = opts.echo ?? ((_l: LogLevel, line: string) => process.stderr.write(`${line}\n`));
   const dir = sweepDirOf(exp, opts.output);
+  if (opts.claim) {
+    mkdirSync(dir, { recursive: true });
+    writeMarker(dir, 'sweep');
+    return runSweep(exp, opts, dir, echo);
+  }
   const lock = openSweepDir(dir, (line) => echo('warn', line));
   try {
     return await runSweep(exp, opts, dir, echo);
@@ -147,16 +158,17 @@ async function runSweep(
   const selected = exp.trials.filter((t) => !opts.only || opts.only.includes(t.name));
   const todo: Trial[] = [];
   const skipped: string[] = [];
-  for (const t of selected) {
+  const done = (t: Trial): boolean => {
     const st = readStatus(layout.trialDir(dir, t.name));
-    if (
-      !opts.force &&
+    return (
       st?.status === 'FINISHED' &&
       st.tags[TAGS.configHash] === configHash(t.config) &&
       (st.data === undefined || st.data === dataFingerprint(t.config, exp.dir))
-    ) {
-      skipped.push(t.name);
-    } else todo.push(t);
+    );
+  };
+  for (const t of selected) {
+    if (!opts.force && done(t)) skipped.push(t.name);
+    else todo.push(t);
   }
   emit({ type: 'sweep-start', experiment: exp.name, dir, trials: exp.trials.length, toRun: todo.length });
   for (const t of skipped) emit({ type: 'trial-skip', trial: t, reason: 'finished before (same config)' });
@@ -242,13 +254,31 @@ async function runSweep(
       aborted = true;
       break;
     }
+    const lease = opts.claim?.(dir, trial.name);
+    if (opts.claim && !lease) {
+      skipped.push(trial.name);
+      emit({ type: 'trial-skip', trial: trial.name, reason: 'another process holds its lease' });
+      continue;
+    }
+    try {
+      if (lease && !opts.force && done(trial)) {
+        skipped.push(trial.name);
+        emit({ type: 'trial-skip', trial: trial.name, reason: 'finished by another process' });
+        continue;
+      }
+      if (await runOne(trial, i)) break;
+    } finally {
+      lease?.release();
+    }
+  }
+  /** Runs one trial; true when the sweep must stop (interrupted, or the circuit breaker). */
+  async function runOne(trial: Trial, i: number): Promise<boolean> {
     emit({ type: 'trial-start', trial: trial.name, index: i + 1, total: todo.length });
     const refusal = trialFolderRefusal(dir, trial.name);
     if (refusal) {
       const error = formatError(refusal);
       emit({ type: 'trial-end', trial: trial.name, status: 'FAILED', metrics: {}, error });
-      if (fail(trial.name, refusal)) break;
-      continue;
+      return fail(trial.name, refusal);
     }
     const staging = layout.stagingDir(dir, trial.name);
     stageTrial(staging);
@@ -339,7 +369,7 @@ async function runSweep(
       await track('endTrial', (t) => t.endTrial('KILLED'));
       emit({ type: 'trial-end', trial: trial.name, status, metrics: {} });
       aborted = true;
-      break;
+      return true;
     }
     await track('logArtifacts', async (t) => {
       for (const f of ['config.json', 'metrics.json', 'stages.json', 'logs.txt']) {
@@ -372,7 +402,7 @@ async function runSweep(
             samples: samples[trial.name] ?? [],
           },
     );
-    if (status !== 'FINISHED' && fail(trial.name, error!)) break;
+    return status !== 'FINISHED' && fail(trial.name, error!);
   }
   if (isSweep && opts.onSweepEnd && !aborted) {
     try {
