@@ -35,6 +35,10 @@ beforeAll(async () => {
   const r = await runCli(['run', file, '--output', join(root, 'runs')], { env: { MLFLOW_TRACKING_URI: '' } });
   expect(r.code, r.stderr).toBe(0);
   const sweep = join(root, 'runs', 'serve');
+  // every run ends with its output folder and where it is (not) tracked
+  expect(r.stderr).toContain(
+    `→ ${sweep}\nMLflow: not tracked (MLFLOW_TRACKING_URI unset); \`embrec ui ${join(root, 'runs')}\``,
+  );
   const name = readdirSync(sweep).find((d) => !d.startsWith('.') && d !== 'sweep.json')!;
   trial = join(sweep, name);
 }, 300_000);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeTracking } from '../../packages/cli/src/output.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureMlflow, freePort } from '../helpers/mlflow-server.ts';
 
@@ -94,6 +95,13 @@ describe('embrec ui', () => {
     );
     expect(trial).toBeDefined();
     expect(trial!.data.metrics?.find((m) => m.key === 'test.ndcg_at_10')?.value).toBeGreaterThan(0);
+    // a later run's closing lines name this server and the sweep's run (one of the runs found)
+    const said = describeTracking(join(out, 'ui-demo'));
+    const m = new RegExp(
+      `^MLflow: http://127\\.0\\.0\\.1:${port}  run (\\w+)(?: \\(run\\))?  http://127\\.0\\.0\\.1:${port}/#/experiments/${found!.experiment}/runs/\\w+$`,
+    ).exec(said);
+    expect(m, said).not.toBeNull();
+    expect(found!.runs.map((r) => r.info.run_id)).toContain(m![1]);
     // the server is gone with it
     await expect(
       fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3000) }),

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError, EmbrecError } from '@embrec/core';
 
 /** Exit codes: 0 success, 1 run failure, 2 usage or config error. */
@@ -67,4 +69,53 @@ export function renderTable(header: string[], rows: string[][], format: TableFor
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/**
+ * Where a finished sweep went in MLflow, from its folders' tracking files (`mlflow.json`: the run
+ * per server; `mlflow-outbox.jsonl`: what waits for an unreachable server): the tracking URI and
+ * run id with the run's page, the command that pushes an outbox, or how to see the folder in MLflow.
+ */
+export function describeTracking(sweepDir: string): string {
+  const lines: string[] = [];
+  const runsOf = (dir: string, label: string): string[] => {
+    const marker = join(dir, 'mlflow.json');
+    if (!existsSync(marker)) return [];
+    try {
+      const m = JSON.parse(readFileSync(marker, 'utf8')) as {
+        servers?: Record<string, { experimentId?: string; runId?: string }>;
+      };
+      return Object.entries(m.servers ?? {})
+        .filter(([, e]) => e.runId)
+        .map(
+          ([uri, e]) =>
+            `MLflow: ${uri}  run ${e.runId}${label}  ${uri.replace(/\/$/, '')}/#/experiments/${e.experimentId}/runs/${e.runId}`,
+        );
+    } catch {
+      return [`MLflow: ${marker} is unreadable`];
+    }
+  };
+  const trials = existsSync(sweepDir)
+    ? readdirSync(sweepDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+        .map((d) => d.name)
+    : [];
+  lines.push(...runsOf(sweepDir, ''));
+  // no sweep run (a single trial): the trials' own runs, a few of them
+  if (lines.length === 0) {
+    const per = trials.flatMap((t) => runsOf(join(sweepDir, t), ` (${t})`));
+    lines.push(...per.slice(0, 5));
+    if (per.length > 5) lines.push(`MLflow: … and ${per.length - 5} more trial runs`);
+  }
+  let waiting = existsSync(join(sweepDir, 'mlflow-outbox.jsonl')) ? 1 : 0;
+  for (const t of trials) if (existsSync(join(sweepDir, t, 'mlflow-outbox.jsonl'))) waiting++;
+  if (waiting > 0)
+    lines.push(
+      `MLflow: ${waiting} run folder${waiting === 1 ? '' : 's'} not yet pushed (server unreachable): embrec track sync ${sweepDir} --uri <server>`,
+    );
+  if (lines.length === 0)
+    lines.push(
+      `MLflow: not tracked (MLFLOW_TRACKING_URI unset); \`embrec ui ${dirname(sweepDir)}\` shows these runs in a local MLflow UI`,
+    );
+  return lines.join('\n');
 }
