@@ -135,6 +135,24 @@ describe('bundle', () => {
   }, 60_000);
 });
 
+describe('embrec serve RUN', () => {
+  it('serves a run folder by exporting it to <run>/bundle first', async () => {
+    const run = join(root, 'runs', 'tiny-serve');
+    let line = '';
+    const r = await runCli(['serve', run, '--port', '0'], {
+      onStdoutLine: (l, kill) => {
+        if (l.startsWith('embrec serve:')) {
+          line = l;
+          kill('SIGTERM');
+        }
+      },
+    });
+    expect(r.stderr).toContain('is not a bundle; exporting it');
+    expect(line).toMatch(/on http:\/\/127\.0\.0\.1:\d+/);
+    expect((await loadBundle(join(run, 'bundle'))).manifest.items).toBe(200);
+  }, 120_000);
+});
+
 describe('routes', () => {
   it('health, readiness, OpenAPI, info', async () => {
     expect((await call('GET', '/health')).json).toEqual({ status: 'ok' });

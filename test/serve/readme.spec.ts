@@ -50,6 +50,11 @@ describe('README: export and serve the quickstart run', () => {
     const r2 = cli(exp!);
     expect(r2.status, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/exported .*quickstart/);
+    // two-tower normalises its towers: a new user is the normalised sum of the item vectors (its foldIn)
+    const pipeline = JSON.parse(
+      readFileSync(join(root, 'runs', 'quickstart-bundle', 'pipeline.json'), 'utf8'),
+    );
+    expect(pipeline.foldIn.method).toBe('normalized-sum');
 
     const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, main, ...args(serve!)], {
       cwd: root,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { importPlugin, layout, readStatus, UsageError } from '@embrec/core';
+import { hasTrialEmbeddings, importPlugin, layout, readStatus, UsageError } from '@embrec/core';
 import { readTrialInfo, replayData } from '@embrec/eval';
 import { createIndex, type IndexSpec, indexRegistry, loadEmbeddings, parseIndexSpec } from '@embrec/indexes';
 import { type Manifest, type PipelineConfig, writeBundle } from '@embrec/serve';
@@ -39,9 +39,9 @@ export async function exportRun(
   if (status !== undefined && status !== 'FINISHED')
     throw new UsageError(`${dir}: the trial's status is ${status}; export needs a finished trial`);
   const emb = join(layout.artifacts(dir), 'embeddings');
-  if (!existsSync(join(emb, 'items.f32')))
+  if (!hasTrialEmbeddings(dir))
     throw new UsageError(
-      `${dir} has no item embeddings (expected ${join(emb, 'items.f32')}): only embedding models (mf, two-tower, lightgcn, item2vec) can be served`,
+      `${dir} has no item embeddings (expected ${join(emb, 'items.npy')}): only embedding models (mf, two-tower, lightgcn, item2vec) can be served`,
     );
   const target = resolve(out);
   if (existsSync(target) && !existsSync(join(target, 'manifest.json')))
@@ -49,7 +49,7 @@ export async function exportRun(
   const info = readTrialInfo(dir);
   const cfg = JSON.parse(readFileSync(layout.config(dir), 'utf8')) as {
     name: string;
-    model: { type: string; user?: { normalize?: boolean } };
+    model: { type: string; normalize?: boolean };
     index?: IndexSpec;
     retrieve?: { k?: number };
     ranker?: { type: string };
@@ -57,7 +57,7 @@ export async function exportRun(
   };
   onStep('loading embeddings');
   const { items, users } = await loadEmbeddings(emb);
-  if (users === undefined) throw new UsageError(`${emb}: no users.f32; the trial wrote only item embeddings`);
+  if (users === undefined) throw new UsageError(`${emb}: no users.npy; the trial wrote only item embeddings`);
   onStep('rebuilding the data set (names, attributes, histories)');
   const registry = builtinRegistry();
   for (const p of info.plugins) registry.add((await importPlugin(p, info.configDir)).plugin);
@@ -73,7 +73,8 @@ export async function exportRun(
     index: spec,
     metric: String(index.stats().params.metric ?? 'ip'),
     foldIn: {
-      method: cfg.model.user?.normalize === true ? 'normalized-sum' : 'mean',
+      // EmbeddingModel.encodeColdUsers: the normalised sum when the towers normalise, else the mean
+      method: pooled && cfg.model.normalize === true ? 'normalized-sum' : 'mean',
       model: pooled
         ? `${modelType}: pooling of the item vectors, as the model's foldIn`
         : `${modelType}: the model's own fold-in is not in the bundle; mean pooling of the item vectors stands in`,

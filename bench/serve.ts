@@ -1,0 +1,280 @@
+/**
+ * Serving: `embrec serve` against a FastAPI + uvicorn + faiss peer on the same bundle, loaded by autocannon on loopback.
+ * Goals (issue 16): p99 ≤ 5 ms at 1,000 requests/s with an IVF index, K = 20; the highest throughput
+ * at p99 ≤ 10 ms ≥ 1.0× the peer's; zero failed requests during a hot reload at 1,000 requests/s.
+ *
+ *   node --conditions=source --import tsx bench/serve.ts [--run <trial folder> | --bundle DIR]
+ *        [--index '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'] [--seconds 8]
+ *        [--rates 50,100,…,4000] [--no-peer] [--python PATH]
+ *
+ * Catalogue: --bundle as is; --run exported with --index; else random embeddings of Gowalla's shape
+ * (29,858 users × 40,981 items, dim 64, ~34 seen items per user), labelled as such. Each request is
+ * POST /v1/recommend {user (random), k: 20, rerank: false}: the user's vector, an IVF search with the
+ * user's seen items excluded, names attached. Both servers run on this machine with autocannon; the
+ * peer runs one uvicorn worker per core, embrec one Node process.
+ * Peer setup: python3 -m venv ~/.cache/embrec/serve-venv && ~/.cache/embrec/serve-venv/bin/pip install fastapi uvicorn faiss-cpu numpy
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { IdMap, makeInteractions, Rng } from '@embrec/core';
+import { parseIndexSpec } from '@embrec/indexes';
+import { writeBundle } from '@embrec/serve';
+import autocannon from 'autocannon';
+import { exportRun } from '../packages/cli/src/commands/export.ts';
+import { table } from './eval-common.ts';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const root = path.resolve(import.meta.dirname, '..');
+const seconds = Number(arg('seconds', '8'));
+const rates = arg('rates', '50,100,200,300,500,750,1000,1500,2000,3000,4000').split(',').map(Number);
+const indexSpec = parseIndexSpec(arg('index', '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'));
+const python = arg('python', path.join(homedir(), '.cache/embrec/serve-venv/bin/python'));
+const peer = !flag('no-peer');
+const TOKEN = 'bench-token';
+const tmp = mkdtempSync(path.join(tmpdir(), 'embrec-bench-serve-'));
+
+// the bundle ------------------------------------------------------------------------------------
+let bundle = arg('bundle', '');
+let catalogue: string;
+if (bundle) catalogue = `bundle ${bundle}`;
+else if (arg('run', '')) {
+  bundle = path.join(tmp, 'bundle');
+  const r = await exportRun(arg('run', ''), bundle, { index: indexSpec }, (s) =>
+    console.log(`  export: ${s}`),
+  );
+  catalogue = `${r.manifest.source.experiment} (${r.manifest.source.model}, ${r.manifest.items} items, ${r.manifest.users} users, dim ${r.manifest.dim})`;
+} else {
+  bundle = path.join(tmp, 'bundle');
+  const nu = 29_858;
+  const ni = 40_981;
+  const dim = 64;
+  const rng = new Rng(16);
+  const unit = (n: number) => {
+    const v = Float32Array.from({ length: n * dim }, () => rng.normal());
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += v[r * dim + j]! ** 2;
+      for (let j = 0; j < dim; j++) v[r * dim + j]! /= Math.sqrt(s);
+    }
+    return v;
+  };
+  const userIds = IdMap.range(nu);
+  const itemIds = IdMap.range(ni);
+  const us: number[] = [];
+  const is: number[] = [];
+  for (let u = 0; u < nu; u++)
+    for (let j = 0; j < 34; j++) {
+      us.push(u);
+      is.push(rng.int(ni));
+    }
+  await writeBundle(bundle, {
+    source: { run: 'random', experiment: 'random-gowalla-shape', model: 'random' },
+    items: { ids: itemIds, dim, vectors: unit(ni) },
+    users: { ids: userIds, dim, vectors: unit(nu) },
+    train: makeInteractions({ userIds, itemIds, users: Int32Array.from(us), items: Int32Array.from(is) }),
+    pipeline: {
+      retrieveN: 100,
+      index: indexSpec,
+      metric: 'ip',
+      foldIn: { method: 'mean', model: 'random embeddings' },
+      ranker: null,
+      rerankers: [],
+    },
+  });
+  catalogue = `random embeddings of Gowalla's shape (${nu} users × ${ni} items, dim ${dim}, 34 seen items per user)`;
+}
+const userIds = JSON.parse(readFileSync(path.join(bundle, 'ids', 'users.json'), 'utf8')) as string[];
+console.log(
+  `catalogue: ${catalogue}\nindex: ${JSON.stringify(indexSpec)}; ${cpus().length} cores; measured under load (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`,
+);
+
+// the servers -----------------------------------------------------------------------------------
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = root): ChildProcess {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (b: Buffer) => process.stderr.write(`  [${path.basename(cmd)}] ${b}`));
+  return child;
+}
+async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not become ready in 120 s`);
+}
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const ours = 'http://127.0.0.1:18081';
+children.push(
+  start(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      'packages/cli/src/main.ts',
+      'serve',
+      bundle,
+      '--port',
+      '18081',
+    ],
+    {
+      EMBREC_ADMIN_TOKEN: TOKEN,
+    },
+  ),
+);
+await waitReady(ours, children[0]!, 'embrec serve');
+const theirs = 'http://127.0.0.1:18082';
+if (peer) {
+  if (!existsSync(python))
+    throw new Error(`no Python at ${python}; see the peer setup in this file's header, or pass --no-peer`);
+  const workers = String(cpus().length);
+  children.push(
+    start(
+      python,
+      [
+        '-m',
+        'uvicorn',
+        'serve_fastapi:app',
+        '--app-dir',
+        path.join(root, 'bench/peers'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '18082',
+        '--workers',
+        workers,
+        '--log-level',
+        'warning',
+      ],
+      {
+        EMBREC_BUNDLE: bundle,
+        OMP_NUM_THREADS: '1',
+      },
+    ),
+  );
+  await waitReady(theirs, children[1]!, 'the FastAPI peer');
+}
+
+// load ------------------------------------------------------------------------------------------
+interface Load {
+  target: number | undefined;
+  rps: number;
+  p50: number;
+  p99: number;
+  failed: number;
+  total: number;
+}
+async function load(
+  base: string,
+  rate: number | undefined,
+  secs: number,
+  during?: () => Promise<void>,
+): Promise<Load> {
+  const rng = new Rng(rate ?? 7);
+  const inst = autocannon({
+    url: `${base}/v1/recommend`,
+    method: 'POST',
+    connections: 32,
+    duration: secs,
+    ...(rate !== undefined ? { overallRate: rate } : {}),
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ user: userIds[rng.int(userIds.length)], k: 20, rerank: false }),
+        }),
+      },
+    ],
+  });
+  const side = during
+    ? new Promise<void>((res) => setTimeout(() => during().then(res, res), (secs * 1000) / 2))
+    : undefined;
+  const r = await inst;
+  await side;
+  return {
+    target: rate,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failed: r.non2xx + r.errors + r.timeouts,
+    total: r.requests.total,
+  };
+}
+
+const servers: [string, string][] = [['embrec serve (1 Node process)', ours]];
+if (peer) servers.push([`FastAPI + uvicorn + faiss (${cpus().length} workers)`, theirs]);
+const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+const rows: string[][] = [['server', 'target req/s', 'achieved req/s', 'p50 ms', 'p99 ms', 'failed']];
+const results: Record<string, unknown> = { catalogue, index: indexSpec, seconds };
+for (const [name, base] of servers) {
+  await load(base, 200, 2); // warm-up
+  const fixed = await load(base, 1000, seconds);
+  rows.push([name, '1000', f(fixed.rps), f(fixed.p50), f(fixed.p99), `${fixed.failed} / ${fixed.total}`]);
+  let best: Load | undefined;
+  for (const rate of rates) {
+    const l = await load(base, rate, Math.max(3, seconds / 2));
+    console.log(`  ${name} @ ${rate}: ${l.rps.toFixed(0)} req/s, p99 ${l.p99} ms, failed ${l.failed}`);
+    if (l.p99 > 10 || l.rps < 0.9 * rate || l.failed > 0) break;
+    best = l;
+  }
+  rows.push([
+    name,
+    'max at p99 ≤ 10 ms',
+    f(best?.rps ?? 0),
+    best ? f(best.p50) : '–',
+    best ? f(best.p99) : '–',
+    '',
+  ]);
+  results[name] = { fixed, best };
+}
+
+// hot reload at 1,000 req/s ---------------------------------------------------------------------
+let reloadMs = 0;
+const duringReload = await load(ours, 1000, seconds, async () => {
+  const t0 = performance.now();
+  const r = await fetch(`${ours}/admin/reload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  reloadMs = performance.now() - t0;
+  if (!r.ok) console.log(`  reload answered ${r.status}: ${await r.text()}`);
+});
+rows.push([
+  'embrec serve, hot reload mid-run',
+  '1000',
+  f(duringReload.rps),
+  f(duringReload.p50),
+  f(duringReload.p99),
+  `${duringReload.failed} / ${duringReload.total}`,
+]);
+results.reload = { ...duringReload, reloadMs };
+
+console.log(`\n${table(rows)}`);
+const ratio = peer
+  ? ((results[servers[0]![0]] as { best?: Load }).best?.rps ?? 0) /
+    Math.max(1, (results[servers[1]![0]] as { best?: Load }).best?.rps ?? 0)
+  : Number.NaN;
+console.log(
+  `throughput at p99 ≤ 10 ms, embrec / peer: ${ratio.toFixed(2)}×; reload took ${reloadMs.toFixed(0)} ms`,
+);
+mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+writeFileSync(
+  path.join(root, 'bench/results', `serve-${Date.now()}.json`),
+  JSON.stringify({ ...results, ratio }, null, 2),
+);
+process.exit(0);
