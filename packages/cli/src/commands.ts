@@ -51,6 +51,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/results.ts')).compareCommand as CommandModule,
   },
   {
+    command: 'worker',
+    describe: 'Take trials from a Redis queue (embrec run --queue) and run them, until stopped',
+    load: async () => (await import('./commands/worker.ts')).workerCommand as CommandModule,
+  },
+  {
     command: 'track <command>',
     describe: 'Experiment tracking (MLflow)',
     load: async () => (await import('./commands/track.ts')).trackCommand as CommandModule,

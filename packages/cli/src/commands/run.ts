@@ -13,6 +13,8 @@ interface Args {
   only?: string[];
   quiet: boolean;
   'max-failures': number;
+  shard?: string;
+  queue?: string;
 }
 
 function describeEvent(e: RunEvent): string | undefined {
@@ -75,6 +77,15 @@ export const runCommand: CommandModule<object, Args> = {
         type: 'number',
         default: 10,
         describe: 'Stop the sweep once this many trials failed',
+      })
+      .option('shard', {
+        type: 'string',
+        describe: 'Run only shard I of N (every N-th trial), coordinating per trial: --shard 2/3',
+      })
+      .option('queue', {
+        type: 'string',
+        describe:
+          'Enqueue the trials on a Redis queue (redis://HOST:PORT) for embrec worker, and follow them',
       }) as never,
   handler: async (args) => {
     const ac = new AbortController();
@@ -94,6 +105,18 @@ export const runCommand: CommandModule<object, Args> = {
       if (!Number.isInteger(maxFailures) || maxFailures < 1)
         throw new UsageError(`--max-failures expects a whole number of at least 1, found ${maxFailures}`);
       const { exp, registry } = await load(args);
+      if (args.queue) {
+        const { runOnQueue } = await import('../queue/enqueue.ts');
+        process.exitCode = await runOnQueue(exp, args.queue, { ...args, signal: ac.signal });
+        return;
+      }
+      const shard = args.shard ? await import('../queue/shard.ts') : undefined;
+      const part =
+        shard && args.shard ? shard.shardTrials(exp.trials, shard.parseShard(args.shard)) : undefined;
+      const only = part
+        ? part.map((t) => t.name).filter((n) => !args.only || args.only.includes(n))
+        : args.only;
+      const claim = part ? (await import('../queue/lease.ts')).tryLease : undefined;
       const outcome = await runExperiment(exp, {
         registry,
         signal: ac.signal,
@@ -101,8 +124,8 @@ export const runCommand: CommandModule<object, Args> = {
         logLevel: args.quiet ? 'warn' : 'info',
         force: args.force,
         maxFailures,
-        onSweepEnd: renderSweepPlots,
-        ...(args.only ? { only: args.only } : {}),
+        ...(claim ? { claim } : { onSweepEnd: renderSweepPlots }),
+        ...(only ? { only } : {}),
         ...(args.output ? { output: args.output } : {}),
         onEvent: (e) => {
           if (args.json) process.stdout.write(`${JSON.stringify(e)}\n`);

@@ -1,0 +1,150 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  configHash,
+  coreVersion,
+  formatError,
+  type LogLevel,
+  layout,
+  runExperiment,
+  sweepDirOf,
+} from '@embrec/core';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { load } from '../commands/common.ts';
+import { connectionOf, openQueue, probe, QUEUE_NAME } from './connection.ts';
+import { compatible, incompatible, readMeta, sha256, type TrialJob, type TrialResult } from './job.ts';
+import { leaseMs, waitLease } from './lease.ts';
+
+export interface WorkerOptions {
+  readonly url: string;
+  readonly concurrency: number;
+  /** The shared output folder; the job's own (the enqueuer's) when not given. */
+  readonly output?: string | undefined;
+  readonly signal: AbortSignal;
+  readonly say: (line: string) => void;
+  readonly logLevel?: LogLevel;
+}
+
+/** Finds the experiment file on this machine: relative to the current folder first, then as given. */
+function experimentFile(j: TrialJob): string {
+  for (const f of [resolve(j.fileRel), j.file]) {
+    if (!existsSync(f)) continue;
+    if (sha256(f) !== j.sha256)
+      throw new Error(
+        `the experiment file ${f} on ${hostname()} differs from the one the trials were enqueued from (${j.file}, sha256 ${j.sha256.slice(0, 12)}…): check out the same version on every machine`,
+      );
+    return f;
+  }
+  throw new Error(
+    `the experiment file ${j.fileRel} (enqueued as ${j.file}) is not on ${hostname()} (working folder ${process.cwd()}): start embrec worker in a checkout holding it`,
+  );
+}
+
+/** Runs one queued trial into the shared folder under a per-trial lease; throws when it failed. */
+async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promise<TrialResult> {
+  const j = job.data;
+  const file = experimentFile(j);
+  const { exp, registry } = await load({ file, set: [...j.set] });
+  const trial = exp.trials.find((t) => t.name === j.trial);
+  if (!trial) throw new Error(`experiment ${exp.name} (${file}) has no trial "${j.trial}" on ${hostname()}`);
+  if (configHash(trial.config) !== j.configHash)
+    throw new Error(
+      `trial ${j.trial} resolves to another config on ${hostname()} (config hash ${configHash(trial.config)}, enqueued ${j.configHash}): plugins or embrec differ between machines`,
+    );
+  const output = o.output ? resolve(o.output) : j.output;
+  if (output && isAbsolute(output) && !o.output && !existsSync(output))
+    throw new Error(
+      `the output folder ${output} (from the enqueuing machine) does not exist on ${hostname()}: give the worker --output <shared folder>`,
+    );
+  const dir = sweepDirOf(exp, output);
+  const lease = await waitLease(dir, trial.name, o.signal);
+  if (!lease) throw new Error('worker stopping');
+  const log: string[] = [];
+  try {
+    const out = await runExperiment(exp, {
+      registry,
+      only: [trial.name],
+      claim: () => lease,
+      ...(output ? { output } : {}),
+      maxFailures: 1,
+      progress: 'none',
+      logLevel: o.logLevel ?? 'warn',
+      signal: o.signal,
+      echo: (_l, line) => log.push(line),
+    });
+    const failed = out.failed[0];
+    if (failed) throw new Error(formatError(failed.error));
+    if (out.aborted) throw new Error(`worker on ${hostname()} stopped during the trial`);
+    const metrics = out.metrics[trial.name] ?? readMetrics(layout.trialDir(dir, trial.name));
+    return {
+      metrics,
+      dir: layout.trialDir(dir, trial.name),
+      worker: `${hostname()}:${process.pid}`,
+      skipped: out.skipped.includes(trial.name),
+    };
+  } finally {
+    lease.release();
+  }
+}
+
+function readMetrics(trialDir: string): Record<string, number> {
+  try {
+    return (JSON.parse(readFileSync(layout.metrics(trialDir), 'utf8')) as { values: Record<string, number> })
+      .values;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * `embrec worker`: takes trials from the queue and runs them until stopped (SIGINT/SIGTERM finish
+ * the running trials' current step and leave the rest queued). A trial whose worker died is taken
+ * over by another once its BullMQ lock expires (stalled job); a failing trial is retried by BullMQ
+ * up to its attempts, then marked failed with its error.
+ */
+export async function runWorker(o: WorkerOptions): Promise<void> {
+  await probe(o.url, (l) => o.say(`⚠ ${l}`));
+  const queue = openQueue(o.url);
+  const meta = await readMeta(await queue.client);
+  await queue.close();
+  if (meta && !compatible(meta.version, coreVersion)) throw incompatible(o.url, meta.version, 'the queue');
+  let fatal: Error | undefined;
+  const lock = leaseMs();
+  const worker = new Worker<TrialJob, TrialResult>(
+    QUEUE_NAME,
+    async (job, token) => {
+      if (!compatible(job.data.version, coreVersion)) {
+        // give the trial back untouched, and stop: this worker cannot run it
+        fatal = incompatible(o.url, job.data.version, `trial ${job.data.trial} on the queue`);
+        await job.moveToDelayed(Date.now() + 5000, token);
+        void worker.close();
+        throw new DelayedError();
+      }
+      o.say(`● ${job.data.experiment}/${job.data.trial}: running (attempt ${job.attemptsMade + 1})`);
+      const r = await runJob(job, o);
+      o.say(`✔ ${job.data.experiment}/${job.data.trial}: ${r.skipped ? 'finished before' : 'FINISHED'}`);
+      return r;
+    },
+    {
+      connection: connectionOf(o.url),
+      concurrency: o.concurrency,
+      lockDuration: lock,
+      stalledInterval: Math.max(1000, Math.floor(lock / 2)),
+      maxStalledCount: 5,
+    },
+  );
+  worker.on('failed', (job, err) => {
+    if (job && !(err instanceof DelayedError))
+      o.say(`✖ ${job.data.experiment}/${job.data.trial}: attempt ${job.attemptsMade} failed: ${err.message}`);
+  });
+  worker.on('error', (e) => o.say(`⚠ queue: ${e.message}`));
+  o.say(`worker ${hostname()}:${process.pid} on ${o.url} (concurrency ${o.concurrency})`);
+  await new Promise<void>((res) => {
+    if (o.signal.aborted) res();
+    o.signal.addEventListener('abort', () => res(), { once: true });
+    worker.on('closed', () => res());
+  });
+  await worker.close();
+  if (fatal) throw fatal;
+}
