@@ -15,6 +15,7 @@ interface Args {
   'max-failures': number;
   shard?: string;
   queue?: string;
+  retries: number;
 }
 
 function describeEvent(e: RunEvent): string | undefined {
@@ -86,6 +87,12 @@ export const runCommand: CommandModule<object, Args> = {
         type: 'string',
         describe:
           'Enqueue the trials on a Redis queue (redis://HOST:PORT) for embrec worker, and follow them',
+      })
+      .option('retries', {
+        type: 'number',
+        default: 2,
+        describe:
+          'With --queue: times a failed trial is tried again (by any worker) before it is marked failed',
       }) as never,
   handler: async (args) => {
     const ac = new AbortController();
