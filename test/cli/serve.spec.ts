@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTrialInfo, replayData } from '@embrec/eval';
+import { loadEmbeddings } from '@embrec/indexes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../packages/cli/src/builtins.ts';
 import { COMMANDS, commandName } from '../../packages/cli/src/commands.ts';
@@ -43,14 +44,11 @@ beforeAll(async () => {
   trial = join(sweep, name);
 }, 300_000);
 
-function table(stem: string): { ids: string[]; dim: number; v: Float32Array } {
-  const meta = JSON.parse(readFileSync(`${stem}.meta.json`, 'utf8')) as { dim: number };
-  const buf = readFileSync(`${stem}.f32`);
-  return {
-    ids: JSON.parse(readFileSync(`${stem}.ids.json`, 'utf8')) as string[],
-    dim: meta.dim,
-    v: new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4),
-  };
+/** A table of the trial's exported embeddings (either layout), as plain arrays for brute force. */
+async function table(which: 'users' | 'items'): Promise<{ ids: string[]; dim: number; v: Float32Array }> {
+  const loaded = await loadEmbeddings(join(trial, 'artifacts', 'embeddings'));
+  const t = which === 'users' ? loaded.users! : loaded.items;
+  return { ids: t.ids.toJSON() as string[], dim: t.dim, v: t.vectors };
 }
 
 const itemsOf = (stdout: string) =>
@@ -67,9 +65,8 @@ describe('recommend and similar-items', () => {
   });
 
   it('embrec recommend <run> --user U --k 5: the brute-force top 5 of unseen items, with names', async () => {
-    const emb = join(trial, 'artifacts', 'embeddings');
-    const users = table(join(emb, 'users'));
-    const items = table(join(emb, 'items'));
+    const users = await table('users');
+    const items = await table('items');
     const user = users.ids[7]!;
     const info = readTrialInfo(trial);
     const { dataset, splits } = await replayData(info.config, builtinRegistry(), info.configDir);
@@ -101,7 +98,7 @@ describe('recommend and similar-items', () => {
   }, 120_000);
 
   it('embrec similar-items <run> --item I: cosine neighbours, the item itself left out', async () => {
-    const items = table(join(trial, 'artifacts', 'embeddings', 'items'));
+    const items = await table('items');
     const q = 11;
     const norm = (i: number) => Math.hypot(...items.v.subarray(i * items.dim, (i + 1) * items.dim));
     const cos = items.ids
