@@ -9,6 +9,7 @@ interface Args {
   set?: string[];
   maxTrials?: number;
   json: boolean;
+  verbose?: boolean;
 }
 
 export const planCommand: CommandModule<object, Args> = {
@@ -19,7 +20,12 @@ export const planCommand: CommandModule<object, Args> = {
       .positional('file', { type: 'string', demandOption: true })
       .option('set', setOption)
       .option('max-trials', maxTrialsOption)
-      .option('json', { type: 'boolean', default: false }) as never,
+      .option('json', { type: 'boolean', default: false })
+      .option('verbose', {
+        type: 'boolean',
+        default: false,
+        describe: "Every trial's resolved config as YAML (default: one line per trial)",
+      }) as never,
   handler: async (args) => {
     try {
       const { exp } = await load(args);
@@ -30,8 +36,11 @@ export const planCommand: CommandModule<object, Args> = {
         );
       } else {
         process.stdout.write(`# ${exp.name}: ${exp.trials.length} trial(s) → ${dir}\n`);
-        for (const t of exp.trials) {
-          process.stdout.write(`---\n# trial: ${t.name}\n${stringify(t.config)}`);
+        if (args.verbose)
+          for (const t of exp.trials) process.stdout.write(`---\n# trial: ${t.name}\n${stringify(t.config)}`);
+        else {
+          for (const t of exp.trials) process.stdout.write(`${t.name}\n`);
+          process.stdout.write("# --verbose prints each trial's resolved config (defaults filled in)\n");
         }
       }
       process.exitCode = EXIT.ok;
