@@ -133,7 +133,8 @@ function readChain(
   }
   const own = { ...src.data };
   delete own.extends;
-  merged = deepMerge(merged, own) as Record<string, unknown>;
+  // in a file that extends another, `key: null` removes the inherited key
+  merged = deepMerge(merged, own, ext !== undefined) as Record<string, unknown>;
   return { sources: [...sources, src], merged };
 }
 

@@ -3,15 +3,21 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Deep merge for `extends:`: mappings merge key by key, everything else (lists too) is replaced. */
-export function deepMerge(base: unknown, over: unknown): unknown {
+/**
+ * Deep merge for `extends:`: mappings merge key by key, everything else (lists too) is replaced.
+ * With `dropNull` (a file that extends another), a key set to `null` is removed from the result:
+ * `sweep: { params: { loss.temperature: null } }` drops an inherited sweep axis.
+ */
+export function deepMerge(base: unknown, over: unknown, dropNull = false): unknown {
   if (isPlainObject(base) && isPlainObject(over)) {
     // A component block whose type changes is replaced whole: params of another type do not apply.
     if (typeof base.type === 'string' && typeof over.type === 'string' && base.type !== over.type)
       return clone(over);
     const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over))
-      define(out, k, Object.hasOwn(base, k) ? deepMerge(base[k], v) : clone(v));
+    for (const [k, v] of Object.entries(over)) {
+      if (dropNull && v === null) delete out[k];
+      else define(out, k, Object.hasOwn(base, k) ? deepMerge(base[k], v, dropNull) : clone(v));
+    }
     return out;
   }
   return clone(over);
