@@ -43,7 +43,8 @@ describe('extends: null removes an inherited key', () => {
       'loss.temperature=1,seed=1',
       'loss.temperature=1,seed=2',
     ]);
-    const train = (exp.trials[0]!.config as { model: { train: Record<string, unknown> } }).model.train;
+    const train = (exp.trials[0]!.config as unknown as { model: { train: Record<string, unknown> } }).model
+      .train;
     expect(train.earlyStopping).toBeUndefined();
     expect(train.epochs).toBe(2);
     // the base itself keeps both axes
