@@ -63,11 +63,13 @@ describe('third-party plugins', () => {
     const rep = await runCli(['report', join(out, 'toy-sweep'), '--metric', 'Recall@10', 'NDCG@10']);
     expect(rep.code).toBe(0);
     expect(rep.stdout).toContain('| model.power=1,dataset.users=200');
-    expect(rep.stdout).toContain('p vs model.power=1,dataset.users=150 (Recall@10)');
+    // each row is compared with model.power=1 at its own dataset.users (baseline matched by axis values)
+    expect(rep.stdout).toMatch(/\| p \(Recall@10\) +\| p Holm +\|/);
+    expect(rep.stdout).toContain('vs the baseline (model.power=1)');
     expect(rep.stdout.split('\n').filter((l) => l.startsWith('| model.power=')).length).toBe(6);
     const csv = await runCli(['report', join(out, 'toy-sweep'), '--format', 'csv', '--metric', 'Recall@10']);
     expect(csv.stdout.split('\n')[0]).toBe(
-      'trial,seeds,Recall@10,"p vs model.power=1,dataset.users=150 (Recall@10)"',
+      'group,seeds,Recall@10 mean,Recall@10 ci_low,Recall@10 ci_high,Recall@10 delta,p (Recall@10),p Holm',
     );
   }, 200_000);
 
