@@ -32,7 +32,7 @@ sweep:
   seeds: [${opts.seeds.join(', ')}]
   params:
     model.power: [${opts.powers.join(', ')}]
-`,
+${opts.fail ? `    model.fail: [${opts.fail.join(', ')}]\n` : ''}`,
   );
   const out = join(dir, 'out');
   mkdirSync(out);

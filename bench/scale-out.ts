@@ -1,0 +1,66 @@
+/**
+ * Scale-out: a sweep of trials that mostly wait (test/fixtures/sleep-plugin's `sleep/popular`, not a
+ * built-in, so this machine's two cores do not limit it) run through `embrec run --queue` by 1, 2, 4
+ * and 8 `embrec worker` processes on one local Redis (appendonly yes, loopback).
+ * Goal (issue 18): throughput ≥ 0.9× linear at each worker count; reports the overhead per trial.
+ *
+ *   node --conditions=source --import tsx bench/scale-out.ts [--trials 16] [--ms 4000] [--workers 1,2,4,8]
+ *
+ * Time per round: from the follower's "enqueued" line (workers already started and idle) to its exit
+ * (every trial finished). Linear = workers × 1000 / ms trials per second. Overhead per trial =
+ * elapsed × workers / trials − ms: what a trial costs beyond its sleep (loading the experiment,
+ * the demo data, evaluation, the run folder, the queue round trips).
+ */
+import { startCli } from '../test/scale-out/proc.ts';
+import { redisCli, startRedis } from '../test/scale-out/redis.ts';
+import { sleepSweep } from '../test/scale-out/sweep.ts';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const trials = Number(arg('trials', '16'));
+const ms = Number(arg('ms', '4000'));
+const counts = arg('workers', '1,2,4,8').split(',').map(Number);
+const env = { MLFLOW_TRACKING_URI: '' };
+
+const redis = await startRedis();
+const rows: string[] = [];
+try {
+  for (const w of counts) {
+    redisCli(redis.port, 'FLUSHALL');
+    const s = sleepSweep({
+      name: `bench-${w}`,
+      ms,
+      powers: [1],
+      seeds: Array.from({ length: trials }, (_, i) => i + 1),
+    });
+    const workers = Array.from({ length: w }, () =>
+      startCli(['worker', '--queue', redis.url, '--output', s.out, '--quiet'], env),
+    );
+    // wait until every worker is connected (their "worker … on" line is printed without --quiet only:
+    // give them a fixed start-up instead, then check none exited)
+    await new Promise((r) => setTimeout(r, 15_000));
+    for (const p of workers) if (p.child.exitCode !== null) throw new Error(`a worker exited: ${p.stderr()}`);
+    const follow = startCli(['run', s.file, '--output', s.out, '--queue', redis.url, '--json'], env);
+    await follow.waitFor(/enqueued/, 120_000);
+    const t0 = performance.now();
+    const done = await follow.exited;
+    const elapsed = (performance.now() - t0) / 1000;
+    if (done.code !== 0) throw new Error(`the sweep failed: ${follow.stderr()}`);
+    const throughput = trials / elapsed;
+    const linear = (w * 1000) / ms;
+    const overhead = (elapsed * w) / trials - ms / 1000;
+    rows.push(
+      `| ${w} | ${trials} | ${elapsed.toFixed(1)} s | ${throughput.toFixed(3)} | ${linear.toFixed(3)} | ${(throughput / linear).toFixed(2)} | ${overhead.toFixed(2)} s |`,
+    );
+    console.log(rows.at(-1));
+    for (const p of workers) p.child.kill('SIGTERM');
+    await Promise.all(workers.map((p) => p.exited));
+  }
+} finally {
+  await redis.stop();
+}
+console.log(`\n| workers | trials | elapsed | trials/s | linear | × linear | overhead/trial |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.join('\n')}`);
