@@ -72,7 +72,9 @@ export function compatible(a: string, b: string): boolean {
   return am === bm && (am !== '0' || an === bn);
 }
 
-export async function readMeta(redis: { get(key: string): Promise<string | null> }): Promise<QueueMeta | undefined> {
+export async function readMeta(redis: {
+  get(key: string): Promise<string | null>;
+}): Promise<QueueMeta | undefined> {
   const raw = await redis.get(META_KEY);
   return raw ? (JSON.parse(raw) as QueueMeta) : undefined;
 }
