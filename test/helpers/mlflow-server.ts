@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findMlflow, freePort } from '../../packages/cli/src/mlflow-server.ts';
 
 /**
  * Starts a real MLflow tracking server for tests: `mlflow server` on a free loopback port with a
@@ -24,35 +24,8 @@ export interface MlflowTestServer {
   restart(): Promise<void>;
 }
 
-export function findMlflow(): string | undefined {
-  const candidates = [
-    process.env.EMBREC_MLFLOW,
-    'mlflow',
-    join(
-      process.env.EMBREC_MLFLOW_VENV ?? join(homedir(), '.cache', 'embrec', 'mlflow-venv'),
-      'bin',
-      'mlflow',
-    ),
-  ];
-  for (const c of candidates) {
-    if (!c) continue;
-    const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 60_000 });
-    if (r.status === 0) return c;
-  }
-  return undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// discovery (PATH, $EMBREC_MLFLOW, the setup script's venv) and free ports are shared with `embrec ui`
+export { findMlflow, freePort };
 
 const setupScript = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'mlflow-setup.sh');
 
