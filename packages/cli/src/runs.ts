@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type IdMap, layout, type MetricSet, readStatus, type SweepRecord, UsageError } from '@embrec/core';
+import {
+  type IdMap,
+  layout,
+  type MetricSet,
+  readStatus,
+  readPerUser as readTrialPerUser,
+  type SweepRecord,
+  UsageError,
+} from '@embrec/core';
 
 export interface RunFolder {
   readonly dir: string;
@@ -29,27 +36,24 @@ export function readRun(dir: string): RunFolder {
  */
 export function readPerUser(dir: string, ids: IdMap, which: 'model' | 'pipeline' = 'model'): MetricSet {
   const run = readRun(dir);
-  const pu = layout.perUserDir(dir);
-  const indexFile = join(pu, 'index.json');
-  if (!existsSync(indexFile))
-    throw new UsageError(`${dir} has no per-user metrics (${indexFile} is missing)`);
-  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>;
-  const prefix = which === 'pipeline' ? 'pipeline.' : '';
-  const users = JSON.parse(readFileSync(join(pu, `${prefix}users.json`), 'utf8')) as string[];
+  const suffix = ' (pipeline)';
   const perUser: Record<string, Float32Array> = {};
-  for (const [display, file] of Object.entries(index)) {
-    const isPipe = display.endsWith(' (pipeline)');
-    if (isPipe !== (which === 'pipeline')) continue;
-    const buf = readFileSync(join(pu, file));
-    const arr = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
-    if (arr.length !== users.length)
-      throw new UsageError(`${join(pu, file)} has ${arr.length} values for ${users.length} users`);
-    perUser[isPipe ? display.slice(0, -' (pipeline)'.length) : display] = arr;
+  let users: readonly string[] | undefined;
+  // core's reader: the .npy + users.csv layout, and the .f32 + users.json one of runs before 0.2
+  for (const [display, v] of Object.entries(readTrialPerUser(dir))) {
+    const isPipe = display.endsWith(suffix);
+    if (isPipe !== (which === 'pipeline') || (!isPipe && display.includes(' ('))) continue;
+    users ??= v.users;
+    if (v.users.length !== users.length)
+      throw new UsageError(
+        `${dir}: per-user "${display}" covers ${v.users.length} users, others ${users.length}`,
+      );
+    perUser[isPipe ? display.slice(0, -suffix.length) : display] = v.values;
   }
   return {
     protocol: run.protocol,
     values: run.values,
-    users: Int32Array.from(users, (u) => ids.add(u)),
+    users: Int32Array.from(users ?? [], (u) => ids.add(u)),
     perUser,
   };
 }

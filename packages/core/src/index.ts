@@ -72,7 +72,10 @@ export type {
 export type { RegisteredComponent } from './plugin/registry.ts';
 export { BUILTIN_NAMESPACE, Registry } from './plugin/registry.ts';
 export { importPlugin, type PluginPackage, resolvePlugin } from './plugin/resolve.ts';
+export type { PerUserEntry } from './runner/artifacts.ts';
 export { writeEmbeddingTable } from './runner/artifacts.ts';
+export type { PerUserVector } from './runner/artifacts-read.ts';
+export { hasTrialEmbeddings, readPerUser, readTrialEmbeddings } from './runner/artifacts-read.ts';
 export type { AssembleOptions, CallSite } from './runner/assemble.ts';
 export { Assembler, construct, validated } from './runner/assemble.ts';
 export type { RunEvent } from './runner/events.ts';
@@ -84,10 +87,13 @@ export {
   writeFolderAtomic,
   writeJsonAtomic,
 } from './runner/fs.ts';
+export { idCsv, parseIdCsv } from './runner/id-csv.ts';
 export type { SweepRecord, TrialStatus } from './runner/layout.ts';
 export { layout, readStatus } from './runner/layout.ts';
 export type { LockHolder } from './runner/lock.ts';
 export { LockedError } from './runner/lock.ts';
+export type { NpyArray } from './runner/npy.ts';
+export { npyBytes, parseNpy } from './runner/npy.ts';
 export type { RunOptions, SweepOutcome } from './runner/run.ts';
 export { configHash, formatError, runExperiment, sweepDirOf } from './runner/run.ts';
 export type { RecommendationSample } from './runner/samples.ts';

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
+  hasTrialEmbeddings,
   importPlugin,
   layout,
   readStatus,
@@ -62,9 +63,9 @@ export async function analyzeRun(
   if (status !== undefined && status !== 'FINISHED')
     throw new UsageError(`${dir}: the trial's status is ${status}; analyze needs a finished trial`);
   const emb = join(layout.artifacts(dir), 'embeddings');
-  if (!existsSync(join(emb, 'items.f32')))
+  if (!hasTrialEmbeddings(dir))
     throw new UsageError(
-      `${dir} has no item embeddings (expected ${join(emb, 'items.f32')}): model "${info.model}" scores users directly; analyze needs a model that produces embeddings (mf, two-tower, lightgcn, item2vec)`,
+      `${dir} has no item embeddings (expected ${join(emb, 'items.npy')}): model "${info.model}" scores users directly; analyze needs a model that produces embeddings (mf, two-tower, lightgcn, item2vec)`,
     );
   const out = resolve(opts.out ?? join(dir, 'analysis'));
   if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'analysis.json')))
@@ -107,11 +108,7 @@ export function trialFolders(dir: string): string[] {
   const all = (JSON.parse(readFileSync(sweep, 'utf8')) as { trials: string[] }).trials.map((t) =>
     join(dir, t),
   );
-  const done = all.filter(
-    (t) =>
-      readStatus(t)?.status === 'FINISHED' &&
-      existsSync(join(layout.artifacts(t), 'embeddings', 'items.f32')),
-  );
+  const done = all.filter((t) => readStatus(t)?.status === 'FINISHED' && hasTrialEmbeddings(t));
   if (done.length === 0)
     throw new UsageError(
       `${dir} is a sweep folder with no finished trial that has item embeddings (${all.length} trials listed); run the experiment first`,

@@ -1,6 +1,12 @@
-import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { importPlugin, layout, readStatus, UsageError, writeJsonAtomic } from '@embrec/core';
+import {
+  hasTrialEmbeddings,
+  importPlugin,
+  layout,
+  readStatus,
+  UsageError,
+  writeJsonAtomic,
+} from '@embrec/core';
 import {
   clientMatching,
   coldStartRecall,
@@ -40,14 +46,14 @@ export async function financeInput(runDir: string): Promise<FinanceInput & { mod
   if (status !== undefined && status !== 'FINISHED')
     throw new UsageError(`${dir}: the trial's status is ${status}; finance needs a finished trial`);
   const emb = join(layout.artifacts(dir), 'embeddings');
-  if (!existsSync(join(emb, 'items.f32')))
+  if (!hasTrialEmbeddings(dir))
     throw new UsageError(
-      `${dir} has no embeddings (expected ${join(emb, 'items.f32')}); finance needs an embedding model`,
+      `${dir} has no embeddings (expected ${join(emb, 'items.npy')}); finance needs an embedding model`,
     );
   const { items, users } = await loadEmbeddings(emb);
   if (!users)
     throw new UsageError(
-      `${dir} has no user embeddings (expected ${join(emb, 'users.f32')}); finance needs both tables`,
+      `${dir} has no user embeddings (expected ${join(emb, 'users.npy')}); finance needs both tables`,
     );
   const registry = builtinRegistry();
   for (const p of info.plugins) registry.add((await importPlugin(p, info.configDir)).plugin);

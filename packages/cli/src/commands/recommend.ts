@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type EmbeddingTable,
+  hasTrialEmbeddings,
   type IdMap,
   importPlugin,
   layout,
@@ -36,9 +37,9 @@ export async function loadTrial(run: string): Promise<ServedTrial> {
     throw new UsageError(`${run}: the trial's status is ${status}; it needs a finished trial`);
   const info = readTrialInfo(dir);
   const emb = join(layout.artifacts(dir), 'embeddings');
-  if (!existsSync(join(emb, 'items.f32')))
+  if (!hasTrialEmbeddings(dir))
     throw new UsageError(
-      `${run} has no exported embeddings (expected ${join(emb, 'items.f32')}): model "${info.model}" scores users directly`,
+      `${run} has no exported embeddings (expected ${join(emb, 'items.npy')}): model "${info.model}" scores users directly`,
     );
   const { items, users } = await loadEmbeddings(emb);
   const cfg = JSON.parse(readFileSync(layout.config(dir), 'utf8')) as { index?: { metric?: Metric } };

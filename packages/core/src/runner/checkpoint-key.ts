@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import type { TrialConfig } from '../config/sections.ts';
 import type { Logger } from '../util/log.ts';
 import { writeJsonAtomic } from './fs.ts';
+import type { TrialStatus } from './layout.ts';
 
 /** What a checkpoint (and everything cached beside it) was produced from. */
 export interface CheckpointKey {
@@ -61,6 +62,23 @@ export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>
   visit(cfg.dataset);
   visit(cfg.transforms);
   return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * Whether a trial finished before with this config and these data files (`recordedHash`: the
+ * config-hash tag of its status.json): a rerun skips it unless --force. Trials recorded before data
+ * fingerprints existed match on the config alone.
+ */
+export function finishedBefore(
+  status: TrialStatus | undefined,
+  recordedHash: string | undefined,
+  key: { configHash: string; data: string },
+): boolean {
+  return (
+    status?.status === 'FINISHED' &&
+    recordedHash === key.configHash &&
+    (status.data === undefined || status.data === key.data)
+  );
 }
 
 export function checkpointKey(configHash: string, data: string): CheckpointKey {

@@ -7,14 +7,12 @@ import { EmbrecError } from '../errors.ts';
 import { RootScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
 import type { Registry } from '../plugin/registry.ts';
-import { trackerBlocks } from '../tracking/auto.ts';
 import { flattenParams, phaseMetrics } from '../tracking/mlflow-names.ts';
 import { configHash as paramsHash, TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
-import { Assembler } from './assemble.ts';
-import { checkpointKey, dataFingerprint, openCheckpoint } from './checkpoint-key.ts';
-import { makeTrialContext, type TrialEnv, trialLogger } from './context.ts';
+import { checkpointKey, dataFingerprint, finishedBefore, openCheckpoint } from './checkpoint-key.ts';
+import { type TrialEnv, trialLogger } from './context.ts';
 import type { RunEvent } from './events.ts';
 import { writeJsonAtomic } from './fs.ts';
 import { layout, readStatus, type SweepRecord, type TrialStatus } from './layout.ts';
@@ -22,6 +20,7 @@ import { assertInside, writeMarker } from './marker.ts';
 import type { ProgressMode } from './progress.ts';
 import type { RecommendationSample } from './samples.ts';
 import { openSweepDir } from './sweep-dir.ts';
+import { SweepTrackers } from './trackers.ts';
 import { AbortedError, runTrial } from './trial.ts';
 import { commitTrial, stageTrial, trialFolderRefusal } from './trial-folder.ts';
 
@@ -160,11 +159,8 @@ async function runSweep(
   const skipped: string[] = [];
   const done = (t: Trial): boolean => {
     const st = readStatus(layout.trialDir(dir, t.name));
-    return (
-      st?.status === 'FINISHED' &&
-      st.tags[TAGS.configHash] === configHash(t.config) &&
-      (st.data === undefined || st.data === dataFingerprint(t.config, exp.dir))
-    );
+    const key = { configHash: configHash(t.config), data: dataFingerprint(t.config, exp.dir) };
+    return finishedBefore(st, st?.tags[TAGS.configHash], key);
   };
   for (const t of selected) {
     if (!opts.force && done(t)) skipped.push(t.name);
@@ -175,48 +171,21 @@ async function runSweep(
 
   // Trackers live for the whole sweep (a sweep is one parent run).
   const sweepScope = root.trial();
-  const trackers: TrackerComponent[] = [];
-  const first = exp.trials[0]?.config;
-  const blocks = trackerBlocks(registry, first?.trackers ?? [], opts.env ?? process.env);
-  const sweepEnv: TrialEnv = {
-    trial: '(sweep)',
-    seed: first?.seed ?? 0,
-    threads: first?.threads ?? 1,
-    configDir: exp.dir,
-    stagingDir: join(dir, '.staging', '_sweep'),
-    checkpointDir: join(dir, '.checkpoints', '_sweep'),
-    signal,
-    progress: 'none',
-    logLevel,
-    echo,
-    onMetrics: () => {},
-  };
-  const assembler = new Assembler({
+  const trackers = await SweepTrackers.open({
     registry,
-    file: exp.file,
+    exp,
+    dir,
     scope: sweepScope,
-    context: (label) => makeTrialContext(sweepEnv, console, label),
+    console,
+    echo,
+    signal,
+    env: opts.env ?? process.env,
+    warn: (message) => {
+      console.warn(message);
+      emit({ type: 'warning', message });
+    },
   });
-  for (const [i, b] of blocks.entries()) {
-    try {
-      trackers.push(await assembler.create('tracker', b, `trackers[${i}]`));
-    } catch (e) {
-      const msg = `tracker ${b.type} could not start: ${(e as Error).message}. The run continues; run folders are kept locally (embrec track sync pushes them later).`;
-      console.warn(msg);
-      emit({ type: 'warning', message: msg });
-    }
-  }
-  const track = async (what: string, fn: (t: TrackerComponent) => Promise<void>): Promise<void> => {
-    for (const t of trackers) {
-      try {
-        await fn(t);
-      } catch (e) {
-        const msg = `tracker ${t.name}: ${what} failed: ${(e as Error).message} (the local run folder is complete; sync it later with embrec track sync)`;
-        console.warn(msg);
-        emit({ type: 'warning', message: msg });
-      }
-    }
-  };
+  const track = (what: string, fn: (t: TrackerComponent) => Promise<void>) => trackers.each(what, fn);
   const isSweep = exp.trials.length > 1 || exp.sweep !== undefined;
   const baseTags: Record<string, string> = {
     'embrec.version': coreVersion,
@@ -306,7 +275,7 @@ async function runSweep(
     };
     const log = trialLogger(env);
     const key = checkpointKey(hash, dataFingerprint(trial.config, exp.dir));
-    if (trackers.length > 0) writeMarker(layout.trialDir(dir, trial.name), 'trial'); // trackers keep state there
+    if (trackers.size > 0) writeMarker(layout.trialDir(dir, trial.name), 'trial'); // trackers keep state there
     await track('startTrial', (t) =>
       t.startTrial({
         experiment: exp.name,

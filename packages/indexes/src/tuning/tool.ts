@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { Rng } from '@embrec/core';
+import { importPlugin, type Registry, Rng } from '@embrec/core';
 import { parse as parseYaml } from 'yaml';
 import { ExactIndex } from '../exact/exact.ts';
 import { type LoadedEmbeddings, loadEmbeddings } from '../io/embeddings.ts';
@@ -9,7 +9,14 @@ import { type AutoTuneResult, autoTune } from './autotune.ts';
 import { paretoFront } from './pareto.ts';
 import { writeSweepPlot } from './plot.ts';
 import { recallAtK } from './recall.ts';
-import { createIndex, type IndexSpec, parseIndexSpec, specName, sweepEntries } from './specs.ts';
+import {
+  createIndex,
+  type IndexSpec,
+  indexRegistry,
+  parseIndexSpec,
+  specName,
+  sweepEntries,
+} from './specs.ts';
 import { type SweepRow, settingLabel, sweepIndex, timeSearch } from './sweep.ts';
 
 export interface IndexToolOptions {
@@ -30,6 +37,11 @@ export interface IndexToolOptions {
   readonly xParam?: string;
   readonly seed?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Where index types are looked up. Default: this package's indexes plus the `plugins:` of an
+   * experiment file given as input (so a third-party index plugin can be swept).
+   */
+  readonly registry?: Registry;
 }
 
 export interface SweepToolResult {
@@ -44,7 +56,7 @@ export interface SweepToolResult {
 export async function runSweepTool(opts: IndexToolOptions): Promise<SweepToolResult> {
   const log = opts.log ?? (() => {});
   const emb = await loadEmbeddings(opts.input);
-  const { specs, k } = await resolveSpecs(opts);
+  const { specs, k, registry } = await resolveSpecs(opts);
   const { queries, from } = pickQueries(emb, opts.queries ?? 1000, opts.seed ?? 0);
   log(
     `embeddings: ${emb.items.ids.size} items × ${emb.items.dim} from ${emb.source}; ${queries.length / emb.items.dim} queries from ${from}; k = ${k}`,
@@ -53,7 +65,7 @@ export async function runSweepTool(opts: IndexToolOptions): Promise<SweepToolRes
     table: emb.items,
     queries,
     k,
-    grid: sweepEntries(specs, k, opts.grid ?? {}),
+    grid: sweepEntries(specs, k, opts.grid ?? {}, registry),
     batchSizes: opts.batchSizes ?? [1, 256],
     threads: opts.threads ?? [1, 2],
     minTime: opts.minTime ?? 0.5,
@@ -103,7 +115,7 @@ export async function runAutoTuneTool(
   }
   const log = opts.log ?? (() => {});
   const emb = await loadEmbeddings(opts.input);
-  const { specs, k } = await resolveSpecs(opts);
+  const { specs, k, registry } = await resolveSpecs(opts);
   const { queries } = pickQueries(emb, opts.queries ?? 1000, opts.seed ?? 0);
   const exact = new ExactIndex('ip');
   await exact.build(emb.items);
@@ -111,10 +123,10 @@ export async function runAutoTuneTool(
   exact.dispose();
   const nq = queries.length / emb.items.dim;
   const all: SweepRow[] = [];
-  for (const [entry, spec] of sweepEntries(specs, k, opts.grid ?? {}).map(
+  for (const [entry, spec] of sweepEntries(specs, k, opts.grid ?? {}, registry).map(
     (e, i) => [e, specs[i] as IndexSpec] as const,
   )) {
-    const index = await createIndex(spec);
+    const index = await createIndex(spec, registry);
     await index.build(emb.items);
     const st = index.stats();
     const grid = entry.params ?? {};
@@ -153,16 +165,27 @@ export async function runAutoTuneTool(
   return { ...(await autoTune(all, opts.target, mode)), mode };
 }
 
-/** The index specs and k: from options, else from the experiment file's `index` / `retrieve.k`. */
-async function resolveSpecs(opts: IndexToolOptions): Promise<{ specs: IndexSpec[]; k: number }> {
+/**
+ * The index specs, k and registry: from options, else from the experiment file's `index` /
+ * `retrieve.k` / `plugins`.
+ */
+async function resolveSpecs(
+  opts: IndexToolOptions,
+): Promise<{ specs: IndexSpec[]; k: number; registry: Registry }> {
   let fromExp: IndexSpec | undefined;
   let kExp: number | undefined;
+  const registry = opts.registry ?? indexRegistry();
   const ext = extname(opts.input).toLowerCase();
   if ((ext === '.yaml' || ext === '.yml' || ext === '.json') && existsSync(opts.input)) {
     const doc = parseYaml(await readFile(opts.input, 'utf8')) as {
       index?: unknown;
       retrieve?: { k?: unknown };
+      plugins?: unknown;
     } | null;
+    if (opts.registry === undefined && Array.isArray(doc?.plugins)) {
+      for (const p of doc.plugins)
+        if (typeof p === 'string') registry.add((await importPlugin(p, dirname(resolve(opts.input)))).plugin);
+    }
     if (
       typeof doc?.index === 'object' &&
       doc.index !== null &&
@@ -174,7 +197,7 @@ async function resolveSpecs(opts: IndexToolOptions): Promise<{ specs: IndexSpec[
   }
   const specs = opts.indexes?.length ? opts.indexes.map(parseIndexSpec) : [fromExp ?? { type: 'hnsw' }];
   if (!specs.some((s) => s.type.replace(/^embrec\//, '') === 'exact')) specs.unshift({ type: 'exact' });
-  return { specs, k: opts.k ?? Math.min(kExp ?? 100, 100) };
+  return { specs, k: opts.k ?? Math.min(kExp ?? 100, 100), registry };
 }
 
 /** Up to n query vectors: a seeded sample of user embeddings, else of item embeddings. */

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeEmbeddingTable, writePerUser } from '../artifacts.ts';
+import { type PerUserEntry, writeEmbeddingTable, writePerUser, writePerUserIndex } from '../artifacts.ts';
 import { writeJsonAtomic } from '../fs.ts';
 import { layout } from '../layout.ts';
 import { sampleRecommendations } from '../samples.ts';
@@ -35,12 +35,12 @@ export const exportStage: Stage = {
       }
       const perUserDir = layout.perUserDir(env.stagingDir);
       mkdirSync(perUserDir, { recursive: true });
-      const index: Record<string, string> = {};
+      const index: Record<string, PerUserEntry> = {};
       for (const { set, prefix, suffix } of state.perUser) {
         const files = writePerUser(perUserDir, set, splits.test.userIds, prefix);
         for (const [k, f] of Object.entries(files)) index[`${k}${suffix}`] = f;
       }
-      writeJsonAtomic(join(perUserDir, 'index.json'), index);
+      writePerUserIndex(perUserDir, index);
       const samples = sampleRecommendations({
         dataset,
         train: splits.train,
