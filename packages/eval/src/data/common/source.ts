@@ -1,18 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DataError, type TrialContext, UsageError, writeFileAtomic } from '@embrec/core';
+import { DataError, type TrialContext, UsageError, writeFileAtomic, writeFolderAtomic } from '@embrec/core';
 import { z } from 'zod';
 import { extractZip } from './zip.ts';
 
@@ -78,13 +69,11 @@ export async function resolveSource(
   if (file.endsWith('.zip')) {
     path = file.slice(0, -4);
     if (!existsSync(join(path, '.complete'))) {
-      const tmp = `${path}.tmp-${process.pid}`;
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      unzipTo(file, tmp);
-      writeFileSync(join(tmp, '.complete'), sum);
-      rmSync(path, { recursive: true, force: true });
-      renameSync(tmp, path);
+      // extracted into a temporary sibling and renamed into place (core's one folder writer)
+      await writeFolderAtomic(path, (tmp) => {
+        unzipTo(file, tmp);
+        writeFileAtomic(join(tmp, '.complete'), sum);
+      });
     }
   }
   return { path, provenance: { url, sha256: sum, cached: file } };
