@@ -10,6 +10,7 @@ export function sleepSweep(opts: {
   powers: number[];
   seeds: number[];
   extra?: string;
+  fail?: boolean[];
 }): {
   dir: string;
   file: string;

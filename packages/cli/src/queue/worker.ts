@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
   configHash,
   coreVersion,
@@ -10,11 +10,12 @@ import {
   runExperiment,
   sweepDirOf,
 } from '@embrec/core';
+import { MARKER_FILE } from '@embrec/core/tracking';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { load } from '../commands/common.ts';
 import { connectionOf, openQueue, probe, QUEUE_NAME } from './connection.ts';
 import { compatible, incompatible, readMeta, sha256, type TrialJob, type TrialResult } from './job.ts';
-import { leaseMs, waitLease } from './lease.ts';
+import { type Lease, leaseMs, waitLease } from './lease.ts';
 
 export interface WorkerOptions {
   readonly url: string;
@@ -60,6 +61,7 @@ async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promis
   const dir = sweepDirOf(exp, output);
   const lease = await waitLease(dir, trial.name, o.signal);
   if (!lease) throw new Error('worker stopping');
+  const parent = await firstTracked(dir, trial.config.trackers.length > 0, o.signal);
   const log: string[] = [];
   try {
     const out = await runExperiment(exp, {
@@ -84,8 +86,24 @@ async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promis
       skipped: out.skipped.includes(trial.name),
     };
   } finally {
+    parent?.release();
     lease.release();
   }
+}
+
+/**
+ * While a tracked sweep has no MLflow parent run yet (no marker in its folder), the workers run its
+ * first trials one at a time, so that exactly one of them makes the parent and the others find it.
+ */
+async function firstTracked(dir: string, trackers: boolean, signal: AbortSignal): Promise<Lease | undefined> {
+  const tracked = trackers || (process.env.MLFLOW_TRACKING_URI ?? '').trim() !== '';
+  if (!tracked || existsSync(join(dir, MARKER_FILE))) return undefined;
+  const l = await waitLease(dir, '_mlflow-parent', signal);
+  if (l && existsSync(join(dir, MARKER_FILE))) {
+    l.release();
+    return undefined;
+  }
+  return l;
 }
 
 function readMetrics(trialDir: string): Record<string, number> {

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MlflowClient } from '../../packages/core/src/tracking/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { findMlflow, type MlflowTestServer, startMlflowServer } from '../helpers/mlflow-server.ts';
+import { type Proc, startCli } from './proc.ts';
+import { haveRedis, startRedis, type TestRedis } from './redis.ts';
+import { sleepSweep } from './sweep.ts';
+
+const haveMlflow = Boolean(findMlflow()) || Boolean(process.env.CI);
+
+describe.skipIf(!haveRedis() || !haveMlflow)('queue workers mirror trials to MLflow', () => {
+  let redis: TestRedis;
+  let mlflow: MlflowTestServer;
+  const procs: Proc[] = [];
+  beforeAll(async () => {
+    [redis, mlflow] = await Promise.all([startRedis(), startMlflowServer()]);
+  }, 180_000);
+  afterAll(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all([redis?.stop(), mlflow?.stop()]);
+  });
+
+  it('two workers: one parent run for the sweep, one nested run per trial, no duplicates', async () => {
+    const s = sleepSweep({ name: 'mirrored', ms: 500, powers: [0.5, 1, 2], seeds: [1, 2] });
+    const env = { EMBREC_LEASE_MS: '5000', MLFLOW_TRACKING_URI: mlflow.uri };
+    const workers = [0, 1].map(() => {
+      const p = startCli(['worker', '--queue', redis.url, '--output', s.out], env);
+      procs.push(p);
+      return p;
+    });
+    const r = await runCli(['run', s.file, '--output', s.out, '--queue', redis.url], { env });
+    expect(r.code, r.stderr).toBe(0);
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    const client = new MlflowClient(mlflow.uri);
+    const exp = await client.getExperimentByName('mirrored');
+    expect(exp).toBeDefined();
+    const runs = await client.searchRuns({ experimentIds: [exp!.experiment_id] });
+    const tag = (run: (typeof runs)[number], key: string) => run.data.tags?.find((t) => t.key === key)?.value;
+    const sweeps = runs.filter((x) => tag(x, 'embrec.kind') === 'sweep');
+    const trials = runs.filter((x) => tag(x, 'embrec.kind') === 'trial');
+    expect(sweeps).toHaveLength(1);
+    expect(trials).toHaveLength(6);
+    expect(new Set(trials.map((x) => tag(x, 'embrec.trial'))).size).toBe(6);
+    for (const t of trials) {
+      expect(t.info.status).toBe('FINISHED');
+      expect(tag(t, 'mlflow.parentRunId')).toBe(sweeps[0]!.info.run_id);
+    }
+  }, 300_000);
+});
