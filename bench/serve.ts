@@ -20,7 +20,7 @@ import { cpus, homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { IdMap, makeInteractions, Rng } from '@embrec/core';
 import { parseIndexSpec } from '@embrec/indexes';
-import { writeBundle } from '@embrec/serve';
+import { createServer, writeBundle } from '@embrec/serve';
 import autocannon from 'autocannon';
 import { exportRun } from '../packages/cli/src/commands/export.ts';
 import { table } from './eval-common.ts';
@@ -93,6 +93,30 @@ const userIds = JSON.parse(readFileSync(path.join(bundle, 'ids', 'users.json'), 
 console.log(
   `catalogue: ${catalogue}\nindex: ${JSON.stringify(indexSpec)}; ${cpus().length} cores; measured under load (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`,
 );
+
+// service time without the network: one request at a time through fastify's inject, in this process
+// (routing, validation, search, serialisation); CPU contention from other jobs still counts.
+{
+  const app = await createServer({ bundle });
+  const rng = new Rng(3);
+  const ms: number[] = [];
+  for (let i = 0; i < 2200; i++) {
+    const t0 = performance.now();
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/recommend',
+      payload: { user: userIds[rng.int(userIds.length)], k: 20, rerank: false },
+    });
+    if (i >= 200) ms.push(performance.now() - t0);
+    if (r.statusCode !== 200) throw new Error(`inject: ${r.statusCode} ${r.body}`);
+  }
+  await app.close();
+  ms.sort((a, b) => a - b);
+  const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!;
+  console.log(
+    `service time in process (2,000 sequential requests): p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(2)} ms`,
+  );
+}
 
 // the servers -----------------------------------------------------------------------------------
 function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = root): ChildProcess {
