@@ -52,6 +52,11 @@ export function topkRows(
 export interface TopKDotOptions extends TopKOptions {
   /** Only these item indices are candidates (a filter shared by all queries). */
   readonly allow?: Int32Array | undefined;
+  /**
+   * 'auto' (default): a fused GEMV scan (the items streamed once, AVX2 dot products, a heap per
+   * query) for up to 8 queries, blocked SGEMM above; 'gemm' / 'gemv' force one path.
+   */
+  readonly path?: 'auto' | 'gemm' | 'gemv' | undefined;
 }
 
 /**
@@ -85,6 +90,7 @@ export function topkDot(
     ex?.indices,
     options.allow,
     options.threads,
+    options.path === 'gemm' ? 1 : options.path === 'gemv' ? 2 : 0,
   ) as TopKResult;
 }
 

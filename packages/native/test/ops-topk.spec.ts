@@ -143,6 +143,49 @@ describe.skipIf(!nativeAvailable())('topkDot', () => {
     for (let i = 0; i < got.scores.length; i++) expect(got.scores[i]).toBeCloseTo(ref.scores[i] as number, 4);
   });
 
+  it('GEMV path (few queries) returns what the GEMM path returns, with exclusions, allow lists and threads', () => {
+    const rand = rng(5);
+    for (let trial = 0; trial < 12; trial++) {
+      const d = [1, 7, 8, 37, 128, 130][trial % 6] as number; // below, at and past the 8/32-float SIMD steps
+      const nq = [1, 2, 3, 8, 9, 20][Math.floor(rand() * 6)] as number;
+      const n = trial < 3 ? 40000 : Math.floor(rand() * 2000); // 40000 items: several ranges with 2+ threads
+      const k = trial === 4 ? 0 : 1 + Math.floor(rand() * 120);
+      const q = Float32Array.from({ length: nq * d }, () => Math.floor(rand() * 3) - 1);
+      const items = Float32Array.from({ length: n * d }, () => Math.floor(rand() * 3) - 1);
+      const ex = trial % 3 === 2 ? undefined : randomCsr(rand, nq, n, trial % 3 === 0 ? 0.9 : 0.01);
+      const allow =
+        trial % 2 === 1
+          ? Int32Array.from({ length: Math.floor(n / 2) }, () => Math.floor(rand() * n))
+          : undefined;
+      const threads = 1 + (trial % 3);
+      const gemv = topkDot(q, items, d, k, { exclude: ex, allow, threads, path: 'gemv' });
+      const gemm = topkDot(q, items, d, k, { exclude: ex, allow, threads, path: 'gemm' });
+      const auto = topkDot(q, items, d, k, { exclude: ex, allow, threads });
+      // small integers: every dot product is exact, so the two paths must agree id for id
+      expect(Array.from(gemv.ids)).toEqual(Array.from(gemm.ids));
+      expect(Array.from(gemv.scores)).toEqual(Array.from(gemm.scores));
+      expect(Array.from(auto.ids)).toEqual(Array.from(gemm.ids));
+    }
+  });
+
+  it('GEMV path agrees with the GEMM path on float scores (ties tolerated)', () => {
+    const rand = rng(6);
+    const d = 128;
+    const n = 30000;
+    const q = Float32Array.from({ length: 3 * d }, () => rand() - 0.5);
+    const items = Float32Array.from({ length: n * d }, () => rand() - 0.5);
+    const gemv = topkDot(q, items, d, 100, { threads: 2, path: 'gemv' });
+    const gemm = topkDot(q, items, d, 100, { path: 'gemm' });
+    let same = 0;
+    for (let r = 0; r < 3; r++) {
+      const a = new Set(gemv.ids.subarray(r * 100, r * 100 + 100));
+      for (const id of gemm.ids.subarray(r * 100, r * 100 + 100)) if (a.has(id)) same++;
+    }
+    expect(same).toBeGreaterThanOrEqual(297);
+    for (let i = 0; i < gemv.scores.length; i++)
+      expect(gemv.scores[i]).toBeCloseTo(gemm.scores[i] as number, 4);
+  });
+
   it('rejects mismatched shapes and bad allow lists', () => {
     expect(() => topkDot(new Float32Array(5), new Float32Array(4), 2, 1)).toThrow(/whole rows/);
     expect(() =>

@@ -7,7 +7,8 @@ import { nativeTopk, nativeTopkAvailable } from './native.ts';
 
 /**
  * Exact search: every item scored, top-k kept by a heap. The reference every approximate index is
- * measured against. Uses the native blocked SGEMM + heap kernel of @embrec/native when it is
+ * measured against. Uses the native blocked SGEMM + heap kernel of @embrec/native (a fused GEMV
+ * scan that streams the items once for batches of ≤ 8 queries) when it is
  * available and a blocked JS loop otherwise; filters are applied inside the scan (exact by design).
  */
 export class ExactIndex extends BaseIndex {

@@ -2,7 +2,12 @@
 // with the inner products queries·itemsᵀ computed block by block with cblas_sgemm (topkDot), so
 // nq × n scores never exist at once. Best first; ties go to the lower column index; NaN scores are
 // never returned; rows with fewer than k candidates are padded with id -1 and score -Infinity.
+// For one or a few queries (nq <= kGemvMaxQueries) topkDot takes a GEMV path instead: the item
+// matrix is streamed once, split into contiguous ranges between the threads, each block of items
+// scored against every query with AVX2+FMA dot products (chosen at run time; SSE otherwise) while it
+// is in cache, and pushed into a per-range bounded heap; the ranges' heaps are merged in item order.
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <cmath>
 #include <limits>
@@ -74,6 +79,70 @@ inline void ScanRow(TopK& top, const float* row, int64_t n, int32_t offset) {
   }
 }
 
+
+// ---- GEMV path: dot products of a few queries against a block of item rows ----
+
+constexpr int64_t kGemvMaxQueries = 8;
+
+__attribute__((target("avx2,fma"))) inline float Hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) inline float DotAvx2(const float* x, const float* y, int64_t d) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+  }
+  for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+  float s = Hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < d; i++) s += x[i] * y[i];
+  return s;
+}
+
+// out[t * bi + j] = Q[t] · Y[j] for t < bq, j < bi.
+__attribute__((target("avx2,fma"))) void DotBlockAvx2(const float* Q, int64_t bq, const float* Y, int64_t bi,
+                                                      int64_t d, float* out) {
+  for (int64_t j = 0; j < bi; j++) {
+    const float* y = Y + j * d;
+    for (int64_t t = 0; t < bq; t++) out[t * bi + j] = DotAvx2(Q + t * d, y, d);
+  }
+}
+
+inline float DotSse(const float* x, const float* y, int64_t d) {
+  __m128 a0 = _mm_setzero_ps(), a1 = _mm_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= d; i += 8) {
+    a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
+    a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(x + i + 4), _mm_loadu_ps(y + i + 4)));
+  }
+  __m128 s4 = _mm_add_ps(a0, a1);
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+  float s = _mm_cvtss_f32(s4);
+  for (; i < d; i++) s += x[i] * y[i];
+  return s;
+}
+
+void DotBlockSse(const float* Q, int64_t bq, const float* Y, int64_t bi, int64_t d, float* out) {
+  for (int64_t j = 0; j < bi; j++) {
+    const float* y = Y + j * d;
+    for (int64_t t = 0; t < bq; t++) out[t * bi + j] = DotSse(Q + t * d, y, d);
+  }
+}
+
+using DotBlockFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*);
+DotBlockFn PickDotBlock() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? DotBlockAvx2 : DotBlockSse;
+}
+
 Napi::Object Result(Napi::Env env, Napi::Int32Array ids, Napi::Float32Array scores) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("ids", ids);
@@ -131,7 +200,8 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
   return Result(env, outIds, outScores);
 }
 
-// topkDot(queries, nq, items, n, d, k, exIndptr?, exIndices?, allow?, threads?)
+// topkDot(queries, nq, items, n, d, k, exIndptr?, exIndices?, allow?, threads?, path?)
+// path: 0 = by batch size (GEMV for nq <= kGemvMaxQueries), 1 = always GEMM, 2 = always GEMV.
 Napi::Value TopkDot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Float32Array queries = F32Arg(info, 0, "queries");
@@ -143,6 +213,8 @@ Napi::Value TopkDot(const Napi::CallbackInfo& info) {
   if (n > INT32_MAX) Throw(env, "n: too large for int32 ids");
   Exclude ex = ExcludeArgs(info, 6, nq, n);
   int threads = ThreadsArg(info, 9);
+  int64_t path = Present(info, 10) ? IntArg(info, 10, "path") : 0;
+  if (path < 0 || path > 2) Throw(env, "path: expected 0 (auto), 1 (gemm) or 2 (gemv), got " + std::to_string(path));
 
   // Optional allow list: score only these items (deduplicated, ascending so ties keep index order).
   std::vector<int32_t> allowed;
@@ -177,6 +249,60 @@ Napi::Value TopkDot(const Napi::CallbackInfo& info) {
   int32_t* I = outIds.Data();
   float* V = outScores.Data();
   const float* Q = queries.Data();
+  // Marks the excluded items of query q that fall in the packed columns [j0, j0 + bi) of row as NaN.
+  auto excludeBlock = [&](float* row, int64_t q, int64_t j0, int64_t bi) {
+    if (!ex.indptr) return;
+    for (int32_t e = ex.indptr[q]; e < ex.indptr[q + 1]; e++) {
+      int64_t c = useAllow ? pos[ex.indices[e]] : ex.indices[e];
+      if (c >= j0 && c < j0 + bi) row[c - j0] = std::nanf("");
+    }
+  };
+  auto pushBlock = [&](TopK& top, const float* row, int64_t j0, int64_t bi) {
+    if (useAllow) {
+      for (int64_t j = 0; j < bi; j++) top.Push(row[j], allowed[j0 + j]);
+    } else {
+      ScanRow(top, row, bi, static_cast<int32_t>(j0));
+    }
+  };
+
+  if (path == 2 || (path == 0 && nq <= kGemvMaxQueries)) {
+    static const DotBlockFn dotBlock = PickDotBlock();
+    // Contiguous item ranges, one per thread (at least 16k items each, so threads pay off).
+    const int64_t B = 512;  // items per block: nq * B scores stay in L1/L2
+    int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, (m + 16383) / 16384));
+    int64_t per = (m + parts - 1) / parts;
+    std::vector<std::vector<TopK>> partTops(static_cast<size_t>(parts));
+    ParallelFor(parts, static_cast<int>(parts), 1, [&](int64_t p0, int64_t p1) {
+      std::vector<float> buf(static_cast<size_t>(nq * B));
+      for (int64_t p = p0; p < p1; p++) {
+        std::vector<TopK>& tops = partTops[p];
+        for (int64_t t = 0; t < nq; t++) tops.emplace_back(k);
+        int64_t a = std::min(m, p * per), b = std::min(m, (p + 1) * per);
+        for (int64_t j0 = a; j0 < b; j0 += B) {
+          int64_t bi = std::min(B, b - j0);
+          if (d > 0) dotBlock(Q, nq, Y + j0 * d, bi, d, buf.data());
+          else std::fill(buf.begin(), buf.begin() + nq * bi, 0.0f);
+          for (int64_t t = 0; t < nq; t++) {
+            float* row = buf.data() + t * bi;
+            excludeBlock(row, t, j0, bi);
+            pushBlock(tops[t], row, j0, bi);
+          }
+        }
+      }
+    });
+    // Merge in item order: each part's entries sorted by item, so ties keep the lower index.
+    for (int64_t t = 0; t < nq; t++) {
+      TopK& top = partTops[0][t];
+      for (int64_t p = 1; p < parts; p++) {
+        std::vector<Entry>& h = partTops[p][t].h;
+        std::sort(h.begin(), h.end(), [](const Entry& x, const Entry& y) { return x.i < y.i; });
+        for (const Entry& e : h) top.Push(e.s, e.i);
+      }
+      top.Write(I + t * k, V + t * k);
+    }
+    return Result(env, outIds, outScores);
+  }
+
   // Our threads each call sgemm: keep OpenBLAS single-threaded meanwhile, or the pools multiply.
   struct BlasThreads {
     int old = 0;
@@ -207,19 +333,8 @@ Napi::Value TopkDot(const Napi::CallbackInfo& info) {
         }
         for (int64_t t = 0; t < bq; t++) {
           float* row = buf.data() + t * bi;
-          int64_t q = qb + t;
-          if (ex.indptr) {
-            for (int32_t e = ex.indptr[q]; e < ex.indptr[q + 1]; e++) {
-              int64_t c = useAllow ? pos[ex.indices[e]] : ex.indices[e];
-              if (c >= j0 && c < j0 + bi) row[c - j0] = std::nanf("");
-            }
-          }
-          if (useAllow) {
-            TopK& top = tops[t];
-            for (int64_t j = 0; j < bi; j++) top.Push(row[j], allowed[j0 + j]);
-          } else {
-            ScanRow(tops[t], row, bi, static_cast<int32_t>(j0));
-          }
+          excludeBlock(row, qb + t, j0, bi);
+          pushBlock(tops[t], row, j0, bi);
         }
       }
       for (int64_t t = 0; t < bq; t++) tops[t].Write(I + (qb + t) * k, V + (qb + t) * k);
