@@ -29,7 +29,7 @@ import lossesPlugin, {
   sampledSoftmaxComponent,
   uniformSampler,
 } from '@embrec/losses';
-import { csrNormalize } from '@embrec/native';
+import { csrNormalize, ensureGradients } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAdjacency } from '../src/graph/lightgcn/adjacency.ts';
@@ -40,6 +40,7 @@ import modelsPlugin from '../src/index.ts';
 
 beforeAll(async () => {
   await tf.ready();
+  await ensureGradients(); // tf.grad below: importing embrec no longer registers gradients
 });
 
 type Part<T> = (ctx: CreateContext) => Promise<T>;
