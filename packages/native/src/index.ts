@@ -47,3 +47,5 @@ export {
 } from './ops.ts';
 export type { ThreadSettings } from './threads.ts';
 export { getThreads, setThreads } from './threads.ts';
+export type { TsneBarnesHutOptions } from './tsne.ts';
+export { tsneBarnesHut } from './tsne.ts';

@@ -6,6 +6,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   embrec::InitOps(env, exports);
   embrec::InitFaiss(env, exports);
   embrec::InitItem2Vec(env, exports);
+  embrec::InitTsne(env, exports);
   return exports;
 }
 

@@ -9,4 +9,5 @@ void InitKernels(Napi::Env env, Napi::Object exports);  // kernels.cc: tfjs kern
 void InitOps(Napi::Env env, Napi::Object exports);      // ops.cc: top-k, CSR, LAPACK
 void InitFaiss(Napi::Env env, Napi::Object exports);    // faiss.cc: FAISS index binding
 void InitItem2Vec(Napi::Env env, Napi::Object exports); // item2vec.cc: skip-gram training
+void InitTsne(Napi::Env env, Napi::Object exports);     // tsne.cc: Barnes-Hut t-SNE
 }  // namespace embrec
