@@ -9,7 +9,11 @@
  *
  * Prints one row per setting (recall@100 against exact; QPS per mode; wall and CPU-time-normalised,
  * since the machine is shared), the best setting at recall ≥ 0.95 per mode for both sides, the
- * auto-tuner's pick, and the exact-search bounds. Results: bench/results/ann-<n>.{json,md}.
+ * auto-tuner's pick, and the exact-search bounds; then, for every library's recall–QPS curve (per
+ * mode, wall QPS), the QPS at equal recall@100 = 0.90 / 0.95 / 0.99 (log-QPS interpolated between
+ * neighbouring points of the curve's monotone front, never extrapolated: "not reached" above the
+ * curve, "≥" when every point is above the target) and the curves as a plot (recall x, log QPS y).
+ * Results: bench/results/ann-<n>.{json,md} and bench/results/ann-<n>-frontier.{svg,png}.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,13 +22,17 @@ import { fileURLToPath } from 'node:url';
 import type { IndexComponent } from '@embrec/core';
 import {
   autoTune,
+  EQUAL_RECALL_TARGETS,
   ExactIndex,
+  equalRecallMarkdown,
+  equalRecallRows,
   FaissIndexComponent,
   HnswIndex,
   percentile,
   readNpyTable,
   recallAtK,
   type SweepRow,
+  writeSweepPlot,
 } from '@embrec/indexes';
 import { setThreads } from '@embrec/native';
 
@@ -338,6 +346,47 @@ if (tuned.best) {
     `Auto-tune (target 0.95, batch 1, 1 thread): ${tuned.best.index} ${JSON.stringify(tuned.best.params)} at ${tuned.best.qps.toFixed(0)} q/s (CPU) = ${((tuned.best.qps / bestB1) * 100).toFixed(0)} % of the best measured; its p99 single-query latency ${(tuned.best as Row).p99b1?.toFixed(2)} ms.`,
   );
 }
+if (tuned.best && tuned.frontierQps !== undefined) {
+  L.push(
+    `Its QPS against its own curve interpolated at 0.95: ${((tuned.best.qps / tuned.frontierQps) * 100).toFixed(0)} %.`,
+  );
+}
+
+// every library's curve per mode (wall QPS), read at equal recall, and plotted
+const curves: SweepRow[] = [];
+for (const m of MODES) {
+  const batch = m.startsWith('b1_') ? 1 : 256;
+  const threads = Number(m.at(-2));
+  for (const r of rows) {
+    curves.push({ ...r, index: `embrec ${r.index}`, batch, threads, qps: r.wallQps[m] ?? 0 });
+  }
+  for (const r of peers) {
+    curves.push({
+      index: `${r.lib}-Python ${r.method}`,
+      params: {},
+      k,
+      batch,
+      threads,
+      recall: r.recall,
+      qps: r[`qps_${m}`] as number,
+      p50Ms: Number.NaN,
+      p99Ms: Number.NaN,
+      buildMs: r.build_s * 1000,
+      memoryBytes: 0,
+    });
+  }
+}
+const plot = await writeSweepPlot(
+  curves.filter((r) => !r.index.includes('exact')),
+  path.join(repo, 'bench', 'results', `ann-${n}-frontier`),
+  { title: `${n.toLocaleString('en')} × ${d}: recall@${k} vs QPS (wall), every library and mode` },
+);
+L.push(
+  '',
+  `**QPS at equal recall@${k}** (${EQUAL_RECALL_TARGETS.join(' / ')}; wall QPS, log-QPS interpolated on each curve; "≥": every point above the target; plot: ${path.relative(repo, plot.svg)})`,
+  '',
+  equalRecallMarkdown(equalRecallRows(curves), k).trimEnd(),
+);
 const md = `${L.join('\n')}\n`;
 console.log(`\n${md}`);
 mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });

@@ -11,6 +11,16 @@ export type { LoadedEmbeddings } from './io/embeddings.ts';
 export { loadEmbeddings, npyBytes, readNpyTable, readTable } from './io/embeddings.ts';
 export type { AutoTuneMode, AutoTuneResult } from './tuning/autotune.ts';
 export { autoTune } from './tuning/autotune.ts';
+export type { CurvePoint, EqualRecall, EqualRecallRow } from './tuning/equal-recall.ts';
+export {
+  EQUAL_RECALL_TARGETS,
+  equalRecallCell,
+  equalRecallMarkdown,
+  equalRecallRows,
+  fastestAtRecall,
+  qpsAtRecall,
+  recallFront,
+} from './tuning/equal-recall.ts';
 export { paretoFront } from './tuning/pareto.ts';
 export type { PlotOptions } from './tuning/plot.ts';
 export { sweepSpec, writeSweepPlot } from './tuning/plot.ts';

@@ -1,4 +1,5 @@
 import { UsageError } from '@embrec/core';
+import { fastestAtRecall, qpsAtRecall } from './equal-recall.ts';
 import type { SweepRow } from './sweep.ts';
 
 export interface AutoTuneMode {
@@ -13,10 +14,17 @@ export interface AutoTuneResult {
   readonly evaluated: readonly SweepRow[];
   /** The highest recall seen, to say by how much the target was missed. */
   readonly maxRecall: number;
+  /**
+   * QPS read off the chosen index's recall–QPS curve (its evaluated rows) at the target (log-QPS interpolation between
+   * neighbouring points; undefined when the target is not reached): `best.qps / frontierQps` says
+   * how close the pick is to the curve at equal recall.
+   */
+  readonly frontierQps: number | undefined;
 }
 
 /**
- * Picks the fastest setting with recall ≥ target for a (batch, threads) mode.
+ * Picks the fastest setting with recall ≥ target for a (batch, threads) mode: the equal-recall
+ * rule of the benchmark tables (`fastestAtRecall`).
  * - Given measured rows: a filter and a max.
  * - Given a function that measures one value of an effort parameter (nprobe, efSearch) and a
  *   sorted list of candidate values: recall grows with effort, so a binary search finds the
@@ -67,11 +75,17 @@ export async function autoTune(
 }
 
 function pick(rows: readonly SweepRow[], target: number): AutoTuneResult {
-  let best: SweepRow | undefined;
-  let maxRecall = 0;
-  for (const r of rows) {
-    maxRecall = Math.max(maxRecall, r.recall);
-    if (r.recall >= target && (best === undefined || r.qps > best.qps)) best = r;
-  }
-  return { best, evaluated: rows, maxRecall };
+  const maxRecall = rows.reduce((m, r) => Math.max(m, r.recall), 0);
+  const best = fastestAtRecall(rows, target);
+  return {
+    best,
+    evaluated: rows,
+    maxRecall,
+    frontierQps:
+      best &&
+      qpsAtRecall(
+        rows.filter((r) => r.index === best.index),
+        target,
+      ).qps,
+  };
 }

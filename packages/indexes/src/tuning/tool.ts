@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { ExactIndex } from '../exact/exact.ts';
 import { type LoadedEmbeddings, loadEmbeddings } from '../io/embeddings.ts';
 import { type AutoTuneResult, autoTune } from './autotune.ts';
+import { equalRecallMarkdown, equalRecallRows } from './equal-recall.ts';
 import { paretoFront } from './pareto.ts';
 import { writeSweepPlot } from './plot.ts';
 import { recallAtK } from './recall.ts';
@@ -241,5 +242,9 @@ export function sweepMarkdown(rows: readonly SweepRow[], front: readonly SweepRo
     '',
     head,
     ...front.map(line),
+    '',
+    '## QPS at equal recall (log-QPS interpolated on each curve; "≥": every setting is above the target)',
+    '',
+    equalRecallMarkdown(equalRecallRows(rows), k).trimEnd(),
   ].join('\n');
 }
