@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
@@ -74,6 +74,27 @@ describe.skipIf(!haveRedis())('embrec run --queue / embrec worker on a real Redi
     expect(w.stderr().match(/failing on purpose/g)?.length).toBe(2);
     const trials = trialsOf(join(s.out, 'failing'));
     expect([...trials.values()].map((t) => t.status).sort()).toEqual(['FAILED', 'FINISHED']);
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }, 240_000);
+
+  it('a worker without the data fails the trial with a message naming the missing file', async () => {
+    redisCli(redis.port, 'FLUSHALL');
+    const s = sleepSweep({ name: 'nodata', ms: 10, powers: [1], seeds: [1] });
+    writeFileSync(
+      s.file,
+      readFileSync(s.file, 'utf8').replace(
+        /dataset: .*\n/,
+        'dataset: { type: csv, path: data/ratings.csv, columns: { user: user, item: item } }\n',
+      ),
+    );
+    const w = worker(s.out);
+    const r = await runCli(['run', s.file, '--output', s.out, '--queue', redis.url, '--retries', '0'], {
+      env,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/FAILED after 1 attempt\(s\)[\s\S]*ratings\.csv/);
+    expect(trialsOf(join(s.out, 'nodata')).size).toBe(1);
     w.child.kill('SIGTERM');
     await w.exited;
   }, 240_000);
