@@ -1,5 +1,6 @@
 import type { Rng } from '@embrec/core';
 import { UsageError } from '@embrec/core';
+import { tsneBarnesHut } from '@embrec/native';
 import { TSNE } from '@keckelt/tsne';
 import { UMAP } from 'umap-js';
 
@@ -9,7 +10,15 @@ export type Map2d = Float64Array;
 export interface TsneOptions {
   readonly perplexity: number;
   readonly iterations: number;
-  /** Learning rate; default max(n / 16, 50) (sklearn's "auto" rule with this library's exaggeration of 4). */
+  /**
+   * 'barnes-hut' (default): the native Barnes-Hut t-SNE of @embrec/native (sklearn's method, PCA
+   * init, θ 0.5, one thread); 'exact': @keckelt/tsne's exact O(n²) gradients in JavaScript.
+   */
+  readonly method?: 'barnes-hut' | 'exact';
+  /**
+   * Learning rate; default sklearn's "auto", max(n / exaggeration / 4, 50): exaggeration 12 for
+   * 'barnes-hut', 4 (this library's) for 'exact'.
+   */
   readonly learningRate?: number;
   readonly rng: Rng;
 }
@@ -24,12 +33,22 @@ export function checkPerplexity(n: number, perplexity: number, what: string): vo
 }
 
 /**
- * t-SNE with @keckelt/tsne (Karpathy's tsnejs in TypeScript): exact gradients, O(n²) time and
- * memory per iteration, seeded through `rng` (the library's own draws use Math.random).
+ * t-SNE. By default the native Barnes-Hut version (O(n log n) per iteration, PCA init, seeded from
+ * `rng`); `method: 'exact'` uses @keckelt/tsne (Karpathy's tsnejs in TypeScript): exact gradients,
+ * O(n²) time and memory per iteration, seeded through `rng` (the library's own draws use Math.random).
  */
 export function tsne(vectors: Float32Array, dim: number, opts: TsneOptions): Map2d {
   const n = vectors.length / dim;
   checkPerplexity(n, opts.perplexity, 'points');
+  if ((opts.method ?? 'barnes-hut') === 'barnes-hut') {
+    return tsneBarnesHut(vectors, dim, {
+      perplexity: opts.perplexity,
+      iterations: opts.iterations,
+      learningRate: opts.learningRate ?? 'auto',
+      seed: opts.rng.int(2 ** 31),
+      threads: 1,
+    });
+  }
   const model = new TSNE({
     dim: 2,
     perplexity: opts.perplexity,

@@ -23,6 +23,18 @@ describe('2-D maps', () => {
     );
   });
 
+  it('t-SNE by the native Barnes-Hut default and by the exact JS method both keep neighbourhoods', () => {
+    const v = clusters(120, 6);
+    const bh = tsne(v, 6, { perplexity: 10, iterations: 300, rng: new Rng(1) });
+    const exact = tsne(v, 6, { perplexity: 10, iterations: 300, method: 'exact', rng: new Rng(1) });
+    expect(Array.from(bh)).not.toEqual(Array.from(exact));
+    expect(
+      Array.from(tsne(v, 6, { perplexity: 10, iterations: 300, method: 'barnes-hut', rng: new Rng(1) })),
+    ).toEqual(Array.from(bh));
+    expect(trustworthiness(v, 6, bh, 2, 5)).toBeGreaterThan(0.9);
+    expect(trustworthiness(v, 6, exact, 2, 5)).toBeGreaterThan(0.9);
+  });
+
   it('UMAP keeps neighbourhoods of clustered data and is reproducible from the seed', () => {
     const v = clusters(80, 6);
     const a = umap(v, 6, { neighbors: 10, minDist: 0.1, rng: new Rng(1) });
