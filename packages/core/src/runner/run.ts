@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { LoadedExperiment, Trial } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
-import { EmbrecError } from '../errors.ts';
+import type { EmbrecError } from '../errors.ts';
 import { RootScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
 import type { Registry } from '../plugin/registry.ts';
@@ -11,18 +10,28 @@ import { flattenParams, phaseMetrics } from '../tracking/mlflow-names.ts';
 import { configHash as paramsHash, TAGS } from '../tracking/tags.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
-import { checkpointKey, dataFingerprint, finishedBefore, openCheckpoint } from './checkpoint-key.ts';
+import { checkpointKey, dataFingerprint, finishedBefore } from './checkpoint-key.ts';
 import { type TrialEnv, trialLogger } from './context.ts';
 import type { RunEvent } from './events.ts';
 import { writeJsonAtomic } from './fs.ts';
-import { layout, readStatus, type SweepRecord, type TrialStatus } from './layout.ts';
-import { assertInside, writeMarker } from './marker.ts';
+import { layout, readStatus, type TrialStatus } from './layout.ts';
+import { writeMarker } from './marker.ts';
 import type { ProgressMode } from './progress.ts';
 import type { RecommendationSample } from './samples.ts';
 import { openSweepDir } from './sweep-dir.ts';
+import { executeTrial } from './sweep-trial.ts';
+import {
+  configHash,
+  defaultSetupBackend,
+  formatError,
+  gitCommit,
+  sweepDirOf,
+  writeSweepRecord,
+} from './sweep-util.ts';
 import { SweepTrackers } from './trackers.ts';
-import { AbortedError, runTrial } from './trial.ts';
 import { commitTrial, stageTrial, trialFolderRefusal } from './trial-folder.ts';
+
+export { configHash, formatError, sweepDirOf } from './sweep-util.ts';
 
 export interface RunOptions {
   readonly registry: Registry;
@@ -67,41 +76,6 @@ export interface SweepOutcome {
   readonly stopped?: string;
 }
 
-/** The hash a trial's resolved config is recognised by (resume; the MLflow config-hash tag). */
-export function configHash(cfg: unknown): string {
-  return paramsHash(flattenParams(cfg));
-}
-
-function gitCommit(dir: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** The folder a sweep writes to: `<output>/<experiment name>` (output relative to the experiment file). */
-export function sweepDirOf(exp: LoadedExperiment, output?: string): string {
-  const out = output ?? exp.trials[0]?.config.output ?? 'runs';
-  const base = isAbsolute(out) ? out : output ? resolve(out) : resolve(exp.dir, out);
-  return assertInside(base, join(base, exp.name), `experiment name "${exp.name}"`);
-}
-
-async function defaultSetupBackend(
-  name: TrialConfig['backend'],
-  threads: number,
-): Promise<string | undefined> {
-  const spec = '../backend.ts'; // written by the native-backend work; absent in minimal builds
-  const mod = (await import(spec).catch(() => undefined)) as
-    | { setupBackend?: (n: string, o: { threads: number }) => Promise<{ name: string; detail: string }> }
-    | undefined;
-  if (!mod?.setupBackend) return undefined;
-  const r = await mod.setupBackend(name, { threads });
-  return `${r.name} (${r.detail})`;
-}
-
 /**
  * Runs every trial of an experiment. Finished trials (same config hash) are skipped, so an
  * interrupted sweep run again completes without redoing work. Tracker failures are warnings.
@@ -137,22 +111,7 @@ async function runSweep(
   const root = new RootScope(registry, console);
   const commit = gitCommit(exp.dir);
 
-  const groups: Record<string, string> = {};
-  for (const t of exp.trials) groups[t.name] = t.group;
-  const record: SweepRecord = {
-    name: exp.name,
-    experiment: exp.name,
-    file: exp.file,
-    trials: exp.trials.map((t) => t.name),
-    groups,
-    createdAt: Date.now(),
-  };
-  if (exp.sweep?.baseline) record.baseline = exp.sweep.baseline;
-  const prev = existsSync(layout.sweepFile(dir))
-    ? (JSON.parse(readFileSync(layout.sweepFile(dir), 'utf8')) as SweepRecord)
-    : undefined;
-  if (prev) record.createdAt = prev.createdAt;
-  writeJsonAtomic(layout.sweepFile(dir), record);
+  writeSweepRecord(dir, exp);
 
   const selected = exp.trials.filter((t) => !opts.only || opts.only.includes(t.name));
   const todo: Trial[] = [];
@@ -286,45 +245,28 @@ async function runSweep(
       }),
     );
     const startTime = Date.now();
-    const scope = root.trial();
-    let status: TrialStatus['status'] = 'FINISHED';
-    let error: Error | undefined;
-    try {
-      writeJsonAtomic(layout.config(staging), trial.config);
-      writeJsonAtomic(layout.params(staging), params);
-      openCheckpoint(env.checkpointDir, key, { force: opts.force === true, log });
-      const out = await runTrial({
-        trial,
-        file: exp.file,
-        registry,
-        scope,
-        env,
-        log,
-        onStage: (stage, ms) => {
-          log.info(`stage ${stage}: ${(ms / 1000).toFixed(2)} s`);
-          emit({ type: 'stage', trial: trial.name, stage, ms });
-        },
-        setupBackend: opts.setupBackend ?? defaultSetupBackend,
-      });
-      writeJsonAtomic(layout.metrics(staging), { protocol: out.protocol, values: out.metrics });
-      writeJsonAtomic(layout.stages(staging), out.stages);
-      metrics[trial.name] = out.metrics;
-      samples[trial.name] = out.samples;
-      await track('logMetrics', (t) => t.logMetrics(phaseMetrics('test', out.metrics)));
-    } catch (e) {
-      error = e as Error;
-      status = e instanceof AbortedError || signal.aborted ? 'KILLED' : 'FAILED';
-      // into the trial's log file only: the console gets the trial-end event
-      try {
-        appendFileSync(
-          layout.logs(staging),
-          `${new Date().toISOString()} ERROR ${status === 'KILLED' ? 'interrupted' : formatError(error)}\n`,
-        );
-      } catch {
-        // a full disk: the error still reaches status.json (if it can be written) and the console
-      }
-    } finally {
-      scope.dispose();
+    const result = await executeTrial({
+      trial,
+      file: exp.file,
+      registry,
+      root,
+      env,
+      log,
+      params,
+      key,
+      force: opts.force === true,
+      onStage: (stage, ms) => {
+        log.info(`stage ${stage}: ${(ms / 1000).toFixed(2)} s`);
+        emit({ type: 'stage', trial: trial.name, stage, ms });
+      },
+      setupBackend: opts.setupBackend ?? defaultSetupBackend,
+    });
+    let { status, error } = result;
+    if (result.out) {
+      metrics[trial.name] = result.out.metrics;
+      samples[trial.name] = result.out.samples;
+      const values = result.out.metrics;
+      await track('logMetrics', (t) => t.logMetrics(phaseMetrics('test', values)));
     }
     const st: TrialStatus = { status, startTime, endTime: Date.now(), tags, data: key.data };
     if (error && status === 'FAILED') st.error = formatError(error);
@@ -405,12 +347,4 @@ async function runSweep(
   return stopped
     ? { dir, finished, failed, skipped, aborted, metrics, stopped }
     : { dir, finished, failed, skipped, aborted, metrics };
-}
-
-export function formatError(e: Error): string {
-  if (e instanceof EmbrecError) {
-    const cause = e.cause instanceof Error && process.env.EMBREC_DEBUG ? `\n${e.cause.stack}` : '';
-    return `${e.format()}${cause}`;
-  }
-  return process.env.EMBREC_DEBUG ? (e.stack ?? e.message) : e.message;
 }
