@@ -1,16 +1,17 @@
 /**
- * t-SNE: embrec's maps (@keckelt/tsne, exact O(n²) gradients) against scikit-learn's TSNE
- * (Barnes-Hut) on the same points, in the same run, one thread each (OMP_NUM_THREADS=1 for the peer).
- * Goal: time ≤ 2× sklearn's and trustworthiness (k = 5, sklearn.manifold.trustworthiness in the peer,
- * embrec's own implementation here, both printed) within 0.02 of sklearn's, on 10,000 points.
+ * t-SNE: embrec's maps (the native Barnes-Hut t-SNE, @embrec/native tsneBarnesHut, which
+ * `embrec analyze` uses) against scikit-learn's TSNE (Barnes-Hut) on the same points, in the same run,
+ * one thread each (OMP_NUM_THREADS=1 for the peer), same settings (perplexity 30, 1000 iterations,
+ * early exaggeration 12 for 250, learning rate "auto", PCA init, θ 0.5).
+ * Goal: time ≤ 2× sklearn's and trustworthiness (k = 5; sklearn.manifold.trustworthiness in the peer
+ * for both maps, embrec's own implementation here, both printed) within 0.02 of sklearn's, on 10,000 points.
  *
- *   node --conditions=source --import tsx bench/tsne.ts [--n 10000] [--quality-n 1000] [--dim 64]
- *        [--run <trial folder>] [--js-iterations 5] [--full]
+ *   node --conditions=source --import tsx bench/tsne.ts [--sizes 1000,10000] [--dim 64] [--run <trial folder>]
+ *        [--exact-n 0]
  *
  * Points: the first n item embeddings of --run, else a seeded mixture of 20 Gaussians in `dim`
- * dimensions. At n = 10,000 the exact JS t-SNE needs hours, so unless --full it runs its setup plus
- * --js-iterations iterations and extrapolates to 1000 (printed as such); quality is compared on the
- * first --quality-n points, where both run all 1000 iterations.
+ * dimensions. --exact-n N also runs the exact JavaScript t-SNE (@keckelt/tsne, the `method: 'exact'`
+ * of the analysis) in full at n = N (it is O(n²) per iteration: minutes at 1,000, hours at 10,000).
  * Peer setup: python3 -m venv ~/.cache/embrec/sklearn-venv && ~/.cache/embrec/sklearn-venv/bin/pip install scikit-learn
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '@embrec/core';
-import { TSNE } from '@keckelt/tsne';
+import { tsneBarnesHut } from '@embrec/native';
 import { tsne } from '../packages/eval/src/analysis/projection.ts';
 import { trustworthiness } from '../packages/eval/src/analysis/trustworthiness.ts';
 import { loadEmbeddings } from '../packages/indexes/src/io/embeddings.ts';
@@ -28,10 +29,9 @@ const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
-const n = Number(arg('n', '10000'));
-const qn = Number(arg('quality-n', '1000'));
-const jsIters = Number(arg('js-iterations', '5'));
-const full = process.argv.includes('--full');
+const sizes = arg('sizes', '1000,10000').split(',').map(Number);
+const n = Math.max(...sizes);
+const exactN = Number(arg('exact-n', '0'));
 const iterations = 1000;
 const perplexity = 30;
 const python =
@@ -59,7 +59,9 @@ if (run) {
   }
   source = `seeded mixture of 20 Gaussians, ${n} × ${dim}`;
 }
-console.log(`points: ${source}; perplexity ${perplexity}, ${iterations} iterations, one thread each`);
+console.log(
+  `points: ${source}; perplexity ${perplexity}, ${iterations} iterations, one thread each; sizes ${sizes.join(', ')}`,
+);
 
 function peer(file: string, extra: string[]): Record<string, number> {
   const out = execFileSync(
@@ -87,91 +89,62 @@ const write = (name: string, a: Float32Array | Float64Array) => {
 };
 
 const rows: (string | number)[][] = [
-  ['n', 'implementation', 'seconds', 'T(5) ours', 'T(5) sklearn fn', 'note'],
+  ['n', 'implementation', 'seconds', 'T(5) embrec fn', 'T(5) sklearn fn', 'ratio'],
 ];
-
-// speed at n ------------------------------------------------------------------------------------
-const bigFile = write('big.f32', points);
-const sk = peer(bigFile, ['--perplexity', String(perplexity), '--iterations', String(iterations)]);
-rows.push([
-  String(n),
-  `scikit-learn ${sk.sklearn} TSNE (Barnes-Hut)`,
-  sk.seconds!,
-  '–',
-  sk.trustworthiness!,
-  'full run',
-]);
-console.log(`sklearn at n=${n}: ${sk.seconds!.toFixed(1)} s, T ${sk.trustworthiness!.toFixed(4)}`);
-let jsSeconds: number;
-if (full) {
+const summary: string[] = [];
+for (const m of sizes) {
+  const x = points.slice(0, m * dim);
+  const file = write(`x-${m}.f32`, x);
+  const skOut = path.join(tmp, `sk-${m}.f64`);
+  const sk = peer(file, [
+    '--perplexity',
+    String(perplexity),
+    '--iterations',
+    String(iterations),
+    '--out',
+    skOut,
+  ]);
+  const skMap = new Float64Array(Uint8Array.from(readFileSync(skOut)).buffer);
+  rows.push([
+    String(m),
+    `scikit-learn ${sk.sklearn} TSNE (Barnes-Hut)`,
+    sk.seconds!,
+    trustworthiness(x, dim, skMap, 2, 5),
+    sk.trustworthiness!,
+    '1',
+  ]);
+  console.log(`n=${m} sklearn: ${sk.seconds!.toFixed(1)} s, T ${sk.trustworthiness!.toFixed(4)}`);
   const t0 = performance.now();
-  const y = tsne(points, dim, { perplexity, iterations, rng: new Rng(1) });
-  jsSeconds = (performance.now() - t0) / 1000;
-  const other = peer(bigFile, ['--no-fit', '--other', write('big-js.f64', y)]);
+  const y = tsneBarnesHut(x, dim, { perplexity, iterations, threads: 1 });
+  const s = (performance.now() - t0) / 1000;
+  const other = peer(file, ['--no-fit', '--other', write(`ours-${m}.f64`, y)]);
+  const t = other.other_trustworthiness!;
   rows.push([
-    String(n),
-    '@keckelt/tsne (exact)',
-    jsSeconds,
-    trustworthiness(points, dim, y, 2, 5),
-    other.other_trustworthiness!,
-    'full run',
+    String(m),
+    'embrec native Barnes-Hut',
+    s,
+    trustworthiness(x, dim, y, 2, 5),
+    t,
+    (s / sk.seconds!).toFixed(2),
   ]);
-} else {
-  const rowsOf: number[][] = [];
-  for (let i = 0; i < n; i++) rowsOf.push(Array.from(points.subarray(i * dim, (i + 1) * dim)));
-  const model = new TSNE({ dim: 2, perplexity, epsilon: Math.max(n / 16, 50) });
-  const rng = new Rng(1);
-  model.gaussRandom = () => rng.normal();
-  let t0 = performance.now();
-  model.initDataRaw(rowsOf);
-  const setup = (performance.now() - t0) / 1000;
-  t0 = performance.now();
-  for (let it = 0; it < jsIters; it++) model.step();
-  const per = (performance.now() - t0) / 1000 / jsIters;
-  jsSeconds = setup + per * iterations;
-  rows.push([
-    String(n),
-    '@keckelt/tsne (exact)',
-    jsSeconds,
-    '–',
-    '–',
-    `extrapolated: setup ${setup.toFixed(1)} s + ${iterations} × ${per.toFixed(2)} s (${jsIters} iterations timed)`,
-  ]);
+  console.log(`n=${m} embrec BH: ${s.toFixed(1)} s, T ${t.toFixed(4)}`);
+  summary.push(
+    `n=${m}: time ${(s / sk.seconds!).toFixed(2)}× sklearn's (goal ≤ 2×); trustworthiness ${t.toFixed(4)} vs ${sk.trustworthiness!.toFixed(4)} (difference ${(t - sk.trustworthiness!).toFixed(4)}; goal within 0.02)`,
+  );
+  if (m === exactN) {
+    const t1 = performance.now();
+    const e = tsne(x, dim, { perplexity, iterations, method: 'exact', rng: new Rng(1) });
+    const es = (performance.now() - t1) / 1000;
+    const eo = peer(file, ['--no-fit', '--other', write(`exact-${m}.f64`, e)]);
+    rows.push([
+      String(m),
+      '@keckelt/tsne (exact)',
+      es,
+      trustworthiness(x, dim, e, 2, 5),
+      eo.other_trustworthiness!,
+      (es / sk.seconds!).toFixed(2),
+    ]);
+  }
 }
-console.log(`embrec at n=${n}: ${jsSeconds.toFixed(1)} s`);
-
-// quality at qn -----------------------------------------------------------------------------------
-const small = points.slice(0, qn * dim);
-const smallFile = write('small.f32', small);
-const skOut = path.join(tmp, 'small-sk.f64');
-const sq = peer(smallFile, [
-  '--perplexity',
-  String(perplexity),
-  '--iterations',
-  String(iterations),
-  '--out',
-  skOut,
-]);
-const t0 = performance.now();
-const y = tsne(small, dim, { perplexity, iterations, rng: new Rng(1) });
-const qSeconds = (performance.now() - t0) / 1000;
-const ours = trustworthiness(small, dim, y, 2, 5);
-const theirs = peer(smallFile, ['--no-fit', '--other', write('small-js.f64', y)]);
-const skMap = new Float64Array(Uint8Array.from(readFileSync(skOut)).buffer);
-rows.push([
-  String(qn),
-  `scikit-learn ${sq.sklearn} TSNE (Barnes-Hut)`,
-  sq.seconds!,
-  trustworthiness(small, dim, skMap, 2, 5),
-  sq.trustworthiness!,
-  'full run',
-]);
-rows.push([String(qn), '@keckelt/tsne (exact)', qSeconds, ours, theirs.other_trustworthiness!, 'full run']);
-
 console.log(`\n${table(rows)}\n`);
-console.log(
-  `time ratio at n=${n}: ${(jsSeconds / sk.seconds!).toFixed(1)}× sklearn (goal ≤ 2×); at n=${qn}: ${(qSeconds / sq.seconds!).toFixed(1)}×`,
-);
-console.log(
-  `trustworthiness at n=${qn}: embrec ${theirs.other_trustworthiness!.toFixed(4)} vs sklearn ${sq.trustworthiness!.toFixed(4)} (difference ${(theirs.other_trustworthiness! - sq.trustworthiness!).toFixed(4)}; goal within 0.02)`,
-);
+for (const line of summary) console.log(line);
