@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { setupBackend } from '../backend.ts';
 import type { LoadedExperiment } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
 import { EmbrecError } from '../errors.ts';
@@ -33,16 +34,12 @@ export function sweepDirOf(exp: LoadedExperiment, output?: string): string {
   return assertInside(base, join(base, exp.name), `experiment name "${exp.name}"`);
 }
 
+/** Sets up the tensor backend a trial asks for (core's setupBackend); returns its description. */
 export async function defaultSetupBackend(
   name: TrialConfig['backend'],
   threads: number,
 ): Promise<string | undefined> {
-  const spec = '../backend.ts'; // written by the native-backend work; absent in minimal builds
-  const mod = (await import(spec).catch(() => undefined)) as
-    | { setupBackend?: (n: string, o: { threads: number }) => Promise<{ name: string; detail: string }> }
-    | undefined;
-  if (!mod?.setupBackend) return undefined;
-  const r = await mod.setupBackend(name, { threads });
+  const r = await setupBackend(name, { threads });
   return `${r.name} (${r.detail})`;
 }
 
