@@ -9,8 +9,20 @@ const USAGE_EXIT = 2;
 /** The package's version (all embrec packages share one: packages/core/src/version.ts). */
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
+/**
+ * A closed stdout (`embrec plan … | head`) ends the process quietly, as Unix tools do, instead of an
+ * EPIPE stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 /** The `embrec` command line. Exit codes: 0 success, 1 run failure, 2 usage or config error. */
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
   let cli = yargs(argv)
     .scriptName('embrec')
     .usage(
