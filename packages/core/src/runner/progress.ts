@@ -3,7 +3,7 @@ import type { Progress } from '../plugin/kinds.ts';
 
 export type ProgressMode = 'bar' | 'lines' | 'none';
 
-/** A progress bar on a terminal, a plain line every 10% otherwise, nothing in --json mode. */
+/** A progress bar on a terminal, one plain line when the task completes otherwise, nothing in --json mode. */
 export function makeProgress(
   mode: ProgressMode,
   label: string,
@@ -27,20 +27,18 @@ export function makeProgress(
       done: () => bar.stop(),
     };
   }
+  // Not a terminal (CI logs, pipes, logs.txt): one line when the task completes (one per epoch for the
+  // trainer), so a long run's log stays readable.
   let value = 0;
-  let nextReport = 0.1;
+  let reported = false;
   const start = Date.now();
   return {
     tick: (n = 1, info) => {
       value += n;
-      const f = value / total;
-      if (f >= nextReport || value === total) {
-        while (nextReport <= f) nextReport += 0.1;
-        const secs = ((Date.now() - start) / 1000).toFixed(1);
-        write(
-          `${label}: ${value}/${total} (${Math.round(f * 100)}%, ${secs}s)${info ? ` ${formatInfo(info)}` : ''}`,
-        );
-      }
+      if (reported || value < total) return;
+      reported = true;
+      const secs = ((Date.now() - start) / 1000).toFixed(1);
+      write(`${label}: ${total}/${total} (${secs}s)${info ? ` ${formatInfo(info)}` : ''}`);
     },
     done: () => {},
   };
