@@ -36,12 +36,10 @@ try {
       seeds: Array.from({ length: trials }, (_, i) => i + 1),
     });
     const workers = Array.from({ length: w }, () =>
-      startCli(['worker', '--queue', redis.url, '--output', s.out, '--quiet'], env),
+      startCli(['worker', '--queue', redis.url, '--output', s.out], env),
     );
-    // wait until every worker is connected (their "worker … on" line is printed without --quiet only:
-    // give them a fixed start-up instead, then check none exited)
-    await new Promise((r) => setTimeout(r, 15_000));
-    for (const p of workers) if (p.child.exitCode !== null) throw new Error(`a worker exited: ${p.stderr()}`);
+    // workers are started and idle (backend warmed up) before the clock starts
+    await Promise.all(workers.map((p) => p.waitFor(/^worker .* on redis:/m, 300_000)));
     const follow = startCli(['run', s.file, '--output', s.out, '--queue', redis.url, '--json'], env);
     await follow.waitFor(/enqueued/, 120_000);
     const t0 = performance.now();

@@ -8,6 +8,7 @@ import {
   type LogLevel,
   layout,
   runExperiment,
+  setupBackend,
   sweepDirOf,
 } from '@embrec/core';
 import { MARKER_FILE } from '@embrec/core/tracking';
@@ -127,6 +128,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const meta = await readMeta(await queue.client);
   await queue.close();
   if (meta && !compatible(meta.version, coreVersion)) throw incompatible(o.url, meta.version, 'the queue');
+  // start the tensor backend once per worker (the runner reuses it for trials with backend auto and
+  // threads 1), so a worker's first trial does not pay several seconds of start-up
+  await setupBackend('auto', { threads: 1 }).catch(() => undefined);
   let fatal: Error | undefined;
   const lock = leaseMs();
   const worker = new Worker<TrialJob, TrialResult>(
