@@ -3,7 +3,8 @@
     {
       "target_name": "embrec_native",
       "sources": ["<!@(node -e \"console.log(require('fs').readdirSync('src/cc').filter(f=>f.endsWith('.cc')).map(f=>'src/cc/'+f).join(' '))\")"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src/cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src/cc",
+        "<!(node -p \"try{require('path').join(require('path').dirname(require.resolve('hnswlib-node/package.json')),'src')}catch(e){'src/cc'}\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeIndexFixture } from '@embrec/core/testing';
+import { addon, nativeAvailable } from '@embrec/native';
+import hnswlib from 'hnswlib-node';
 import { describe, expect, it } from 'vitest';
 import { ExactIndex } from '../src/exact/exact.ts';
 import { HnswIndex } from '../src/hnsw/hnsw.ts';
@@ -35,4 +40,33 @@ describe('hnswlib at high efSearch against exact search', () => {
       exact.dispose();
     });
   }
+});
+
+describe.skipIf(!nativeAvailable() && process.env.CI !== 'true')('hnsw through @embrec/native', () => {
+  it("is the backend in use, and its files are hnswlib-node's format (same neighbours both ways)", async () => {
+    expect(typeof (addon() as Record<string, unknown>).hnswCreate).toBe('function');
+    const fx = makeIndexFixture(1500, 16, 20, 5);
+    const idx = new HnswIndex('l2', { M: 12, efConstruction: 100, efSearch: 200, seed: 2 });
+    await idx.build(fx.table);
+    const dir = mkdtempSync(join(tmpdir(), 'embrec-hnsw-compat-'));
+    try {
+      await idx.save(dir);
+      const other = new hnswlib.HierarchicalNSW('l2', 16);
+      other.readIndexSync(join(dir, 'index.hnsw'));
+      other.setEf(200);
+      const mine = idx.search(fx.queries, 10, { params: { efSearch: 200 }, threads: 2 });
+      for (let q = 0; q < 20; q++) {
+        const res = other.searchKnn(Array.from(fx.queries.subarray(q * 16, (q + 1) * 16)), 10);
+        expect(res.neighbors).toEqual(Array.from(mine.ids.subarray(q * 10, q * 10 + 10)));
+      }
+      // and back: an index reloaded through the native binding answers the same
+      const again = new HnswIndex('l2', { M: 12, efConstruction: 100, efSearch: 200, seed: 2 });
+      await again.load(dir);
+      expect(Array.from(again.search(fx.queries, 10, { params: { efSearch: 200 } }).ids)).toEqual(
+        Array.from(mine.ids),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

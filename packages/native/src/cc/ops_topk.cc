@@ -20,6 +20,8 @@ void openblas_set_num_threads(int);
 }
 
 namespace embrec {
+void InitHnsw(Napi::Env env, Napi::Object exports);  // hnsw.cc
+
 namespace ops {
 namespace {
 
@@ -348,6 +350,7 @@ Napi::Value TopkDot(const Napi::CallbackInfo& info) {
 void InitTopk(Napi::Env env, Napi::Object exports) {
   exports.Set("topkRows", Napi::Function::New(env, TopkRows, "topkRows"));
   exports.Set("topkDot", Napi::Function::New(env, TopkDot, "topkDot"));
+  InitHnsw(env, exports);  // hnsw.cc: the nearest-neighbour graph searched beside the exact top-K
 }
 
 }  // namespace ops
