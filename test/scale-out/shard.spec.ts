@@ -32,6 +32,14 @@ describe('embrec run --shard I/N', () => {
       expect(b.get(name)?.status).toBe('FINISHED');
       expect(b.get(name)?.metrics).toEqual(t.metrics);
     }
+    // embrec report merges the shards' folder like a local run's
+    const [ra, rb] = await Promise.all([
+      runCli(['report', join(s.dir, 'local', 'sleepy')]),
+      runCli(['report', join(s.out, 'sleepy')]),
+    ]);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.stdout).toMatch(/\| 2 {5}\|/); // two seeds per group
+    expect(rb.stdout.replaceAll(s.out, '')).toBe(ra.stdout.replaceAll(join(s.dir, 'local'), ''));
     // every lease was released
     expect(readdirSync(join(s.out, 'sleepy', '.leases'))).toEqual([]);
     // a shard run again skips its finished trials; the plain run refuses while... (no lock left behind)
