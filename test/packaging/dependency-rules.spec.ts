@@ -50,7 +50,9 @@ describe('dependency rules', () => {
     const r = cruise(repoRoot, [
       '--ignore-known',
       '.dependency-cruiser-known-violations.json',
-      ...['core', 'native', 'eval', 'losses', 'models', 'indexes', 'serve', 'cli'].map((p) => `packages/${p}/src`),
+      ...['core', 'native', 'eval', 'losses', 'models', 'indexes', 'serve', 'cli'].map(
+        (p) => `packages/${p}/src`,
+      ),
     ]);
     expect(r.out).toContain('no dependency violations found');
     expect(r.code).toBe(0);

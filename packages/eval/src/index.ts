@@ -34,7 +34,12 @@ export {
   SampledEvaluator,
   topkBackend,
 } from './evaluation/index.ts';
-export type { FinanceInput, MeasureRow, SyntheticHoldings, SyntheticHoldingsParams } from './finance/index.ts';
+export type {
+  FinanceInput,
+  MeasureRow,
+  SyntheticHoldings,
+  SyntheticHoldingsParams,
+} from './finance/index.ts';
 export {
   clientMatching,
   coldStartRecall,
