@@ -4,14 +4,27 @@
 // result, one call per query, single-threaded: bench/ann-hnswlib-flags.ts measured that boundary,
 // not the SIMD flags, as what kept it behind Python's hnswlib. Files are hnswlib's own format
 // (saveIndex / loadIndex), the same bytes hnswlib-node's writeIndex / readIndex use.
+// The addon is built for x86-64-v2 (SSE only, where hnswlib's USE_AVX is off); this file's graph code
+// is compiled for AVX2+FMA (as Python hnswlib's -march=native build gets) and registered only on
+// CPUs that have them (checked in InitHnsw, which is compiled for the baseline); elsewhere the
+// index falls back to hnswlib-node.
 #if __has_include("hnswlib/hnswlib.h")
-#include "hnswlib/hnswlib.h"
-
 #include <memory>
 #include <string>
 
 #include "common.h"
 #include "ops_util.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+// hnswlib.h turns USE_AVX on from __AVX__, which the pragma does not define: say it ourselves.
+#define NO_MANUAL_VECTORIZATION
+#define USE_SSE
+#define USE_AVX
+#include "hnswlib/hnswlib.h"
+#ifndef USE_AVX
+#error "hnswlib's AVX distance functions are off: the target pragma did not reach hnswlib.h"
+#endif
 
 namespace embrec {
 namespace {
@@ -155,8 +168,13 @@ Napi::Value Count(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+}  // namespace embrec
+#pragma GCC pop_options
 
+namespace embrec {
 void InitHnsw(Napi::Env env, Napi::Object exports) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
   exports.Set("hnswCreate", Napi::Function::New(env, Create, "hnswCreate"));
   exports.Set("hnswAdd", Napi::Function::New(env, Add, "hnswAdd"));
   exports.Set("hnswSearch", Napi::Function::New(env, Search, "hnswSearch"));
