@@ -27,8 +27,13 @@ export const workerCommand: CommandModule<object, Args> = {
       }) as never,
   handler: async (args) => {
     const ac = new AbortController();
+    let interrupts = 0;
     const onSignal = () => {
-      process.stderr.write('\nworker: stopping after the running trials (their jobs go back to the queue)\n');
+      // a second signal quits at once: the running trials' jobs are taken over once their locks expire
+      if (++interrupts > 1) process.exit(130);
+      process.stderr.write(
+        '\nworker: stopping after the running trials (Ctrl-C again to quit now; their trials are then taken over by other workers)\n',
+      );
       ac.abort();
     };
     process.on('SIGINT', onSignal);

@@ -1,4 +1,5 @@
-import { type LoadedExperiment, layout, readStatus, sweepDirOf } from '@embrec/core';
+import { resolve } from 'node:path';
+import { coreVersion, type LoadedExperiment, layout, readStatus, sweepDirOf, UsageError } from '@embrec/core';
 import { TAGS } from '@embrec/core/tracking';
 import type { Job } from 'bullmq';
 import { EXIT, fmt } from '../output.ts';
@@ -39,19 +40,17 @@ export async function runOnQueue(exp: LoadedExperiment, url: string, args: Queue
   try {
     const redis = await queue.client;
     const meta = await readMeta(redis);
-    if (meta && !compatible(meta.version, (await import('@embrec/core')).coreVersion))
-      throw incompatible(url, meta.version, 'the queue');
+    if (meta && !compatible(meta.version, coreVersion)) throw incompatible(url, meta.version, 'the queue');
     if (meta && meta.experiment !== exp.name) {
       const open = await queue.getJobCounts('waiting', 'active', 'delayed', 'paused', 'prioritized');
       const n = Object.values(open).reduce((a, b) => a + b, 0);
       if (n > 0) {
-        const { UsageError } = await import('@embrec/core');
         throw new UsageError(
           `the queue at ${url} holds ${n} unfinished trial(s) of experiment "${meta.experiment}" (${meta.file}), not "${exp.name}": let its workers finish, or use another Redis database (${url.replace(/\/\d*$/, '')}/1). Nothing was enqueued.`,
         );
       }
     }
-    const output = args.output ? (await import('node:path')).resolve(args.output) : undefined;
+    const output = args.output ? resolve(args.output) : undefined;
     const dir = sweepDirOf(exp, output);
     const all = jobsOf(exp, args.set ?? [], output ?? dir.slice(0, dir.length - exp.name.length - 1));
     const mine = all.filter((j) => !args.only || args.only.includes(j.trial));

@@ -73,7 +73,7 @@ async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promis
       maxFailures: 1,
       progress: 'none',
       logLevel: o.logLevel ?? 'warn',
-      signal: o.signal,
+      // no abort signal: a stopping worker finishes its running trials (a second Ctrl-C quits at once)
       echo: (_l, line) => log.push(line),
     });
     const failed = out.failed[0];
