@@ -45,7 +45,10 @@ export async function probe(url: string, warn: (line: string) => void): Promise<
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  client.on('error', () => {});
+  let cause: Error | undefined;
+  client.on('error', (e: Error) => {
+    cause ??= e;
+  });
   try {
     await Promise.race([
       client.connect().then(() => client.ping()),
@@ -60,7 +63,7 @@ export async function probe(url: string, warn: (line: string) => void): Promise<
       );
   } catch (e) {
     throw new UsageError(
-      `cannot reach Redis at ${url}: ${(e as Error).message}. Is redis-server running there (./scripts/redis-setup.sh installs it; docs/scale-out.md)?`,
+      `cannot reach Redis at ${url}: ${(cause ?? (e as Error)).message.replace(/\.$/, '')}. Is redis-server running there (./scripts/redis-setup.sh installs it; docs/scale-out.md)?`,
     );
   } finally {
     client.disconnect();
