@@ -2,7 +2,7 @@
  * ANN benchmark (issue 6): 1,000,000 × 128 item vectors from /work/shared/bench/ann_anchor.py's
  * mixture (written once by bench/peers/ann_peer.py to bench/.cache, read by both sides), k = 100.
  * embrec's indexes (exact = native SGEMM + heap; faiss = @embrec/native's FAISS 1.7.3; hnsw =
- * hnswlib-node) against faiss and hnswlib in Python on the same vectors and queries, in the same run.
+ * hnswlib through our binding, hnswlib-node as fallback) against faiss and hnswlib in Python on the same vectors and queries, in the same run.
  *
  *   nice -n 10 node --conditions=source --import tsx bench/ann-1m.ts [--n 1000000] [--nlist 4096]
  *     [--skip hnsw,ivfpq,peers] [--min-time 0.5] [--nq 2000] [--nq-eval 1000]
@@ -243,10 +243,10 @@ if (!skip.has('hnsw')) {
 }
 if (!skip.has('hnswlib')) {
   const { index, buildMs } = await cachedIndex(
-    `hnswlib-node M32 efc${efc}`,
+    `hnswlib M32 efc${efc} (embrec binding)`,
     () => new HnswIndex('ip', { M: 32, efConstruction: efc, efSearch: 128, seed: 100 }),
   );
-  for (const ef of efs) measure('embrec', 'hnswlib-node M=32', index, { efSearch: ef }, buildMs);
+  for (const ef of efs) measure('embrec', 'hnswlib M=32 (embrec binding)', index, { efSearch: ef }, buildMs);
   index.dispose();
 }
 console.log(`[embrec] done in ${((performance.now() - tStart) / 1000).toFixed(0)} s`);

@@ -66,9 +66,9 @@ export function sweepSpec(rows: readonly SweepRow[], opts: PlotOptions = {}): vl
     encoding: {
       x: { field: 'recall', type: 'quantitative', title: `recall@${k}`, scale: { zero: false } },
       y: { field: 'qps', type: 'quantitative', title: 'queries / s', scale: { type: 'log' } },
-      color: { field: 'index', type: 'nominal' },
-      strokeDash: { field: 'mode', type: 'nominal' },
-      shape: { field: 'mode', type: 'nominal' },
+      color: { field: 'index', type: 'nominal', legend: { labelLimit: 360 } },
+      strokeDash: { field: 'mode', type: 'nominal', legend: { labelLimit: 360 } },
+      shape: { field: 'mode', type: 'nominal', legend: { labelLimit: 360 } },
       order: { field: 'recall', type: 'quantitative' },
       tooltip: [{ field: 'setting' }, { field: 'mode' }],
     },
