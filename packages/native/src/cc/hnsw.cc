@@ -9,6 +9,7 @@
 // CPUs that have them (checked in InitHnsw, which is compiled for the baseline); elsewhere the
 // index falls back to hnswlib-node.
 #if __has_include("hnswlib/hnswlib.h")
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -92,8 +93,13 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
       h->index->addPoint(X, 0);
       first = 1;
     }
-    ops::ParallelFor(n - first, threads, 256, [&](int64_t a, int64_t b) {
-      for (int64_t i = first + a; i < first + b; i++) h->index->addPoint(X + i * h->dim, static_cast<size_t>(base + i));
+    // Interleaved, each thread taking the next item (as Python hnswlib's add_items does): the graph is
+    // built in close to input order, not as t contiguous ranges growing at once.
+    std::atomic<int64_t> next{first};
+    int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n - first)));
+    ops::ParallelFor(t, t, 1, [&](int64_t, int64_t) {
+      for (int64_t i = next.fetch_add(1); i < n; i = next.fetch_add(1))
+        h->index->addPoint(X + i * h->dim, static_cast<size_t>(base + i));
     });
   } catch (const std::exception& e) {
     ops::Throw(env, std::string("hnsw: ") + e.what());
