@@ -9,9 +9,28 @@
 // CPUs that have them (checked in InitHnsw, which is compiled for the baseline); elsewhere the
 // index falls back to hnswlib-node.
 #if __has_include("hnswlib/hnswlib.h")
+// Every standard header hnswlib uses, included before the target pragma so that their inline
+// functions (shared with the rest of the addon at link time) keep the baseline target.
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
 #include <atomic>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <list>
 #include <memory>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "common.h"
 #include "ops_util.h"
