@@ -90,7 +90,7 @@ describe('a resumed trial records every epoch (issue 10, item 3)', () => {
       progress: 'lines',
       signal: ac.signal,
       echo: (_l, line) => {
-        if (line.includes('epoch 2/3')) ac.abort();
+        if (line.includes('epoch 1/3')) ac.abort(); // printed when epoch 1 completes
       },
     });
     expect(first.outcome.aborted).toBe(true);

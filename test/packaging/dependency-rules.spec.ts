@@ -16,8 +16,12 @@ function cruise(cwd: string, args: string[]): { code: number | null; out: string
     cwd,
     encoding: 'utf8',
     timeout: 120_000,
+    // plain text whatever the environment says about colours (CI=true turns them on)
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
   });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+  const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
+  return { code: r.status, out: plain(`${r.stdout}${r.stderr}`) };
 }
 
 const fake = mkdtempSync(join(tmpdir(), 'embrec-deps-'));
