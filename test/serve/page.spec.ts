@@ -1,13 +1,11 @@
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { type Bundle, createServer, loadBundle } from '@embrec/serve';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
 import { tinyBundle } from './fixture.ts';
 
 // The page at / in the system's headless Chromium (playwright-core): search a user, see the
 // history and the rendered recommendation list; pick items for a new user; click for neighbours.
-const CHROMIUM = process.env.EMBREC_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 let root: string;
 let bundle: Bundle;
 let app: Awaited<ReturnType<typeof createServer>>;
@@ -28,22 +26,8 @@ afterAll(async () => {
 
 describe('the page at /', () => {
   it('searches a user and renders history and recommendations with names, scores and stage', async () => {
-    if (!haveChromium) {
-      if (process.env.CI === 'true')
-        throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-      return;
-    }
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
+    if (!browser) return;
     try {
       const page = await browser.newPage();
       const offsite: string[] = [];

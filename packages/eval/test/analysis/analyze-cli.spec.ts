@@ -2,8 +2,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { userCsr } from '@embrec/core';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../../../test/helpers/browser.ts';
 import { runCli } from '../../../../test/helpers/cli.ts';
 import { builtinRegistry } from '../../../cli/src/builtins.ts';
 import { replayData } from '../../src/analysis/replay.ts';
@@ -11,8 +11,6 @@ import { readTrialInfo } from '../../src/analysis/run-input.ts';
 
 // `embrec run` on a tiny demo experiment, then `embrec analyze` on its trial, as docs/analysis.md shows;
 // the report is opened in the system's headless Chromium and every image must render.
-const CHROMIUM = process.env.EMBREC_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const root = mkdtempSync(join(tmpdir(), 'embrec-analyze-'));
 const trial = join(root, 'runs', 'tiny-analyze', 'run');
 const fast = [
@@ -130,22 +128,8 @@ describe('embrec analyze', () => {
   }, 120_000);
 
   it('opens in headless Chromium with every image rendered and no network', async () => {
-    if (!haveChromium) {
-      if (process.env.CI === 'true')
-        throw new Error(`no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-      return;
-    }
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
+    if (!browser) return;
     try {
       const page = await browser.newPage();
       const requests: string[] = [];
