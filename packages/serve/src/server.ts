@@ -362,19 +362,21 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
       return { version: e.version, ...e.item(e.itemRow(id)) };
     },
   );
+  /** `?q=…&limit=…` of the item and user searches. */
+  const searchQuery = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      q: { type: 'string', maxLength: 200, default: '' },
+      limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    },
+  } as const;
   app.get(
     '/v1/items',
     {
       schema: {
         description: 'Item search by id or name',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            q: { type: 'string', maxLength: 200, default: '' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-          },
-        },
+        querystring: searchQuery,
       },
     },
     async (req) => {
@@ -387,14 +389,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     {
       schema: {
         description: 'User search by id',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            q: { type: 'string', maxLength: 200, default: '' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-          },
-        },
+        querystring: searchQuery,
       },
     },
     async (req) => {
