@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findMlflow, freePort } from '../../packages/cli/src/mlflow-server.ts';
+import { findMlflow, freePort, spawnMlflowServer } from '../../packages/cli/src/mlflow-server.ts';
 
 /**
  * Starts a real MLflow tracking server for tests: `mlflow server` on a free loopback port with a
@@ -57,30 +57,7 @@ export async function startMlflowServer(opts: { timeoutMs?: number } = {}): Prom
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
-    const logFd = openSync(join(dir, 'server.log'), 'a');
-    child = spawn(
-      bin,
-      [
-        'server',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--backend-store-uri',
-        `sqlite:///${join(dir, 'mlflow.db')}`,
-        '--artifacts-destination',
-        join(dir, 'artifacts'),
-        '--workers',
-        '1',
-      ],
-      {
-        cwd: dir,
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        env: { ...process.env, MLFLOW_TRACKING_URI: '', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
-      },
-    );
-    closeSync(logFd);
+    child = spawnMlflowServer(bin, dir, port);
     // if the test process ends without stop() (a timeout), the server goes with it
     const pid = child.pid;
     process.once('exit', () => {

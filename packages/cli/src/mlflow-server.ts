@@ -91,6 +91,40 @@ export interface LocalMlflow {
 }
 
 /**
+ * Spawns `mlflow server` on 127.0.0.1:`port` with its SQLite store, artifacts and `server.log` in `dir`,
+ * in its own process group (so killing the group reaches the uvicorn workers too).
+ */
+export function spawnMlflowServer(bin: string, dir: string, port: number): ChildProcess {
+  const fd = openSync(join(dir, 'server.log'), 'a');
+  try {
+    return spawn(
+      bin,
+      [
+        'server',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'mlflow.db')}`,
+        '--artifacts-destination',
+        join(dir, 'artifacts'),
+        '--workers',
+        '1',
+      ],
+      {
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, MLFLOW_TRACKING_URI: '', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+      },
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Starts `mlflow server` on 127.0.0.1:port with a SQLite store and artifact folder in
  * `<output>/.mlflow/` (beside the runs), in its own process group, and waits for /health.
  */
@@ -104,30 +138,7 @@ export async function startLocalMlflow(
   mkdirSync(dir, { recursive: true });
   const log = join(dir, 'server.log');
   const uri = `http://127.0.0.1:${port}`;
-  const fd = openSync(log, 'a');
-  const child: ChildProcess = spawn(
-    bin,
-    [
-      'server',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--backend-store-uri',
-      `sqlite:///${join(dir, 'mlflow.db')}`,
-      '--artifacts-destination',
-      join(dir, 'artifacts'),
-      '--workers',
-      '1',
-    ],
-    {
-      cwd: dir,
-      detached: true, // its own group: stop() reaches the uvicorn workers too
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, MLFLOW_TRACKING_URI: '', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
-    },
-  );
-  closeSync(fd);
+  const child = spawnMlflowServer(bin, dir, port);
   const pid = child.pid;
   const killGroup = (sig: NodeJS.Signals): void => {
     try {
