@@ -81,6 +81,7 @@ export { Assembler, construct, validated } from './runner/assemble.ts';
 export type { RunEvent } from './runner/events.ts';
 export {
   bytesOf,
+  pidAlive,
   sweepStaleTemps,
   WriteError,
   writeFileAtomic,

@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@embrec/core';
+import { pidAlive, writeFileAtomic } from '@embrec/core';
 
 /**
  * Per-trial leases on a shared sweep folder: `<sweep>/.leases/<trial>.json` names the holder (host,
@@ -37,15 +37,6 @@ function read(path: string): LeaseHolder | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 let counter = 0;
 
 /** Takes the lease of one trial, or returns undefined when a live process holds it. */
@@ -71,7 +62,7 @@ export function tryLease(sweepDir: string, trial: string, ttl = leaseMs()): Leas
       const free =
         h === undefined
           ? false
-          : h.expiresAt < Date.now() || (h.host === hostname() && h.pid !== process.pid && !alive(h.pid));
+          : h.expiresAt < Date.now() || (h.host === hostname() && h.pid !== process.pid && !pidAlive(h.pid));
       if (!free) return undefined;
       // move the expired lease aside; put it back when it changed meanwhile (renewed or taken over)
       const grave = `${path}.${token}.old`;
