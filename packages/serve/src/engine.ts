@@ -1,4 +1,4 @@
-import type { QueryItemLists } from '@embrec/core';
+import { mmrSelect, type QueryItemLists } from '@embrec/core';
 import type { Bundle, ItemInfo } from './bundle.ts';
 
 /** One recommended item: which stage put it at this place, with that stage's score. */
@@ -258,31 +258,12 @@ export class Engine {
     const lo = Math.min(...cands.map((c) => c.score));
     const hi = Math.max(...cands.map((c) => c.score));
     const rel = cands.map((c) => (hi > lo ? (c.score - lo) / (hi - lo) : 1));
-    const maxSim = new Float64Array(cands.length).fill(Number.NEGATIVE_INFINITY);
-    const left = new Set(cands.keys());
-    const out: Scored[] = [];
-    while (out.length < k && left.size > 0) {
-      let best = -1;
-      let bestV = Number.NEGATIVE_INFINITY;
-      for (const c of left) {
-        const v = lambda * rel[c]! - (1 - lambda) * (out.length === 0 ? 0 : maxSim[c]!);
-        if (v > bestV) {
-          bestV = v;
-          best = c;
-        }
-      }
-      left.delete(best);
-      out.push({ ...cands[best]!, score: bestV, stage: 'rerank:mmr' });
-      const b = rows[best]!;
-      for (const c of left) {
-        const a = rows[c]!;
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += vectors[a * dim + j]! * vectors[b * dim + j]!;
-        s /= norm[c]! * norm[best]!;
-        if (s > maxSim[c]!) maxSim[c] = s;
-      }
-    }
-    return out;
+    const { order, values } = mmrSelect(rel, k, lambda, (a, b) => {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += vectors[rows[a]! * dim + j]! * vectors[rows[b]! * dim + j]!;
+      return s / (norm[a]! * norm[b]!);
+    });
+    return order.map((c, m) => ({ ...cands[c]!, score: values[m]!, stage: 'rerank:mmr' }));
   }
 
   #rows(ids: Int32Array, scores: Float32Array, stage: string): Scored[] {

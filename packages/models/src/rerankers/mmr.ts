@@ -1,6 +1,7 @@
 import {
   type CandidateSet,
   defineComponent,
+  mmrSelect,
   type RankInput,
   type RerankerComponent,
   UsageError,
@@ -101,30 +102,9 @@ export class MmrReranker implements RerankerComponent {
     const rows = Array.from({ length: c.users.length }, (_, q) => {
       const pos = rowPositions(c, q);
       const rel = scaled(c, q, pos);
-      const maxSim = new Float64Array(pos.length).fill(Number.NEGATIVE_INFINITY);
-      const used = new Uint8Array(pos.length);
-      const out: number[] = [];
-      const scores: number[] = [];
-      for (let m = 0; m < Math.min(K, pos.length); m++) {
-        let best = -1;
-        let bestV = Number.NEGATIVE_INFINITY;
-        for (let a = 0; a < pos.length; a++) {
-          if (used[a]) continue;
-          const div = m === 0 ? 0 : maxSim[a]!;
-          const v = lambda * rel[a]! - (1 - lambda) * div;
-          if (v > bestV) {
-            bestV = v;
-            best = a;
-          }
-        }
-        used[best] = 1;
-        out.push(pos[best]!);
-        scores.push(bestV);
-        const chosen = c.items[q * c.k + pos[best]!]!;
-        for (let a = 0; a < pos.length; a++)
-          if (!used[a]) maxSim[a] = Math.max(maxSim[a]!, sim(c.items[q * c.k + pos[a]!]!, chosen));
-      }
-      return { pos: out, scores };
+      const item = (a: number) => c.items[q * c.k + pos[a]!]!;
+      const { order, values } = mmrSelect(rel, K, lambda, (a, b) => sim(item(a), item(b)));
+      return { pos: order.map((a) => pos[a]!), scores: values };
     });
     return assemble(c, K, rows);
   }
