@@ -93,7 +93,7 @@ describe('sweepIndex', () => {
         { name: 'exact', index: () => new ExactIndex('ip') },
         {
           name: 'hnsw',
-          index: () => new HnswIndex('ip', { M: 4, efConstruction: 8, efSearch: 10, seed: 1 }),
+          index: () => new HnswIndex('ip', { M: 8, efConstruction: 40, efSearch: 10, seed: 1 }),
           params: { efSearch: [10, 200] },
         },
       ],
