@@ -54,6 +54,25 @@ describe('retrieval → ranking → re-ranking in one experiment', () => {
       expect(flat).toContain(key);
   }, 600_000);
 
+  it('a re-ranker naming an unknown attribute fails the run, naming it and the attributes that exist', async () => {
+    const ws = workspace(`name: attr
+seed: 7
+dataset: { type: demo, users: 60, items: 80, genres: 4 }
+split: { type: leave-one-out, order: time }
+model: { type: mf, dim: 8, train: { epochs: 1, batchSize: 64, lr: 0.05, checkpoint: false } }
+loss: { type: bpr }
+sampler: { type: uniform }
+index: { type: exact }
+retrieve: { k: 20 }
+rerankers: [{ type: mmr, attribute: genre }]
+evaluate: { type: full, ks: [10] }
+`);
+    const { outcome } = await runFile(ws.file, { output: ws.out });
+    expect(outcome.failed.map((f) => f.error.message).join('\n')).toMatch(
+      /reranker "embrec\/mmr" failed in stage "rerank" .*unknown .*item attribute "genre" in dataset "demo" \(item attributes: [^)]*\bgenres\b/,
+    );
+  }, 120_000);
+
   it('N < K is a clear config error', async () => {
     const ws = workspace(pipeline().replace('retrieve: { k: 30 }', 'retrieve: { k: 5 }'));
     const r = await runFile(ws.file, { output: ws.out }).catch((e: Error) => e);
