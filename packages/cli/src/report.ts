@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { IdMap, layout, readStatus, UsageError } from '@embrec/core';
+import { IdMap, layout, type MetricSet, readStatus, UsageError } from '@embrec/core';
 import { pairedTTest } from '@embrec/eval';
 import jStat from 'jstat';
 import { parse as parseYaml } from 'yaml';
 import { renderTable, sig, type TableFormat } from './output.ts';
+import { readAttempts } from './queue/attempts.ts';
 import { readPerUser, readRun, readSweep } from './runs.ts';
 import { readValidMetrics, selectionMetric } from './select.ts';
 
@@ -172,22 +173,24 @@ export function matchBaselines(
   return { baselines, label: candidates.length === 1 ? candidates[0]!.name : spec };
 }
 
-/** The metric display names the experiment asked for (its evaluate.metrics × ks), in run order. */
-function requestedMetrics(file: string | undefined, available: readonly string[]): string[] {
-  const own = available.filter((m) => !m.endsWith(' (pipeline)'));
-  let types: string[] | undefined;
-  if (file && existsSync(file)) {
-    try {
-      const raw = parseYaml(readFileSync(file, 'utf8')) as { evaluate?: { metrics?: unknown } } | null;
-      const list = raw?.evaluate?.metrics;
-      if (Array.isArray(list))
-        types = list
-          .map((m) => (typeof m === 'string' ? m : (m as { type?: unknown })?.type))
-          .filter((t): t is string => typeof t === 'string');
-    } catch {
-      // an unreadable experiment file: fall back to the defaults below
-    }
+/** The metric types an experiment file asks for (its evaluate.metrics), when it can be read. */
+function metricTypesOf(file: string | undefined): string[] | undefined {
+  if (!file || !existsSync(file)) return undefined;
+  try {
+    const raw = parseYaml(readFileSync(file, 'utf8')) as { evaluate?: { metrics?: unknown } } | null;
+    const list = raw?.evaluate?.metrics;
+    if (!Array.isArray(list)) return undefined;
+    return list
+      .map((m) => (typeof m === 'string' ? m : (m as { type?: unknown })?.type))
+      .filter((t): t is string => typeof t === 'string');
+  } catch {
+    return undefined; // an unreadable experiment file: the defaults
   }
+}
+
+/** The metric display names of the requested types (recall, ndcg by default), in run order. */
+function requestedMetrics(types: readonly string[] | undefined, available: readonly string[]): string[] {
+  const own = available.filter((m) => !m.endsWith(' (pipeline)'));
   const norm = (s: string) =>
     s
       .replace(/^.*\//, '')
@@ -198,36 +201,153 @@ function requestedMetrics(file: string | undefined, available: readonly string[]
   return picked.length > 0 ? picked : own;
 }
 
+/** One trial as the report sees it, from a run folder or an MLflow run. */
+export interface ReportTrial {
+  readonly name: string;
+  /** The trial group (trials differing only by seed). */
+  readonly group: string;
+  readonly status: string;
+  /** Final (test) metrics by display name. */
+  readonly values: Record<string, number>;
+  /** A failed trial's error and how many times it was tried. */
+  readonly error?: string;
+  readonly attempts?: number;
+}
+
+/**
+ * Where a sweep's results come from: a sweep folder ({@link folderSource}) or an MLflow server
+ * (mlflow-report.ts). The table code reads only this.
+ */
+export interface ReportSource {
+  /** The folder, or the server and run, for messages. */
+  readonly where: string;
+  readonly experiment: string;
+  /** The metric types the experiment asked for (its evaluate.metrics). */
+  readonly metricTypes?: readonly string[] | undefined;
+  readonly baseline?: string | undefined;
+  readonly trials: readonly ReportTrial[];
+  /** The validation metrics of a finished trial's evaluated model (see select.ts). */
+  validMetrics(trial: string): Record<string, number>;
+  /** Per-user metric vectors of a trial (throws when it has none). */
+  perUser(trial: string, ids: IdMap, which: 'model' | 'pipeline'): MetricSet;
+  /** Set when no per-user vectors can be read: why; the table then compares seeds unpaired. */
+  readonly unpaired?: string | undefined;
+}
+
+/** A sweep folder as a report source: its sweep.json's trials, in order, with their status. */
+export function folderSource(dir: string): ReportSource {
+  const sweep = readSweep(dir);
+  const trials: ReportTrial[] = [];
+  for (const trial of sweep.trials) {
+    const tdir = layout.trialDir(dir, trial);
+    const st = readStatus(tdir);
+    const group = sweep.groups?.[trial] ?? trial;
+    if (st?.status === 'FAILED') {
+      trials.push({
+        name: trial,
+        group,
+        status: 'FAILED',
+        values: {},
+        error: st.error ?? '(no error recorded)',
+        attempts: readAttempts(tdir),
+      });
+      continue;
+    }
+    if (!existsSync(layout.metrics(tdir)) || st?.status !== 'FINISHED') continue;
+    trials.push({ name: trial, group, status: 'FINISHED', values: readRun(tdir).values });
+  }
+  return {
+    where: dir,
+    experiment: sweep.experiment,
+    metricTypes: metricTypesOf(sweep.file),
+    baseline: sweep.baseline,
+    trials,
+    validMetrics: (t) => readValidMetrics(layout.trialDir(dir, t)),
+    perUser: (t, ids, which) => readPerUser(layout.trialDir(dir, t), ids, which),
+  };
+}
+
+/**
+ * Welch's t-test (unequal variances) of two samples, two-sided: the comparison over seeds when no
+ * per-user vectors are available. NaN with fewer than two values on a side or no variance.
+ */
+export function welchTTest(a: readonly number[], b: readonly number[]): number {
+  if (a.length < 2 || b.length < 2) return Number.NaN;
+  const mv = (xs: readonly number[]) => {
+    const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+    return { m, v: xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1) / xs.length };
+  };
+  const x = mv(a);
+  const y = mv(b);
+  const se2 = x.v + y.v;
+  if (!(se2 > 0)) return Number.NaN;
+  const t = (x.m - y.m) / Math.sqrt(se2);
+  const df = se2 ** 2 / (x.v ** 2 / (a.length - 1) + y.v ** 2 / (b.length - 1));
+  return 2 * (1 - jStat.studentt.cdf(Math.abs(t), df));
+}
+
+/** A failed trial's error on one table line (the first lines, whitespace collapsed, shortened). */
+function oneLine(error: string): string {
+  const text = error.replace(/\s+/g, ' ').replace(/\|/g, '/').trim();
+  return text.length > 240 ? `${text.slice(0, 237)}...` : text;
+}
+
 /**
  * The results table of a sweep: one row per trial group (trials differing only by seed), mean ± 95%
  * CI over seeds per metric, Δ against the row's baseline group, and a paired t-test over users
  * (per-user means over seeds) on the first metric, Holm–Bonferroni adjusted when there are several.
+ * Failed trials are listed under the table (name, attempts, error).
  */
 export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
-  const sweep = readSweep(dir);
+  return sourceReport(folderSource(dir), opts);
+}
+
+/** {@link sweepReport} of any source (a folder, an MLflow server). */
+export function sourceReport(src: ReportSource, opts: ReportOptions): ReportResult {
+  const dir = src.where;
   const warnings: string[] = [];
   const groups = new Map<string, ReportGroup>();
-  for (const trial of sweep.trials) {
-    const tdir = layout.trialDir(dir, trial);
-    if (!existsSync(layout.metrics(tdir)) || readStatus(tdir)?.status !== 'FINISHED') continue;
-    const run = readRun(tdir);
-    const gname = sweep.groups?.[trial] ?? trial;
+  const failures = src.trials.filter((t) => t.status === 'FAILED');
+  for (const trial of src.trials) {
+    if (trial.status !== 'FINISHED') continue;
+    const gname = trial.group;
     let g = groups.get(gname);
     if (!g) {
       g = { name: gname, trials: [], values: {}, axes: parseAssignments(gname) };
       groups.set(gname, g);
     }
-    g.trials.push(trial);
-    for (const [k, v] of Object.entries(run.values)) {
+    g.trials.push(trial.name);
+    for (const [k, v] of Object.entries(trial.values)) {
       const list = g.values[k] ?? [];
       list.push(v);
       g.values[k] = list;
     }
   }
-  if (groups.size === 0) throw new UsageError(`${dir}: no finished trials yet (run the experiment first)`);
+  const failedText = (): string =>
+    renderTable(
+      ['failed trial', 'attempts', 'error'],
+      failures.map((f) => [f.name, String(f.attempts ?? 1), oneLine(f.error ?? '')]),
+      'md',
+    );
+  if (groups.size === 0) {
+    if (failures.length > 0 && opts.format === 'md')
+      return {
+        text: `${src.experiment}: no finished trials; ${failures.length} failed (${dir}):\n\n${failedText()}`,
+        groups: [],
+        warnings,
+      };
+    throw new UsageError(
+      `${dir}: no finished trials${failures.length > 0 ? ` (${failures.length} failed: ${failures.map((f) => f.name).join(', ')})` : ' yet (run the experiment first)'}`,
+    );
+  }
+  if (failures.length > 0 && opts.format !== 'md')
+    for (const f of failures)
+      warnings.push(`trial ${f.name} FAILED after ${f.attempts ?? 1} attempt(s): ${oneLine(f.error ?? '')}`);
   const all = [...groups.values()];
   const available = [...new Set(all.flatMap((g) => Object.keys(g.values)))];
-  const metrics = [...(opts.metrics ?? (opts.all ? available : requestedMetrics(sweep.file, available)))];
+  const metrics = [
+    ...(opts.metrics ?? (opts.all ? available : requestedMetrics(src.metricTypes, available))),
+  ];
   for (const m of metrics) {
     if (!available.includes(m)) {
       throw new UsageError(`metric "${m}" is not in this sweep. Available: ${available.join(', ')}`);
@@ -242,7 +362,7 @@ export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
     const found = new Set<string>();
     for (const g of all) {
       g.valid = g.trials.map((t) => {
-        const v = readValidMetrics(layout.trialDir(dir, t));
+        const v = src.validMetrics(t);
         for (const k of Object.keys(v)) found.add(k);
         return v[validName!] ?? Number.NaN;
       });
@@ -270,7 +390,7 @@ export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
   }
   const showTest = (g: ReportGroup) => !selected || opts.showTest === true || g === selected;
 
-  const baselineSpec = opts.baseline ?? sweep.baseline;
+  const baselineSpec = opts.baseline ?? src.baseline;
   const { baselines, label } = baselineSpec
     ? matchBaselines(all, baselineSpec, warnings)
     : { baselines: new Map<ReportGroup, ReportGroup>(), label: undefined };
@@ -288,11 +408,7 @@ export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
     for (const t of g.trials) {
       let set: ReturnType<typeof readPerUser>;
       try {
-        set = readPerUser(
-          layout.trialDir(dir, t),
-          ids,
-          primary.endsWith(' (pipeline)') ? 'pipeline' : 'model',
-        );
+        set = src.perUser(t, ids, primary.endsWith(' (pipeline)') ? 'pipeline' : 'model');
       } catch {
         ok = false;
         break;
@@ -316,6 +432,12 @@ export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
   const pOf = (g: ReportGroup): { p: number; diff: number } | undefined => {
     const b = baselines.get(g);
     if (!b || !showTest(g)) return undefined;
+    if (src.unpaired) {
+      const xa = g.values[primary] ?? [];
+      const xb = b.values[primary] ?? [];
+      const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      return { p: welchTTest(xa, xb), diff: mean(xa) - mean(xb) };
+    }
     const pa = perUserMean(g);
     const pb = perUserMean(b);
     if (!pa || !pb) return { p: Number.NaN, diff: Number.NaN };
@@ -346,7 +468,7 @@ export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
     else header.push(m);
     if (hasBaseline) header.push(csv ? `${m} delta` : `Δ ${m}`);
   }
-  if (hasBaseline) header.push(`p (${primary})`);
+  if (hasBaseline) header.push(src.unpaired ? `p (${primary}, unpaired over seeds)` : `p (${primary})`);
   if (withHolm) header.push('p Holm');
 
   const cells = (xs: readonly number[]): string[] => {
@@ -399,12 +521,14 @@ export function sweepReport(dir: string, opts: ReportOptions): ReportResult {
     rows.push(row);
   });
 
-  let note = `\n\n${sweep.experiment}: mean ± 95% CI over seeds (Student t); numbers to 4 significant digits.`;
+  let note = `\n\n${src.experiment}: mean ± 95% CI over seeds (Student t); numbers to 4 significant digits.`;
   if (hasBaseline)
-    note += ` Δ: difference of means vs the baseline (${label}); p: paired t-test over users on ${primary} (per-user means over seeds)${withHolm ? `; p Holm: Holm–Bonferroni adjusted over the ${compared} comparisons` : ''}.`;
+    note += ` Δ: difference of means vs the baseline (${label}); p: ${src.unpaired ? `Welch's t-test (unpaired) over the seeds' ${primary}, because ${src.unpaired}` : `paired t-test over users on ${primary} (per-user means over seeds)`}${withHolm ? `; p Holm: Holm–Bonferroni adjusted over the ${compared} comparisons` : ''}.`;
   if (selected)
     note += ` Selected on validation ${validName} (best mean over seeds): ${selected.name}.${opts.showTest ? '' : ' Test metrics of the other groups are hidden (--show-test shows them).'}`;
   if (!opts.all && !opts.metrics) note += ' --all shows every metric.';
+  if (failures.length > 0)
+    note += `\n\n${failures.length} failed trial(s), not in the table:\n\n${failedText()}`;
   const text = renderTable(header, rows, opts.format) + (opts.format === 'md' ? note : '');
   return {
     text,

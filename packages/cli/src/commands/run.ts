@@ -1,4 +1,4 @@
-import { EmbrecError, type RunEvent, runExperiment, UsageError } from '@embrec/core';
+import { EmbrecError, type RunEvent, UsageError } from '@embrec/core';
 import type { CommandModule } from 'yargs';
 import { describeTracking, EXIT, fmt, printError } from '../output.ts';
 import { renderSweepPlots } from '../plots.ts';
@@ -92,7 +92,7 @@ export const runCommand: CommandModule<object, Args> = {
         type: 'number',
         default: 2,
         describe:
-          'With --queue: times a failed trial is tried again (by any worker) before it is marked failed',
+          'Times a failed trial is tried again (after the other trials; with --queue by any worker) before it is marked failed',
       }) as never,
   handler: async (args) => {
     const ac = new AbortController();
@@ -111,6 +111,9 @@ export const runCommand: CommandModule<object, Args> = {
       const maxFailures = args['max-failures'];
       if (!Number.isInteger(maxFailures) || maxFailures < 1)
         throw new UsageError(`--max-failures expects a whole number of at least 1, found ${maxFailures}`);
+      const retries = args.retries;
+      if (!Number.isInteger(retries) || retries < 0)
+        throw new UsageError(`--retries expects a whole number of at least 0, found ${retries}`);
       const { exp, registry } = await load(args);
       if (args.queue) {
         const { runOnQueue } = await import('../queue/enqueue.ts');
@@ -124,28 +127,33 @@ export const runCommand: CommandModule<object, Args> = {
         ? part.map((t) => t.name).filter((n) => !args.only || args.only.includes(n))
         : args.only;
       const claim = part ? (await import('../queue/lease.ts')).tryLease : undefined;
-      const outcome = await runExperiment(exp, {
-        registry,
-        signal: ac.signal,
-        progress: args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines',
-        logLevel: args.quiet ? 'warn' : 'info',
-        force: args.force,
-        maxFailures,
-        ...(claim ? { claim } : { onSweepEnd: renderSweepPlots }),
-        ...(only ? { only } : {}),
-        ...(args.output ? { output: args.output } : {}),
-        onEvent: (e) => {
-          if (args.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-          else if (
-            !args.quiet ||
-            e.type === 'warning' ||
-            (e.type === 'trial-end' && e.status !== 'FINISHED')
-          ) {
-            const line = describeEvent(e);
-            if (line) process.stderr.write(`${line}\n`);
-          }
+      const { runWithRetries } = await import('../queue/retry.ts');
+      const outcome = await runWithRetries(
+        exp,
+        {
+          registry,
+          signal: ac.signal,
+          progress: args.json ? 'none' : process.stderr.isTTY ? 'bar' : 'lines',
+          logLevel: args.quiet ? 'warn' : 'info',
+          force: args.force,
+          maxFailures,
+          ...(claim ? { claim } : { onSweepEnd: renderSweepPlots }),
+          ...(only ? { only } : {}),
+          ...(args.output ? { output: args.output } : {}),
+          onEvent: (e) => {
+            if (args.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+            else if (
+              !args.quiet ||
+              e.type === 'warning' ||
+              (e.type === 'trial-end' && e.status !== 'FINISHED')
+            ) {
+              const line = describeEvent(e);
+              if (line) process.stderr.write(`${line}\n`);
+            }
+          },
         },
-      });
+        retries,
+      );
       if (outcome.aborted) process.exitCode = 130;
       else process.exitCode = outcome.failed.length > 0 ? EXIT.failure : EXIT.ok;
     } catch (e) {
