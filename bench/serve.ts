@@ -5,7 +5,7 @@
  *
  *   node --conditions=source --import tsx bench/serve.ts [--run <trial folder> | --bundle DIR]
  *        [--index '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'] [--seconds 8] [--rounds 2]
- *        [--rates 50,100,…,4000] [--no-peer] [--python PATH]
+ *        [--rates 50,100,…,4000] [--no-peer] [--python PATH] [--node-flags '--max-semi-space-size=32']
  *
  * Catalogue: --bundle as is; --run exported with --index; else random embeddings of Gowalla's shape
  * (29,858 users × 40,981 items, dim 64, ~34 seen items per user), labelled as such. Each request is
@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { cpus, homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { IdMap, makeInteractions, Rng } from '@embrec/core';
@@ -145,6 +146,7 @@ children.push(
   start(
     process.execPath,
     [
+      ...arg('node-flags', '').split(' ').filter(Boolean),
       '--conditions=source',
       '--import',
       'tsx',
@@ -193,6 +195,11 @@ if (peer) {
 }
 
 // load ------------------------------------------------------------------------------------------
+const recommendBody = (rng: Rng): Record<string, unknown> => ({
+  user: userIds[rng.int(userIds.length)],
+  k: 20,
+  rerank: false,
+});
 interface Load {
   target: number | undefined;
   rps: number;
@@ -219,7 +226,7 @@ async function load(
       {
         setupRequest: (req) => ({
           ...req,
-          body: JSON.stringify({ user: userIds[rng.int(userIds.length)], k: 20, rerank: false }),
+          body: JSON.stringify(recommendBody(rng)),
         }),
       },
     ],
@@ -237,6 +244,76 @@ async function load(
     failed: r.non2xx + r.errors + r.timeouts,
     total: r.requests.total,
   };
+}
+
+/**
+ * Open-loop load at an evenly paced rate: request i is due at t0 + i / rate and is sent then over a
+ * keep-alive pool of `sockets` connections, whatever the earlier ones are doing; its latency counts
+ * from when it was due (so a late generator or a queue counts against the server: no coordinated
+ * omission). autocannon's `overallRate` instead lets each connection send its share of a second back
+ * to back at the start of the second (node_modules/autocannon/lib/httpClient.js: reqsMadeThisSecond),
+ * so "1,000 req/s" there is a 1,000-request burst at concurrency 32 each second, and it records each
+ * latency with an expected interval of 1 ms (a 90 ms answer also records 89, 88, … 1 ms).
+ */
+async function paced(
+  base: string,
+  rate: number,
+  secs: number,
+  sockets = 64,
+  body = recommendBody,
+): Promise<Load> {
+  const url = new URL(`${base}/v1/recommend`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const rng = new Rng(rate + 11);
+  const total = Math.round(rate * secs);
+  const lat: number[] = [];
+  let failed = 0;
+  let sent = 0;
+  const t0 = performance.now() + 20;
+  await new Promise<void>((done) => {
+    let finished = 0;
+    const fire = (due: number) => {
+      const payload = JSON.stringify(body(rng));
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) lat.push(performance.now() - due);
+            else failed++;
+            if (++finished === total) done();
+          });
+        },
+      );
+      req.on('error', () => {
+        failed++;
+        if (++finished === total) done();
+      });
+      req.end(payload);
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && t0 + (sent * 1000) / rate <= now) fire(t0 + (sent++ * 1000) / rate);
+      if (sent < total) setTimeout(tick, Math.max(0, t0 + (sent * 1000) / rate - performance.now()));
+    };
+    setTimeout(tick, 20);
+  });
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
+  const span = (performance.now() - t0) / 1000;
+  return { target: rate, rps: lat.length / span, p50: q(0.5), p99: q(0.99), failed, total };
+}
+
+/** The server's own CPU seconds (prom-client's process_cpu_seconds_total). */
+async function serverCpu(base: string): Promise<number> {
+  const t = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^process_cpu_seconds_total (\S+)/m.exec(t)?.[1] ?? Number.NaN);
 }
 
 const servers: [string, string][] = [['embrec serve (1 Node process)', ours]];
@@ -261,6 +338,16 @@ for (let round = 1; round <= rounds; round++) {
     ]);
     results[`${name}, round ${round}`] = fixed;
   }
+}
+// the same 1,000 req/s evenly paced (open loop), and embrec's CPU per request over real HTTP
+for (const [name, base] of servers) {
+  const cpu0 = name === servers[0]![0] ? await serverCpu(base) : Number.NaN;
+  const l = await paced(base, 1000, seconds);
+  const cpuMs = (((await serverCpu(base)) - cpu0) * 1000) / l.total;
+  rows.push([`${name}, paced (open loop)`, '1000', f(l.rps), f(l.p50), f(l.p99), `${l.failed} / ${l.total}`]);
+  results[`${name}, paced`] = Number.isNaN(cpuMs) ? l : { ...l, serverCpuMsPerRequest: cpuMs };
+  if (!Number.isNaN(cpuMs))
+    console.log(`  ${name}: server CPU ${cpuMs.toFixed(3)} ms per request (paced run)`);
 }
 const best = new Map<string, Load>();
 const done = new Set<string>();

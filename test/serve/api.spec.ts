@@ -196,6 +196,20 @@ describe('routes', () => {
     expect(r.stages.retrieval).toBeGreaterThanOrEqual(0);
   });
 
+  it('seen and explicit exclusions give the exact top k on both search paths (over-fetch, and the index filter for large k)', async () => {
+    const { dim, vectors } = bundle.users;
+    for (let row = 0; row < 12; row++) {
+      const u = bundle.users.ids.external(row);
+      const extra = [bundle.items.ids.external(row), bundle.items.ids.external(row + 1)];
+      const q = vectors.slice(row * dim, (row + 1) * dim);
+      for (const k of [1, 10, 60]) {
+        const r = (await call('POST', '/v1/recommend', { user: u, k, rerank: false, exclude: extra })).json!;
+        const want = exactTop(q, k, new Set([...historyIds(u), ...extra]));
+        expect(r.items.map((x: Json) => x.id)).toEqual(want);
+      }
+    }
+  });
+
   it('re-rankers are on by default and switchable per request; attribute filters restrict the list', async () => {
     const u = user();
     const on = (await call('POST', '/v1/recommend', { user: u, k: 10 })).json!;

@@ -35,9 +35,12 @@ export class Engine {
   readonly #popular: Int32Array;
   readonly #attr = new Map<string, Map<string, number[]>>();
   readonly #nameLower: string[];
+  /** Scratch marks of excluded item rows (set and cleared within one synchronous search). */
+  readonly #mark: Uint8Array;
 
   constructor(bundle: Bundle) {
     this.bundle = bundle;
+    this.#mark = new Uint8Array(bundle.items.ids.size);
     const counts = new Float64Array(bundle.items.ids.size);
     for (const i of bundle.history.indices) counts[i]!++;
     this.#popular = Int32Array.from(counts.keys()).sort((a, b) => counts[b]! - counts[a]! || a - b);
@@ -211,22 +214,66 @@ export class Engine {
     const stages: Record<string, number> = {};
     const rerankers = this.#rerankers(o.rerank);
     const n = rerankers.length > 0 ? Math.max(o.k, this.bundle.pipeline.retrieveN) : o.k;
-    const ex = [...seen, ...this.#explicit(o.exclude)];
+    const explicit = this.#explicit(o.exclude);
     const allow = this.#allowed(o.filters);
-    let t = performance.now();
-    const opts: { exclude?: QueryItemLists; allow?: QueryItemLists } = {};
-    if (ex.length > 0) opts.exclude = lists([Int32Array.from(ex)]);
-    if (allow) opts.allow = lists([Int32Array.from(allow)]);
     if (allow && allow.size === 0) return { source, items: [], stages: { retrieval: 0 } };
-    const r = this.bundle.index.search(query, n, opts);
+    const t = performance.now();
+    const r = this.#search(query, n, seen, explicit, allow);
     stages.retrieval = performance.now() - t;
     let items = this.#rows(r.ids, r.scores, 'retrieval');
     for (const rr of rerankers) {
-      t = performance.now();
+      const t1 = performance.now();
       items = this.#mmr(items, Number(rr.lambda ?? 0.7), o.k);
-      stages[`rerank:${rr.type}`] = performance.now() - t;
+      stages[`rerank:${rr.type}`] = performance.now() - t1;
     }
     return { source, items: items.slice(0, o.k), stages };
+  }
+
+  /**
+   * Top n of the index for one query without the excluded rows. The common case (no filter, few
+   * exclusions) over-fetches n + exclusions from the index and drops the excluded rows with this
+   * engine's reusable mark array, which is what the index's own filtered search does in its first
+   * round, without allocating a catalogue-sized mask per request (41 KB on Gowalla: the main source
+   * of garbage-collection work under load). Anything else, or too few rows back, goes through the
+   * index's filtered search.
+   */
+  #search(
+    query: Float32Array,
+    n: number,
+    seen: Int32Array,
+    explicit: readonly number[],
+    allow: Set<number> | undefined,
+  ): { ids: Int32Array; scores: Float32Array } {
+    const index = this.bundle.index;
+    const size = this.bundle.items.ids.size;
+    const nEx = seen.length + explicit.length;
+    if (nEx === 0 && !allow) return index.search(query, n);
+    const mark = this.#mark;
+    if (!allow && size - nEx > Math.max(4 * n, size / 16)) {
+      for (const i of seen) mark[i] = 1;
+      for (const i of explicit) mark[i] = 1;
+      const kk = Math.min(size, n + nEx);
+      const r = index.search(query, kk);
+      const ids = new Int32Array(n).fill(-1);
+      const scores = new Float32Array(n).fill(Number.NEGATIVE_INFINITY);
+      let got = 0;
+      for (let j = 0; j < kk && got < n; j++) {
+        const i = r.ids[j]!;
+        if (i < 0 || mark[i] === 1) continue;
+        ids[got] = i;
+        scores[got++] = r.scores[j]!;
+      }
+      for (const i of seen) mark[i] = 0;
+      for (const i of explicit) mark[i] = 0;
+      if (got === n) return { ids, scores };
+    }
+    const ex = new Int32Array(nEx);
+    ex.set(seen);
+    ex.set(explicit, seen.length);
+    const opts: { exclude?: QueryItemLists; allow?: QueryItemLists } = {};
+    if (nEx > 0) opts.exclude = lists([ex]);
+    if (allow) opts.allow = lists([Int32Array.from(allow)]);
+    return index.search(query, n, opts);
   }
 
   #rerankers(sel: RecommendOptions['rerank']) {

@@ -114,15 +114,26 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     },
   });
 
-  const timer = new WeakMap<FastifyRequest, number>();
-  app.addHook('onRequest', async (req) => {
-    timer.set(req, performance.now());
-  });
-  app.addHook('onResponse', async (req, reply) => {
+  // per-request metrics: a synchronous hook, fastify's own clock (reply.elapsedTime) and the label
+  // children looked up once per route/status (prom-client hashes the label object on every call)
+  const requestChild = new Map<string, Counter.Internal>();
+  const latencyChild = new Map<string, Histogram.Internal<'route'>>();
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    requests.inc({ route, method: req.method, status: String(reply.statusCode) });
-    const t0 = timer.get(req);
-    if (t0 !== undefined) latency.observe({ route }, (performance.now() - t0) / 1000);
+    const key = `${route} ${req.method} ${reply.statusCode}`;
+    let c = requestChild.get(key);
+    if (c === undefined) {
+      c = requests.labels({ route, method: req.method, status: String(reply.statusCode) });
+      requestChild.set(key, c);
+    }
+    c.inc();
+    let h = latencyChild.get(route);
+    if (h === undefined) {
+      h = latency.labels({ route });
+      latencyChild.set(route, h);
+    }
+    h.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.setErrorHandler(
@@ -152,8 +163,17 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     }),
   );
 
+  const stageChild = new Map<string, Histogram.Internal<'route' | 'stage'>>();
   const observe = (route: string, stages: Readonly<Record<string, number>>) => {
-    for (const [stage, ms] of Object.entries(stages)) stageLatency.observe({ route, stage }, ms / 1000);
+    for (const stage in stages) {
+      const key = `${route} ${stage}`;
+      let h = stageChild.get(key);
+      if (h === undefined) {
+        h = stageLatency.labels({ route, stage });
+        stageChild.set(key, h);
+      }
+      h.observe(stages[stage]! / 1000);
+    }
   };
 
   // --- schemas -------------------------------------------------------------------------------
