@@ -6,6 +6,7 @@ import { createComponent, describeModel, makeTestContext, makeTestCreateContext 
 import { nativeAvailable } from '@embrec/native';
 import { describe, expect, it } from 'vitest';
 import { item2vecComponent } from '../src/item2vec/component.ts';
+import { knnContributions, scoreHistory } from '../src/item2vec/knn.ts';
 import type { Item2VecModel } from '../src/item2vec/model.ts';
 import { itemSequences } from '../src/item2vec/sentences.ts';
 
@@ -19,6 +20,19 @@ if (run) {
   describeModel('item2vec (cosine over input vectors)', {
     make: (ctx) =>
       createComponent(item2vecComponent, { ...small, itemVectors: 'input', normalize: true }, {}, ctx),
+  });
+  describeModel('item2vec (knn scoring on input-output similarities)', {
+    make: (ctx) =>
+      createComponent(item2vecComponent, { ...small, power: 0, scoring: 'knn', neighbours: 8 }, {}, ctx),
+  });
+  describeModel('item2vec (knn scoring on cosine similarities, sharpened)', {
+    make: (ctx) =>
+      createComponent(
+        item2vecComponent,
+        { ...small, scoring: 'knn', similarity: 'cosine', similarityPower: 2 },
+        {},
+        ctx,
+      ),
   });
   describeModel('item2vec (recency pooling, output vectors, whole-sentence context)', {
     make: (ctx) =>
@@ -277,5 +291,177 @@ describe.skipIf(!run)('item2vec model', () => {
     await expect(
       (await make({ dim: [4, 8], by: 'NDCG@10' })).fit({ ...input, ctx: makeTestContext(), validate }),
     ).rejects.toThrow(/model\.select\.by "NDCG@10" is not among the validation metrics: Recall@20/);
+  });
+});
+
+describe.skipIf(!run)('item2vec knn scoring (knnContributions)', () => {
+  // 4 items, dim 2; item 3 is untrained (zero input vector)
+  const input = Float32Array.from([1, 0, 0, 1, 1, 1, 0, 0]);
+  const output = Float32Array.from([0, 1, 1, 0, 2, 0, 5, 5]);
+  /** The dense [history item, candidate] matrix of a contribution CSR. */
+  const dense = (m: ReturnType<typeof knnContributions>) => {
+    const out = Array.from({ length: m.rows }, () => new Array<number>(m.cols).fill(0));
+    for (let i = 0; i < m.rows; i++)
+      for (let q = m.indptr[i]!; q < m.indptr[i + 1]!; q++) out[i]![m.indices[q]!] = m.values![q]!;
+    return out;
+  };
+
+  it('input-output: w(i, j) = exp(α (in_i·out_j − max)), top-k history items per candidate, no self or untrained item', () => {
+    const m = dense(
+      knnContributions(input, output, 2, { similarity: 'input-output', neighbours: 1, power: 2 }),
+    );
+    // in_i·out_j, rows i: i0 = (1,0): [0, 1, 2, 5]; i1 = (0,1): [1, 0, 0, 5]; i2 = (1,1): [1, 1, 2, 10]
+    // k = 1 per candidate j, self excluded: j0 <- i1 or i2 (1, a tie); j1 <- i0 or i2 (1); j2 <- i0 (2);
+    // j3 is untrained: no neighbours, and i3 is nobody's neighbour
+    const max = 2; // the largest kept dot
+    const w = (x: number) => Math.exp(2 * (x - max));
+    const col = (j: number) => m.map((row) => row[j]!);
+    expect(col(3)).toEqual([0, 0, 0, 0]);
+    for (const j of [0, 1, 2]) {
+      const c = col(j);
+      expect(c.filter((x) => x > 0)).toHaveLength(1); // k = 1
+      expect(c[j]).toBe(0); // never itself
+      expect(c[3]).toBe(0); // never the untrained item
+    }
+    expect(col(0)[1]! + col(0)[2]!).toBeCloseTo(w(1), 6);
+    expect(col(1)[0]! + col(1)[2]!).toBeCloseTo(w(1), 6);
+    expect(col(2)[0]).toBeCloseTo(w(2), 6);
+    expect(m[3]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('cosine: w = cos^α of input vectors, non-positive cosines dropped, every neighbour kept with a large k', () => {
+    const m = dense(knnContributions(input, output, 2, { similarity: 'cosine', neighbours: 10, power: 3 }));
+    const c = Math.SQRT1_2 ** 3; // cos 45° cubed
+    expect(m[0]![1]).toBe(0); // cos 90° = 0 is not a neighbour
+    expect(m[0]![2]).toBeCloseTo(c, 6);
+    expect(m[2]![0]).toBeCloseTo(c, 6);
+    expect(m[2]![1]).toBeCloseTo(c, 6);
+    expect(m[1]![2]).toBeCloseTo(c, 6);
+    expect(m.flat().filter((x) => x > 0)).toHaveLength(4);
+  });
+
+  it('scoreHistory sums the contributions of the history items', () => {
+    const k = knnContributions(input, output, 2, { similarity: 'cosine', neighbours: 10, power: 1 });
+    const s = scoreHistory(k, [0, 1]);
+    expect(s[2]).toBeCloseTo(2 * Math.SQRT1_2, 6);
+    expect(s[0]).toBe(0); // item 1 is orthogonal to item 0
+    expect(s[3]).toBe(0);
+  });
+});
+
+describe.skipIf(!run)('item2vec knn scoring (model)', () => {
+  async function fitKnn(params: Record<string, unknown>) {
+    const { train, half } = planted();
+    const model = (await createComponent(
+      item2vecComponent,
+      { ...small, power: 0, scoring: 'knn', neighbours: 10, ...params },
+      {},
+      makeTestCreateContext({ seed: 3 }),
+    )) as unknown as Item2VecModel;
+    await model.fit({
+      dataset: { name: 'planted', interactions: train },
+      splits: { train, test: train },
+      ctx: makeTestContext({ seed: 3 }),
+    });
+    return { model, train, half };
+  }
+
+  it('scores a user from their cluster, matches scoreItems, survives save/load, and refuses foldIn', async () => {
+    const { model, train, half } = await fitKnn({ similarityPower: 2 });
+    const s = model.scorer();
+    if (s.kind !== 'scores') throw new Error('expected a score model');
+    const n = s.numItems;
+    const scores = s.scoreUsers(Int32Array.from([0, 1]));
+    for (const u of [0, 1]) {
+      const row = scores.subarray(u * n, (u + 1) * n);
+      const own = [...Array(half).keys()].map((i) => row[u * half + i]!);
+      const other = [...Array(half).keys()].map((i) => row[(1 - u) * half + i]!);
+      expect(Math.min(...own)).toBeGreaterThan(Math.max(...other));
+      expect(row[2 * half]).toBe(0); // the item never seen in training
+    }
+    // user 0's training history, scored as a new user, gives the same scores
+    const hist = [...train.users.keys()].filter((r) => train.users[r] === 0).map((r) => `i${train.items[r]}`);
+    expect(Array.from(model.scoreItems(hist))).toEqual(Array.from(scores.subarray(0, n)));
+    expect(() => model.foldIn(['i0'])).toThrow(/scoring is "knn" \(no user vectors\): use scoreItems\(\)/);
+    const dir = join(mkdtempSync(join(tmpdir(), 'embrec-i2v-')), 'm');
+    await model.save(dir);
+    const again = (await createComponent(
+      item2vecComponent,
+      { ...small, power: 0, scoring: 'knn', neighbours: 10, similarityPower: 2 },
+      {},
+      makeTestCreateContext(),
+    )) as unknown as Item2VecModel;
+    await again.load(dir);
+    const s2 = again.scorer();
+    if (s2.kind !== 'scores') throw new Error('expected a score model');
+    expect(Array.from(s2.scoreUsers(Int32Array.from([0, 1])))).toEqual(Array.from(scores));
+  });
+
+  it('neighbours truncates each candidate to its k most similar history items', async () => {
+    const { model: one } = await fitKnn({ neighbours: 1 });
+    const { model: all } = await fitKnn({ neighbours: 1000 });
+    const nonzero = (m: Item2VecModel) => {
+      const s = m.scorer();
+      if (s.kind !== 'scores') throw new Error('expected a score model');
+      // a user holding every item: each candidate's score counts its kept neighbours
+      return Array.from(m.scoreItems(Int32Array.from({ length: s.numItems }, (_, i) => i)));
+    };
+    const a = nonzero(one);
+    const b = nonzero(all);
+    for (let j = 0; j < a.length - 1; j++) expect(a[j]!).toBeLessThan(b[j]!);
+  });
+
+  it('pooled scoreItems equals the dot product of foldIn with the item table', async () => {
+    const { model } = await fitKnn({ scoring: 'pool' });
+    const s = model.scorer();
+    if (s.kind !== 'embeddings') throw new Error('expected embeddings');
+    const u = model.foldIn(['i1', 'i4']);
+    const got = model.scoreItems(['i1', 'i4']);
+    const d = s.items.dim;
+    for (let i = 0; i < s.items.ids.size; i++) {
+      let x = 0;
+      for (let j = 0; j < d; j++) x += u[j]! * s.items.vectors[i * d + j]!;
+      expect(got[i]).toBeCloseTo(x, 5);
+    }
+  });
+
+  it('select: scoring-only settings reuse the trained vectors, training settings retrain', async () => {
+    const { train } = planted();
+    const model = (await createComponent(
+      item2vecComponent,
+      {
+        ...small,
+        epochs: 2,
+        scoring: 'knn',
+        select: { by: 'NDCG@20', dim: [4, 8], neighbours: [2, 5], similarityPower: [1, 3] },
+      },
+      {},
+      makeTestCreateContext({ seed: 3 }),
+    )) as unknown as Item2VecModel;
+    const vectors: Float32Array[] = [];
+    const seen: string[] = [];
+    const validate = async () => {
+      const { dim, neighbours, similarityPower } = model.params;
+      seen.push(`${dim}/${neighbours}/${similarityPower}`);
+      vectors.push(model.itemEmbeddings().vectors);
+      return {
+        protocol: 'full',
+        values: { 'NDCG@20': dim === 4 && neighbours === 5 && similarityPower === 1 ? 0.5 : 0.1 },
+        users: new Int32Array(0),
+        perUser: {},
+      };
+    };
+    await model.fit({
+      dataset: { name: 'planted', interactions: train },
+      splits: { train, valid: train, test: train },
+      ctx: makeTestContext({ seed: 3 }),
+      validate,
+    });
+    expect(seen).toEqual(['4/2/1', '4/2/3', '4/5/1', '4/5/3', '8/2/1', '8/2/3', '8/5/1', '8/5/3']);
+    for (let k = 1; k < 4; k++) expect(vectors[k]).toBe(vectors[0]);
+    for (let k = 5; k < 8; k++) expect(vectors[k]).toBe(vectors[4]);
+    expect(vectors[4]).not.toBe(vectors[0]);
+    expect(model.params).toMatchObject({ dim: 4, neighbours: 5, similarityPower: 1 });
+    expect(model.itemEmbeddings().vectors).toBe(vectors[2]);
   });
 });

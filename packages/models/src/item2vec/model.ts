@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  type Csr,
   DataError,
   type EmbeddingTable,
   type FitInput,
@@ -11,8 +12,9 @@ import {
   UsageError,
   writeJsonAtomic,
 } from '@embrec/core';
-import { item2vecTrain } from '@embrec/native';
+import { item2vecTrain, sgemm } from '@embrec/native';
 import { readArrays, writeArrays } from '../training/checkpoint.ts';
+import { knnContributions, l2Rows, scoreHistory } from './knn.ts';
 import type { Item2VecParams } from './schema.ts';
 import { itemSequences } from './sentences.ts';
 
@@ -25,13 +27,16 @@ interface Fitted {
   readonly output: Float32Array; // [I, D] trained output vectors
   readonly users: EmbeddingTable; // [U, D] pooled histories
   readonly items: EmbeddingTable; // [I, D] the table scored against users
+  readonly history: { readonly indptr: Int32Array; readonly items: Int32Array }; // user u's items, oldest first
+  readonly knn: Csr | undefined; // scoring 'knn': contributions by history item (knn.ts)
 }
 
 /**
  * Item2Vec (Barkan & Koenigstein 2016): skip-gram with negative sampling over each user's history,
  * trained by the native `item2vecTrain` (word2vec's loop, Hogwild threads). As a recommender a user
  * is the (recency-weighted) mean of their history's item vectors, scored by dot product against the
- * item table, so it runs through the same retrieve/evaluate stages and indexes as any embedding model.
+ * item table, so it runs through the same retrieve/evaluate stages and indexes as any embedding model;
+ * or (`scoring: knn`) scored as ItemKNN on item2vec's similarities (knn.ts), a score model.
  */
 export class Item2VecModel implements ModelComponent {
   readonly #base: Item2VecParams;
@@ -62,9 +67,14 @@ export class Item2VecModel implements ModelComponent {
       return;
     }
     let best: { value: number; over: GridChoice; fitted: Fitted } | undefined;
+    let trained: { key: string; loss: number } | undefined;
     for (const [step, over] of grid.entries()) {
       this.#p = { ...this.#base, ...over };
-      const loss = this.#fitOne(splits.train, ctx, false);
+      // settings that only change scoring reuse the vectors of the previous setting
+      const key = JSON.stringify(TRAIN_KEYS.map((k) => over[k]));
+      if (trained?.key === key) this.#rescore(splits.train);
+      else trained = { key, loss: this.#fitOne(splits.train, ctx, false) };
+      const loss = trained.loss;
       const res = await validate!();
       const value = res.values[by];
       if (value === undefined) {
@@ -120,6 +130,12 @@ export class Item2VecModel implements ModelComponent {
     return r.loss[r.loss.length - 1]!;
   }
 
+  /** Rebuilds the scoring tables from the current vectors with the current (scoring) parameters. */
+  #rescore(train: Interactions): void {
+    const f = this.#require('rescoring');
+    this.#fitted = this.#tables(train.userIds, train.itemIds, f.input, f.output, f.history);
+  }
+
   /**
    * Uses given input and output vectors ([items, dim] each, dense item order of `train`) as the
    * trained model: what `fit` does after training, and a way to serve vectors trained elsewhere
@@ -153,15 +169,17 @@ export class Item2VecModel implements ModelComponent {
     output: Float32Array,
     history: { readonly indptr: Int32Array; readonly items: Int32Array },
   ): Fitted {
-    const d = this.#p.dim;
-    const base = this.#p.normalize ? l2Rows(input, d) : input; // [I, D] pooled per user
-    const scored = this.#p.itemVectors === 'input' ? base : this.#p.normalize ? l2Rows(output, d) : output;
+    const p = this.#p;
+    const d = p.dim;
+    const base = p.normalize ? l2Rows(input, d) : input; // [I, D] pooled per user
+    const scored = p.itemVectors === 'input' ? base : p.normalize ? l2Rows(output, d) : output; // [I, D]
     const nu = userIds.size;
     const users = new Float32Array(nu * d); // [U, D]
     for (let u = 0; u < nu; u++) {
       const items = history.items.subarray(history.indptr[u]!, history.indptr[u + 1]!);
       users.set(this.#pool(base, items), u * d);
     }
+    const knn = this.#knn(input, output);
     return {
       userIds,
       itemIds,
@@ -169,7 +187,21 @@ export class Item2VecModel implements ModelComponent {
       output,
       users: { ids: userIds, dim: d, vectors: users },
       items: { ids: itemIds, dim: d, vectors: scored },
+      history,
+      knn,
     };
+  }
+
+  /** With `scoring: knn`, the neighbour contributions of the trained vectors (knn.ts). */
+  #knn(input: Float32Array, output: Float32Array): Csr | undefined {
+    const p = this.#p;
+    if (p.scoring !== 'knn') return undefined;
+    return knnContributions(input, output, p.dim, {
+      similarity: p.similarity,
+      neighbours: p.neighbours,
+      power: p.similarityPower,
+      threads: p.threads,
+    });
   }
 
   /** The pooled vector of an ordered item list (oldest first): mean or recency-weighted mean. [D] */
@@ -197,7 +229,51 @@ export class Item2VecModel implements ModelComponent {
 
   scorer(): Scorer {
     const f = this.#require('scorer()');
-    return { kind: 'embeddings', users: f.users, items: f.items };
+    const knn = f.knn;
+    if (!knn) return { kind: 'embeddings', users: f.users, items: f.items };
+    const n = f.itemIds.size;
+    const h = f.history;
+    return {
+      kind: 'scores',
+      numItems: n,
+      scoreUsers: (users) => {
+        const out = new Float32Array(users.length * n); // [B, items]
+        for (let b = 0; b < users.length; b++) {
+          const u = users[b]!;
+          if (u < 0 || u >= f.userIds.size) continue;
+          scoreHistory(
+            knn,
+            h.items.subarray(h.indptr[u]!, h.indptr[u + 1]!),
+            out.subarray(b * n, (b + 1) * n),
+          );
+        }
+        return out;
+      },
+    };
+  }
+
+  /**
+   * Scores of every item for a user known only by a list of items (dense indices or external IDs,
+   * oldest first; unknown items are skipped), as `scorer()` scores a training user: the pooled vector
+   * against the item table, or the knn sum of similarities. [items]
+   */
+  scoreItems(items: Int32Array | readonly string[]): Float32Array {
+    const f = this.#require('scoreItems()');
+    const known = this.#known(f, items);
+    if (f.knn) return scoreHistory(f.knn, known);
+    const u = this.#pool(this.#p.normalize ? l2Rows(f.input, this.#p.dim) : f.input, known); // [D]
+    const out = new Float32Array(f.itemIds.size);
+    sgemm({ transB: true, M: 1, N: f.itemIds.size, K: this.#p.dim, A: u, B: f.items.vectors, C: out });
+    return out;
+  }
+
+  #known(f: Fitted, items: Int32Array | readonly string[]): Int32Array {
+    const known: number[] = [];
+    for (const x of items) {
+      const i = typeof x === 'string' ? f.itemIds.get(x) : x;
+      if (i !== undefined && Number.isInteger(i) && i >= 0 && i < f.itemIds.size) known.push(i);
+    }
+    return Int32Array.from(known);
   }
 
   /** Trained input vectors [items, dim] (the item embeddings of the Item2Vec paper). */
@@ -212,18 +288,23 @@ export class Item2VecModel implements ModelComponent {
    */
   foldIn(items: Int32Array | readonly string[]): Float32Array {
     const f = this.#require('foldIn()');
-    const d = this.#p.dim;
-    const known: number[] = [];
-    for (const x of items) {
-      const i = typeof x === 'string' ? f.itemIds.get(x) : x;
-      if (i !== undefined && Number.isInteger(i) && i >= 0 && i < f.itemIds.size) known.push(i);
+    if (f.knn) {
+      throw new UsageError(
+        'item2vec: foldIn() gives a vector for pooled scoring, but model.scoring is "knn" (no user vectors): use scoreItems()',
+      );
     }
+    const d = this.#p.dim;
     const base = this.#p.normalize ? l2Rows(f.input, d) : f.input;
-    return this.#pool(base, Int32Array.from(known));
+    return this.#pool(base, this.#known(f, items));
   }
 
   async save(dir: string): Promise<void> {
     const f = this.#require('save()');
+    if (f.itemIds.size >= 2 ** 24) {
+      throw new UsageError(
+        `item2vec: save() stores histories as float32, exact for item indices below 2^24 (${f.itemIds.size} items)`,
+      );
+    }
     mkdirSync(dir, { recursive: true });
     writeArrays(
       dir,
@@ -233,6 +314,12 @@ export class Item2VecModel implements ModelComponent {
         ['output', f.output],
         ['users', f.users.vectors],
         ['items', f.items.vectors],
+        // the training histories (knn scoring walks them), exact as float32 below 2^24
+        [
+          'history.lengths',
+          Float32Array.from(f.history.indptr.subarray(1), (x, u) => x - f.history.indptr[u]!),
+        ],
+        ['history.items', Float32Array.from(f.history.items)],
       ]),
     );
     writeJsonAtomic(join(dir, 'model.json'), {
@@ -266,22 +353,44 @@ export class Item2VecModel implements ModelComponent {
     const userIds = IdMap.fromJSON(JSON.parse(readFileSync(join(dir, 'user-ids.json'), 'utf8')));
     const itemIds = IdMap.fromJSON(JSON.parse(readFileSync(join(dir, 'item-ids.json'), 'utf8')));
     const a = readArrays(dir, 'weights');
-    const [input, output, users, items] = ['input', 'output', 'users', 'items'].map((k) => a.get(k));
+    const [input, output, users, items, lengths, hItems] = [
+      'input',
+      'output',
+      'users',
+      'items',
+      'history.lengths',
+      'history.items',
+    ].map((k) => a.get(k));
     const ni = itemIds.size * d;
     if (
       !input ||
       !output ||
       !users ||
       !items ||
+      !lengths ||
+      !hItems ||
       input.length !== ni ||
       output.length !== ni ||
       items.length !== ni ||
-      users.length !== userIds.size * d
+      users.length !== userIds.size * d ||
+      lengths.length !== userIds.size
     ) {
       throw new DataError(
         `${dir}/weights.bin: the saved vectors do not match the ID maps (${userIds.size} users, ${itemIds.size} items, dim ${d})`,
       );
     }
+    const indptr = new Int32Array(userIds.size + 1);
+    for (let u = 0; u < userIds.size; u++) indptr[u + 1] = indptr[u]! + lengths[u]!;
+    const history = { indptr, items: Int32Array.from(hItems) };
+    if (
+      indptr[userIds.size] !== history.items.length ||
+      history.items.some((i) => i < 0 || i >= itemIds.size)
+    ) {
+      throw new DataError(
+        `${dir}/weights.bin: the saved histories do not match the ID maps (${itemIds.size} items)`,
+      );
+    }
+    const knn = this.#knn(input, output);
     this.#fitted = {
       userIds,
       itemIds,
@@ -289,6 +398,8 @@ export class Item2VecModel implements ModelComponent {
       output,
       users: { ids: userIds, dim: d, vectors: users },
       items: { ids: itemIds, dim: d, vectors: items },
+      history,
+      knn,
     };
   }
 
@@ -297,19 +408,9 @@ export class Item2VecModel implements ModelComponent {
   }
 }
 
-/** A copy of x [rows, d] with every row scaled to unit L2 norm (zero rows stay zero). */
-function l2Rows(x: Float32Array, d: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / d; r++) {
-    let ss = 0;
-    for (let j = 0; j < d; j++) ss += x[r * d + j]! * x[r * d + j]!;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let j = 0; j < d; j++) out[r * d + j] = x[r * d + j]! * inv;
-  }
-  return out;
-}
-
-const GRID_KEYS = ['dim', 'window', 'negative', 'power', 'sample', 'epochs', 'lr'] as const;
+/** Grid settings that need training; the scoring ones come last, so a grid varies them innermost. */
+const TRAIN_KEYS = ['dim', 'window', 'negative', 'power', 'sample', 'epochs', 'lr'] as const;
+const GRID_KEYS = [...TRAIN_KEYS, 'neighbours', 'similarityPower'] as const;
 type GridKey = (typeof GRID_KEYS)[number];
 type GridChoice = Partial<Record<GridKey, number>>;
 

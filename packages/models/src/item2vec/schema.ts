@@ -75,6 +75,30 @@ export const item2vecSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('L2-normalise item vectors before pooling and scoring (cosine)'),
+  scoring: z
+    .enum(['pool', 'knn'])
+    .default('pool')
+    .describe(
+      "how a user is scored: 'pool' (one pooled vector, scored by dot product: pooling, itemVectors, normalize) or 'knn' (ItemKNN's scheme on item2vec similarities: Σ over the history of sim(i, j) over each candidate's top neighbours; a score model, no user table)",
+    ),
+  similarity: z
+    .enum(['input-output', 'cosine'])
+    .default('input-output')
+    .describe(
+      "knn scoring: sim(i, j) = exp(in_i·out_j) (skip-gram's prediction of j from i; with power 0 ∝ P(j | i)) or the cosine of the input vectors (the Item2Vec paper's), negatives dropped",
+    ),
+  neighbours: z
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe('knn scoring: the most similar history items kept per candidate item (as ItemKNN k)'),
+  similarityPower: z
+    .number()
+    .positive()
+    .max(100)
+    .default(1)
+    .describe('knn scoring: α in sim(i, j)^α (exp(α in_i·out_j) for input-output); α > 1 sharpens'),
   select: z
     .strictObject({
       by: z.string().default('NDCG@20').describe('validation metric to maximise'),
@@ -85,10 +109,12 @@ export const item2vecSchema = z.strictObject({
       sample: z.array(z.number().min(0).max(1)).min(1).optional(),
       epochs: z.array(z.number().int().min(1).max(100000)).min(1).optional(),
       lr: z.array(z.number().positive().max(10)).min(1).optional(),
+      neighbours: z.array(z.number().int().min(1)).min(1).optional(),
+      similarityPower: z.array(z.number().positive().max(100)).min(1).optional(),
     })
     .optional()
     .describe(
-      'a grid over these settings (each list replaces the single value above), chosen on the validation split by `by`: the test split is evaluated once, on the chosen model',
+      'a grid over these settings (each list replaces the single value above), chosen on the validation split by `by`: the test split is evaluated once, on the chosen model; settings that only change scoring (neighbours, similarityPower) reuse the trained vectors',
     ),
 });
 
