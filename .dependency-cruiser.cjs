@@ -2,8 +2,6 @@
 // `npm run lint`) on every package's src/. Workspace packages are resolved through node_modules
 // (preserveSymlinks), so an import of '@embrec/x' is checked against the importing package's
 // package.json like any npm dependency.
-// Today's violations of `tracking-only-from-cli` are listed in .dependency-cruiser-known-violations.json
-// (moving tracking into the @embrec/mlflow plugin removes them); any new one fails.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -19,11 +17,11 @@ module.exports = {
     {
       name: 'tracking-only-from-cli',
       comment:
-        'Only the CLI (and the tracking code itself) imports tracking (@embrec/core/tracking, ' +
-        'core/src/tracking/*): everything else logs through the tracker kind.',
+        'Only the CLI and the MLflow plugin itself import tracking (@embrec/mlflow): core and the other ' +
+        'packages talk to trackers through the tracker kind (TrackerComponent, `automatic`).',
       severity: 'error',
-      from: { path: '^packages/', pathNot: ['^packages/cli/', '^packages/core/src/tracking/'] },
-      to: { path: '(^packages/core/src/tracking/|node_modules/@embrec/core/(src|dist)/tracking/)' },
+      from: { path: '^packages/', pathNot: ['^packages/cli/', '^packages/mlflow/'] },
+      to: { path: '(^packages/mlflow/|node_modules/@embrec/mlflow/)' },
     },
     {
       name: 'undeclared-package',

@@ -1,8 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MlflowClient, type MlflowRun, mlflowKey } from '@embrec/mlflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowClient, type MlflowRun, mlflowKey } from '../../packages/core/src/tracking/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { type MlflowTestServer, startMlflowServer } from '../helpers/mlflow-server.ts';
 

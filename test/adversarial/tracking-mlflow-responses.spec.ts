@@ -2,13 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MlflowClient, MlflowError, MlflowTracker, readOutbox } from '@embrec/mlflow';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  MlflowClient,
-  MlflowError,
-  MlflowTracker,
-  readOutbox,
-} from '../../packages/core/src/tracking/index.ts';
 import { createLogger } from '../../packages/core/src/util/log.ts';
 import { runCli } from '../helpers/cli.ts';
 

@@ -80,6 +80,7 @@ describe('no work at import time ("sideEffects": false is true)', () => {
       '@embrec/eval',
       '@embrec/indexes',
       '@embrec/losses',
+      '@embrec/mlflow',
       '@embrec/models',
       '@embrec/native',
     ])

@@ -156,6 +156,7 @@ describe.skipIf(!ready)('packed and installed outside the monorepo', () => {
       '@embrec/eval',
       '@embrec/indexes',
       '@embrec/losses',
+      '@embrec/mlflow',
       '@embrec/models',
       '@embrec/native',
       '@embrec/serve',

@@ -1,5 +1,5 @@
+import { MlflowClient } from '@embrec/mlflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowClient } from '../../packages/core/src/tracking/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { findMlflow, type MlflowTestServer, startMlflowServer } from '../helpers/mlflow-server.ts';
 import { type Proc, startCli } from './proc.ts';

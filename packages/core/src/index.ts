@@ -1,6 +1,5 @@
 export type { BackendInfo, SetupBackendOptions } from './backend.ts';
 export { BACKEND_NAMES, setupBackend } from './backend.ts';
-export { corePlugin } from './builtin.ts';
 export type { LoadedExperiment, LoadOptions, Trial } from './config/load.ts';
 export { DEFAULT_MAX_TRIALS, loadExperiment } from './config/load.ts';
 export { formatPath, getPath, parsePath } from './config/merge.ts';
@@ -97,6 +96,8 @@ export type { NpyArray } from './runner/npy.ts';
 export { npyBytes, parseNpy } from './runner/npy.ts';
 export type { RunOptions, SweepOutcome } from './runner/run.ts';
 export { configHash, formatError, runExperiment, sweepDirOf } from './runner/run.ts';
+export type { MetricPhase } from './runner/run-names.ts';
+export { flattenParams, metricKey, paramsHash, phaseMetrics, TAGS } from './runner/run-names.ts';
 export type { RecommendationSample } from './runner/samples.ts';
 export { IdMap } from './types/ids.ts';
 export type { Csr, Interactions } from './types/interactions.ts';

@@ -5,7 +5,6 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { CreateContext, LossComponent, ModelComponent, SamplerComponent } from '@embrec/core';
 import {
   ConfigError,
-  corePlugin,
   coreVersion,
   DataError,
   IdMap,
@@ -359,7 +358,7 @@ describe('lightgcn fold-in', () => {
 describe('lightgcn: bad settings', () => {
   function registry(): Registry {
     const r = new Registry(coreVersion);
-    for (const p of [corePlugin, evalPlugin, modelsPlugin, lossesPlugin]) r.add(p);
+    for (const p of [evalPlugin, modelsPlugin, lossesPlugin]) r.add(p);
     return r;
   }
   async function issues(model: string): Promise<string> {

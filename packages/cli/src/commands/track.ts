@@ -1,5 +1,5 @@
 import { createLogger, UsageError } from '@embrec/core';
-import { describeSync, MlflowClient, syncRuns } from '@embrec/core/tracking';
+import { describeSync, MlflowClient, syncRuns } from '@embrec/mlflow';
 import type { CommandModule } from 'yargs';
 import { EXIT, printError } from '../output.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLogger, DataError, UsageError } from '@embrec/core';
-import { describeSync, MlflowClient, syncRuns } from '@embrec/core/tracking';
+import { describeSync, MlflowClient, syncRuns } from '@embrec/mlflow';
 import type { CommandModule } from 'yargs';
 import { ensureMlflow, freePort, portFree, startLocalMlflow } from '../mlflow-server.ts';
 import { EXIT, printError } from '../output.ts';

@@ -68,6 +68,12 @@ export interface ComponentDefinition<
   readonly needs?: LossComponent['needs'];
   /** Samplers: 'in-batch' samplers give no explicit negatives (static, like a loss's `needs`). */
   readonly mode?: SamplerComponent['mode'];
+  /**
+   * Trackers: given the environment, whether every sweep uses this tracker even when the file's
+   * `trackers:` does not list it (MLflow: MLFLOW_TRACKING_URI names a server). It is then built from
+   * `{ type }` alone, its parameters taking their defaults.
+   */
+  readonly automatic?: (env: NodeJS.ProcessEnv) => boolean;
   create(
     params: z.output<S>,
     deps: ResolvedDeps<D>,

@@ -12,12 +12,12 @@
  * `users.json` + `.f32` per-user files; readTrialEmbeddings / readPerUser (artifacts-read.ts) read both.
  */
 import { join } from 'node:path';
-import { mlflowKey } from '../tracking/mlflow-names.ts';
 import type { IdMap } from '../types/ids.ts';
 import type { EmbeddingTable, MetricSet } from '../types/values.ts';
 import { writeFileAtomic, writeJsonAtomic } from './fs.ts';
 import { idCsv } from './id-csv.ts';
 import { npyBytes } from './npy.ts';
+import { metricKey } from './run-names.ts';
 
 export const ID_COLUMN: Record<string, string> = { users: 'user_id', items: 'item_id' };
 
@@ -44,7 +44,7 @@ export function writePerUser(
   );
   const out: Record<string, PerUserEntry> = {};
   for (const [display, values] of Object.entries(set.perUser)) {
-    const file = `${prefix}${mlflowKey(display)}.npy`;
+    const file = `${prefix}${metricKey(display)}.npy`;
     writeFileAtomic(join(dir, file), npyBytes(values, [values.length]));
     out[display] = { values: file, users };
   }

@@ -6,11 +6,10 @@ import { setupBackend } from '../backend.ts';
 import type { LoadedExperiment } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
 import { EmbrecError } from '../errors.ts';
-import { flattenParams } from '../tracking/mlflow-names.ts';
-import { configHash as paramsHash } from '../tracking/tags.ts';
 import { writeJsonAtomic } from './fs.ts';
 import { layout, type SweepRecord } from './layout.ts';
 import { assertInside } from './marker.ts';
+import { flattenParams, paramsHash } from './run-names.ts';
 
 /** The hash a trial's resolved config is recognised by (resume; the MLflow config-hash tag). */
 export function configHash(cfg: unknown): string {

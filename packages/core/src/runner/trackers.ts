@@ -1,17 +1,35 @@
 /**
- * The sweep's trackers (MLflow): built once per sweep by the Assembler from the `trackers:` blocks
- * (plus the automatic one, tracking/auto.ts). A tracker that cannot start, or a call that fails,
+ * The sweep's trackers (MLflow): built once per sweep by the Assembler from the `trackers:` blocks,
+ * plus the automatic ones (a tracker component whose `automatic(env)` says so: @embrec/mlflow's).
+ * A tracker that cannot start, or a call that fails,
  * is a warning: the run folder on disk is the source of truth and `embrec track sync` catches up.
  */
 import { join } from 'node:path';
 import type { LoadedExperiment } from '../config/load.ts';
+import type { Block } from '../config/sections.ts';
+import { validateBlock } from '../config/validate.ts';
 import type { TrialScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
-import type { Registry } from '../plugin/registry.ts';
-import { trackerBlocks } from '../tracking/auto.ts';
+import { Registry } from '../plugin/registry.ts';
 import type { Logger, LogLevel } from '../util/log.ts';
 import { Assembler } from './assemble.ts';
 import { makeTrialContext, type TrialEnv } from './context.ts';
+
+/**
+ * The tracker blocks a sweep uses: the experiment's `trackers:` plus each automatic tracker the
+ * environment asks for and the file does not list (validated like a block of the file, so its
+ * parameters get their defaults).
+ */
+export function trackerBlocks(registry: Registry, listed: readonly Block[], env: NodeJS.ProcessEnv): Block[] {
+  const blocks = [...listed];
+  for (const c of registry.list('tracker')) {
+    if (!c.def.automatic?.(env)) continue;
+    if (blocks.some((b) => Registry.qualify(b.type) === c.qualifiedType)) continue;
+    const auto = validateBlock(registry, 'tracker', { type: c.qualifiedType }, ['trackers'], []);
+    if (auto) blocks.push(auto as Block);
+  }
+  return blocks;
+}
 
 export class SweepTrackers {
   readonly #list: TrackerComponent[];

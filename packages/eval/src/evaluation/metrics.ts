@@ -1,5 +1,4 @@
-import { defineComponent, type MetricComponent } from '@embrec/core';
-import { mlflowKey } from '@embrec/core/tracking';
+import { defineComponent, type MetricComponent, metricKey as runMetricKey } from '@embrec/core';
 import { z } from 'zod';
 import { hitRateAtK, mapAtK, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from './rank-metrics.ts';
 
@@ -57,5 +56,5 @@ export const metricComponents = Object.entries(BUILTIN).map(([type, m]) =>
  * `HR@10 (sampled 99)` → `hr_at_10_sampled99`.
  */
 export function metricKey(display: string): string {
-  return mlflowKey(display);
+  return runMetricKey(display);
 }

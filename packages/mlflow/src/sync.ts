@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { DataError } from '../errors.ts';
-import type { Logger } from '../util/log.ts';
+import { DataError, type Logger } from '@embrec/core';
 import { listFiles, type MlflowClient, type RunStatus } from './mlflow-client.ts';
 import { flattenParams, phaseMetrics } from './mlflow-names.ts';
 import {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { TrackedRunInfo, TrackerComponent } from '../plugin/kinds.ts';
-import type { Logger } from '../util/log.ts';
+import type { Logger, TrackedRunInfo, TrackerComponent } from '@embrec/core';
 import { type MlflowClient, MlflowError } from './mlflow-client.ts';
 import {
   appendOutbox,

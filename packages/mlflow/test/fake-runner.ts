@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flattenParams, phaseMetrics } from '../../src/tracking/mlflow-names.ts';
-import type { TrackedRunInfoWithDir } from '../../src/tracking/mlflow-tracker.ts';
+import { flattenParams, phaseMetrics } from '../src/mlflow-names.ts';
+import type { TrackedRunInfoWithDir } from '../src/mlflow-tracker.ts';
 
 /**
- * Writes run folders in the layout the runner writes (see src/tracking/run-folder.ts) and calls a
+ * Writes run folders in the layout the runner writes (see src/run-folder.ts) and calls a
  * tracker the way the runner does, so the tracking tests need no runner. Metric values are a
  * function of the trial's parameters, so tests can check what arrived.
  */

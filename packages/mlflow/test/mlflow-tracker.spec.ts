@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '@embrec/core';
 import { describe, expect, it } from 'vitest';
-import { MlflowClient } from '../../src/tracking/mlflow-client.ts';
-import { MlflowTracker } from '../../src/tracking/mlflow-tracker.ts';
-import { readMarker, readOutbox } from '../../src/tracking/run-folder.ts';
-import { createLogger } from '../../src/util/log.ts';
+import { MlflowClient } from '../src/mlflow-client.ts';
+import { MlflowTracker } from '../src/mlflow-tracker.ts';
+import { readMarker, readOutbox } from '../src/run-folder.ts';
 
 /**
  * The tracker's failure handling against a scripted server (the real-server behaviour is in

@@ -2,22 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createLogger } from '@embrec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../../test/helpers/cli.ts';
-import { type MlflowTestServer, startMlflowServer } from '../../../../test/helpers/mlflow-server.ts';
-import { MlflowClient, type MlflowRun } from '../../src/tracking/mlflow-client.ts';
-import { flattenParams } from '../../src/tracking/mlflow-names.ts';
-import { MlflowTracker } from '../../src/tracking/mlflow-tracker.ts';
-import {
-  MARKER_FILE,
-  OUTBOX_FILE,
-  readMarker,
-  readOutbox,
-  writeMarker,
-} from '../../src/tracking/run-folder.ts';
-import { describeSync, syncRuns } from '../../src/tracking/sync.ts';
-import { configHash } from '../../src/tracking/tags.ts';
-import { createLogger } from '../../src/util/log.ts';
+import { runCli } from '../../../test/helpers/cli.ts';
+import { type MlflowTestServer, startMlflowServer } from '../../../test/helpers/mlflow-server.ts';
+import { MlflowClient, type MlflowRun } from '../src/mlflow-client.ts';
+import { flattenParams } from '../src/mlflow-names.ts';
+import { MlflowTracker } from '../src/mlflow-tracker.ts';
+import { MARKER_FILE, OUTBOX_FILE, readMarker, readOutbox, writeMarker } from '../src/run-folder.ts';
+import { describeSync, syncRuns } from '../src/sync.ts';
+import { configHash } from '../src/tags.ts';
 import {
   EPOCHS,
   epochLoss,
@@ -33,7 +27,7 @@ import {
  * mlflow installed: scripts/mlflow-setup.sh. Runs are read back through the REST API.
  */
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 let server: MlflowTestServer;
 let client: MlflowClient;
 

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
+import { EmbrecError, UsageError } from '@embrec/core';
 import { z } from 'zod';
-import { EmbrecError, UsageError } from '../errors.ts';
 import { chunks, MLFLOW_LIMITS, mlflowKey, truncateValue } from './mlflow-names.ts';
 
 /**

@@ -1,6 +1,5 @@
+import { defineComponent, UsageError } from '@embrec/core';
 import { z } from 'zod';
-import { UsageError } from '../errors.ts';
-import { defineComponent } from '../plugin/define.ts';
 import { MlflowClient } from './mlflow-client.ts';
 import { MlflowTracker } from './mlflow-tracker.ts';
 
@@ -10,6 +9,9 @@ export const mlflowTrackerComponent = defineComponent({
   type: 'mlflow',
   description:
     'Mirrors runs to an MLflow tracking server (a sweep is a parent run, each trial a nested run); failed calls are queued for `embrec track sync`',
+  // the automatic tracker: a sweep mirrors to MLflow when MLFLOW_TRACKING_URI names an http(s)
+  // server, even when the file lists no `trackers:`
+  automatic: (env) => /^https?:\/\//.test(env.MLFLOW_TRACKING_URI ?? ''),
   schema: z.strictObject({
     trackingUri: z
       .string()

@@ -1,35 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { coreVersion } from '@embrec/core';
 
-/** Tag keys embrec sets on MLflow runs (MLflow's own `mlflow.*` tags where one exists). */
-export const TAGS = {
-  kind: 'embrec.kind', // "sweep" | "trial"
-  sweep: 'embrec.sweep',
-  trial: 'embrec.trial',
-  baseline: 'embrec.baseline',
-  version: 'embrec.version',
-  configHash: 'embrec.config_hash',
-  /** A stable identity of the run folder: sync finds the run again even without mlflow.json. */
-  runKey: 'embrec.runKey',
-  gitCommit: 'mlflow.source.git.commit',
-  parentRunId: 'mlflow.parentRunId',
-} as const;
+/** Tag keys (core's: status.json carries them too) and the hash of a flattened config. */
+export { paramsHash as configHash, TAGS } from '@embrec/core';
 
-let version: string | undefined;
-
-/** @embrec/core's version (read from its package.json, so tracking does not import the package index). */
+/** The embrec version runs are tagged with (the one version constant of @embrec/core). */
 export function embrecVersion(): string {
-  version ??= (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-  return version;
-}
-
-/** A short, order-independent hash of a flattened config. */
-export function configHash(params: Readonly<Record<string, string>>): string {
-  const sorted = Object.keys(params)
-    .sort()
-    .map((k) => [k, params[k]]);
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 12);
+  return coreVersion;
 }
 
 /** The identity of a sweep (`trial` omitted) or of one of its trials, stable across machines. */

@@ -1,3 +1,18 @@
+import { coreVersion, definePlugin } from '@embrec/core';
+import { mlflowTrackerComponent } from './component.ts';
+
+/**
+ * The MLflow tracker (`trackers: [{ type: mlflow }]`, added by itself when MLFLOW_TRACKING_URI is
+ * an http(s) server), its REST client and the offline sync of run folders (`embrec track sync`).
+ * The CLI loads it with the other built-in plugins.
+ */
+const plugin = definePlugin({
+  meta: { name: '@embrec/mlflow', version: coreVersion, namespace: 'embrec' },
+  engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
+  components: [mlflowTrackerComponent],
+});
+export default plugin;
+
 export { mlflowTrackerComponent } from './component.ts';
 export type {
   MlflowArtifactFile,

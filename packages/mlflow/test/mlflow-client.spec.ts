@@ -1,10 +1,10 @@
+import { UsageError } from '@embrec/core';
+import { makeTestCreateContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.ts';
-import { makeTestCreateContext } from '../../src/testing/context.ts';
-import { mlflowTrackerComponent } from '../../src/tracking/component.ts';
-import { DEFAULT_RETRY, MlflowClient, MlflowError } from '../../src/tracking/mlflow-client.ts';
-import { flattenParams, MLFLOW_LIMITS, mlflowKey, truncateValue } from '../../src/tracking/mlflow-names.ts';
-import { configHash, runKey } from '../../src/tracking/tags.ts';
+import { mlflowTrackerComponent } from '../src/component.ts';
+import { DEFAULT_RETRY, MlflowClient, MlflowError } from '../src/mlflow-client.ts';
+import { flattenParams, MLFLOW_LIMITS, mlflowKey, truncateValue } from '../src/mlflow-names.ts';
+import { configHash, runKey } from '../src/tags.ts';
 
 /** A fetch that records requests and answers from `reply` (a Response, or a thrown error). */
 function fakeFetch(reply: (url: URL, init: RequestInit, n: number) => Response | Error) {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError } from '../errors.ts';
-import { writeFileAtomic } from '../runner/fs.ts';
+import { DataError, writeFileAtomic } from '@embrec/core';
 
 /**
  * The parts of a run folder that tracking reads (the runner writes them), plus the two files

@@ -1,36 +1,30 @@
 /**
- * What MLflow accepts: key syntax, value lengths and batch sizes (mlflow/utils/validation.py), and
- * the mapping from embrec's names to keys MLflow stores.
+ * The names a run folder and the trackers share: a metric's key ("Recall@20" → "recall_at_20"),
+ * the phase prefixes of tracked metrics, a config flattened to dotted params and its hash, and the
+ * tag keys of status.json. Trackers (the @embrec/mlflow plugin) use the same names, so a metric's
+ * key is one string everywhere: per-user files, tracker keys, report columns.
  */
+import { createHash } from 'node:crypto';
 
-export const MLFLOW_LIMITS = {
-  metricsPerBatch: 1000,
-  paramsPerBatch: 100,
-  tagsPerBatch: 100,
-  entitiesPerBatch: 1000,
-  paramValueLength: 6000,
-  tagValueLength: 8000,
-  keyLength: 250,
-  /** MLflow refuses log-batch bodies over 1 MB; stay a little under. */
-  requestBytes: 950_000,
-} as const;
+/** The longest key kept (MLflow's limit for metric, param and tag keys). */
+const KEY_LENGTH = 250;
 
-/** Characters MLflow allows in metric, param and tag keys. */
+/** Characters a key may hold (those MLflow allows in metric, param and tag keys). */
 const KEY_OK = /[^A-Za-z0-9_\-. :/]/g;
 
 /**
- * A key MLflow accepts (the one key of a metric everywhere: MLflow, per-user files, `metricKey`).
- * Metric names with a cutoff become snake case: "Recall@20" → "recall_at_20",
- * "NDCG@10" → "ndcg_at_10"; other disallowed characters become "_". Names without "@" keep their case.
+ * The key of a metric's display name (per-user file names, tracker keys). Names with a cutoff
+ * become snake case: "Recall@20" → "recall_at_20", "NDCG@10" → "ndcg_at_10"; other disallowed
+ * characters become "_". Names without "@" keep their case.
  */
-export function mlflowKey(name: string): string {
+export function metricKey(name: string): string {
   // labels in parentheses become suffixes: "HR@10 (sampled 99)" → "hr_at_10_sampled99",
   // "Recall@20 (pipeline)" → "recall_at_20_pipeline"
   name = name.replace(/\s*\(([^)]*)\)/g, (_m, label: string) => `_${label.replace(/\s+/g, '')}`);
   const at = name.indexOf('@');
   const mapped = at < 0 ? name : `${name.slice(0, at).toLowerCase()}_at_${name.slice(at + 1).toLowerCase()}`;
   const clean = mapped.replace(/@/g, '_at_').replace(KEY_OK, '_');
-  return clean.length > MLFLOW_LIMITS.keyLength ? clean.slice(0, MLFLOW_LIMITS.keyLength) : clean;
+  return clean.length > KEY_LENGTH ? clean.slice(0, KEY_LENGTH) : clean;
 }
 
 /** Where a tracked metric was measured: per-epoch validation, or the trial's final test values. */
@@ -58,18 +52,8 @@ export function phaseMetrics(
   return out;
 }
 
-/** Cuts a value to `max` characters, ending with a marker that says how much was dropped. */
-export function truncateValue(value: string, max: number): string {
-  if (value.length <= max) return value;
-  const marker = (n: number): string => `…[truncated ${n} chars]`;
-  // the marker's length depends on the count it prints; two passes settle it
-  let keep = max - marker(value.length).length;
-  keep = max - marker(value.length - keep).length;
-  return value.slice(0, keep) + marker(value.length - keep);
-}
-
 /**
- * Flattens a resolved config into MLflow params: nested keys joined with dots, array elements by
+ * Flattens a resolved config into params: nested keys joined with dots, array elements by
  * index (`evaluate.ks.0`), leaves as strings (objects in arrays too: `trackers.0.type`). Empty
  * objects and arrays are kept as "{}" / "[]" so that they are visible.
  */
@@ -94,9 +78,24 @@ export function flattenParams(value: unknown, prefix = ''): Record<string, strin
   return out;
 }
 
-/** Splits `items` into consecutive chunks of at most `size`. */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** A short, order-independent hash of a flattened config (the config-hash tag). */
+export function paramsHash(params: Readonly<Record<string, string>>): string {
+  const sorted = Object.keys(params)
+    .sort()
+    .map((k) => [k, params[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 12);
 }
+
+/** Tag keys of status.json, which trackers set on their runs too (MLflow's own `mlflow.*` tags where one exists). */
+export const TAGS = {
+  kind: 'embrec.kind', // "sweep" | "trial"
+  sweep: 'embrec.sweep',
+  trial: 'embrec.trial',
+  baseline: 'embrec.baseline',
+  version: 'embrec.version',
+  configHash: 'embrec.config_hash',
+  /** A stable identity of the run folder: sync finds the run again even without mlflow.json. */
+  runKey: 'embrec.runKey',
+  gitCommit: 'mlflow.source.git.commit',
+  parentRunId: 'mlflow.parentRunId',
+} as const;
