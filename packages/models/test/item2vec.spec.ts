@@ -253,7 +253,9 @@ describe.skipIf(!run)('item2vec model', () => {
     const s = model.scorer();
     if (s.kind !== 'embeddings') throw new Error('expected embeddings');
     expect(s.items.dim).toBe(8);
-    expect(ctx.logged.map((l) => l.values['valid_NDCG@20'])).toEqual([0.1, 0.1, 0.1, 0.5]);
+    expect(ctx.logged.map((l) => l.values['valid_NDCG@20'])).toEqual([0.1, 0.1, 0.1, 0.5, undefined]);
+    // the last line holds the chosen setting's validation metrics (embrec report --select reads it)
+    expect(ctx.logged.at(-1)).toEqual({ values: { 'NDCG@20': 0.5 }, step: 4 });
     // the saved model reloads with the chosen dim although the configured default is 16
     const dir = join(mkdtempSync(join(tmpdir(), 'embrec-i2v-')), 'm');
     await model.save(dir);

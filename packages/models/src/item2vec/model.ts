@@ -66,7 +66,9 @@ export class Item2VecModel implements ModelComponent {
       this.#fitOne(splits.train, ctx, true);
       return;
     }
-    let best: { value: number; over: GridChoice; fitted: Fitted } | undefined;
+    let best:
+      | { value: number; over: GridChoice; fitted: Fitted; values: Readonly<Record<string, number>> }
+      | undefined;
     let trained: { key: string; loss: number } | undefined;
     for (const [step, over] of grid.entries()) {
       this.#p = { ...this.#base, ...over };
@@ -84,10 +86,12 @@ export class Item2VecModel implements ModelComponent {
       }
       ctx.logMetrics({ ...over, loss, [`valid_${by}`]: value }, step);
       ctx.log.info(`item2vec: ${JSON.stringify(over)}: valid ${by} = ${value.toFixed(4)}`);
-      if (!best || value > best.value) best = { value, over, fitted: this.#fitted! };
+      if (!best || value > best.value) best = { value, over, fitted: this.#fitted!, values: res.values };
     }
     this.#p = { ...this.#base, ...best!.over };
     this.#fitted = best!.fitted;
+    // the chosen setting's validation metrics last: what `embrec report --select valid.<metric>` reads
+    ctx.logMetrics({ ...best!.values }, grid.length);
     ctx.log.info(`item2vec: chose ${JSON.stringify(best!.over)} (valid ${by} = ${best!.value.toFixed(4)})`);
   }
 
