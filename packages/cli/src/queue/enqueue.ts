@@ -8,9 +8,9 @@ import {
   TAGS,
   UsageError,
 } from '@embrec/core';
-import { type Job, QueueEvents } from 'bullmq';
+import type { Job } from 'bullmq';
 import { EXIT, fmt } from '../output.ts';
-import { connectionOf, openQueue, probe, QUEUE_NAME } from './connection.ts';
+import { openQueue, probe } from './connection.ts';
 import {
   compatible,
   incompatible,
@@ -97,7 +97,7 @@ export async function runOnQueue(exp: LoadedExperiment, url: string, args: Queue
       `▶ ${exp.name}: ${mine.length} trial(s) → ${url}: ${added} enqueued, ${again} failed before and enqueued again, ${mine.length - added - again - done} already queued, ${done} finished before (${dir})`,
     );
     say(`  start workers with: embrec worker --queue ${url}${output ? ` --output ${output}` : ''}`);
-    return await follow(queue, url, mine, dir, args);
+    return await follow(queue, mine, dir, args);
   } finally {
     await queue.close();
   }
@@ -105,97 +105,54 @@ export async function runOnQueue(exp: LoadedExperiment, url: string, args: Queue
 
 async function follow(
   queue: ReturnType<typeof openQueue>,
-  url: string,
   jobs: readonly TrialJob[],
   dir: string,
   args: QueueRunArgs,
 ): Promise<number> {
   const seen = new Map<string, string>();
-  const states = new Map<string, string>();
-  const byId = new Map(jobs.map((j) => [jobId(j.experiment, j.configHash), j]));
-  // the queue's event stream says which jobs changed (no polling of every job while trials run);
-  // every 2 s all states are read again, in case an event was lost (a Redis restart)
-  const events = new QueueEvents(QUEUE_NAME, { connection: connectionOf(url) });
-  events.on('error', () => {});
-  const dirty = new Set<string>();
-  let wake: (() => void) | undefined;
-  const touch = ({ jobId: id }: { jobId: string }) => {
-    if (!byId.has(id)) return;
-    dirty.add(id);
-    wake?.();
-  };
-  events.on('active', touch);
-  events.on('completed', touch);
-  events.on('failed', touch);
-  events.on('waiting', touch);
-  const onAbort = () => wake?.();
-  args.signal.addEventListener('abort', onAbort);
-  try {
-    await events.waitUntilReady();
-    let full = true;
-    for (;;) {
-      if (args.signal.aborted) {
-        say('stopped following: the trials stay queued for the workers');
-        return 130;
-      }
-      const ids = full ? [...byId.keys()] : [...dirty];
-      dirty.clear();
-      await Promise.all(
-        ids.map(async (id) => {
-          const j = byId.get(id)!;
-          const job = (await queue.getJob(id)) as Job<TrialJob, TrialResult> | undefined;
-          const state = job ? await job.getState() : 'finished-before';
-          states.set(id, state);
-          if (seen.get(j.trial) === state) return;
-          seen.set(j.trial, state);
-          report(j, job, state, args.json);
-        }),
-      );
-      const values = [...states.values()];
-      const finished = values.filter((v) => v === 'completed' || v === 'finished-before').length;
-      const failed = values.filter((v) => v === 'failed').length;
-      if (finished + failed === jobs.length) {
-        say(`■ queue: ${finished} finished, ${failed} failed → ${dir} (embrec report ${dir})`);
-        return failed > 0 ? EXIT.failure : EXIT.ok;
-      }
-      full = await new Promise<boolean>((res) => {
-        const t = setTimeout(() => res(true), 2000);
-        wake = () => {
-          clearTimeout(t);
-          wake = undefined;
-          res(false);
-        };
-        if (dirty.size > 0 || args.signal.aborted) wake();
-      });
+  let finished = 0;
+  let failed = 0;
+  for (;;) {
+    if (args.signal.aborted) {
+      say('stopped following: the trials stay queued for the workers');
+      return 130;
     }
-  } finally {
-    args.signal.removeEventListener('abort', onAbort);
-    await events.close();
+    const states = await Promise.all(
+      jobs.map(async (j) => {
+        const job = (await queue.getJob(jobId(j.experiment, j.configHash))) as
+          | Job<TrialJob, TrialResult>
+          | undefined;
+        return { j, job, state: job ? await job.getState() : 'finished-before' };
+      }),
+    );
+    finished = 0;
+    failed = 0;
+    for (const { j, job, state } of states) {
+      if (state === 'completed' || state === 'finished-before') finished++;
+      if (state === 'failed') failed++;
+      if (seen.get(j.trial) === state) continue;
+      seen.set(j.trial, state);
+      const event = {
+        type: 'trial-state',
+        trial: j.trial,
+        state,
+        result: job?.returnvalue,
+        error: job?.failedReason,
+      };
+      if (args.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      else if (state === 'completed') {
+        const m = Object.entries(job?.returnvalue?.metrics ?? {})
+          .slice(0, 8)
+          .map(([k, v]) => `${k}=${fmt(v)}`)
+          .join('  ');
+        say(`✔ ${j.trial}: FINISHED on ${job?.returnvalue?.worker ?? '?'}  ${m}`);
+      } else if (state === 'failed')
+        say(`✖ ${j.trial}: FAILED after ${job?.attemptsMade ?? '?'} attempt(s)\n${job?.failedReason ?? ''}`);
+      else if (state === 'active') say(`● ${j.trial}: running`);
+    }
+    if (finished + failed === jobs.length) break;
+    await new Promise((r) => setTimeout(r, 300));
   }
-}
-
-/** One line (or JSON event) when a trial's state changes. */
-function report(
-  j: TrialJob,
-  job: Job<TrialJob, TrialResult> | undefined,
-  state: string,
-  json: boolean,
-): void {
-  const event = {
-    type: 'trial-state',
-    trial: j.trial,
-    state,
-    result: job?.returnvalue,
-    error: job?.failedReason,
-  };
-  if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
-  else if (state === 'completed') {
-    const m = Object.entries(job?.returnvalue?.metrics ?? {})
-      .slice(0, 8)
-      .map(([k, v]) => `${k}=${fmt(v)}`)
-      .join('  ');
-    say(`✔ ${j.trial}: FINISHED on ${job?.returnvalue?.worker ?? '?'}  ${m}`);
-  } else if (state === 'failed')
-    say(`✖ ${j.trial}: FAILED after ${job?.attemptsMade ?? '?'} attempt(s)\n${job?.failedReason ?? ''}`);
-  else if (state === 'active') say(`● ${j.trial}: running`);
+  say(`■ queue: ${finished} finished, ${failed} failed → ${dir} (embrec report ${dir})`);
+  return failed > 0 ? EXIT.failure : EXIT.ok;
 }
