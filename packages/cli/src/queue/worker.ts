@@ -11,7 +11,7 @@ import {
   setupBackend,
   sweepDirOf,
 } from '@embrec/core';
-import { MARKER_FILE } from '@embrec/core/tracking';
+import { MARKER_FILE } from '@embrec/mlflow';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { load } from '../commands/common.ts';
 import { connectionOf, openQueue, probe, QUEUE_NAME } from './connection.ts';
