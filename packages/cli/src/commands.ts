@@ -68,7 +68,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     command: 'analyze <run>',
     describe:
-      'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → analysis/report.html',
+      'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → artifacts/analysis/report.html',
     load: async () => (await import('./commands/analyze.ts')).analyzeCommand as CommandModule,
   },
   {

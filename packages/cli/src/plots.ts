@@ -1,26 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getPath, type LoadedExperiment, layout, type PlotSpec, parsePath, readStatus } from '@embrec/core';
+// one renderer (vega-lite → SVG + PNG) for the sweep plots and the analysis report
+import { renderVegaLite } from '@embrec/eval';
 import type * as vl from 'vega-lite';
 import { meanCi } from './report.ts';
 import { readRun } from './runs.ts';
-
-/** Renders a vega-lite spec to `<prefix>.svg` and `<prefix>.png`. */
-export async function renderVegaLite(spec: vl.TopLevelSpec, prefix: string): Promise<string[]> {
-  // loaded on first use: vega and vega-lite take most of a second to import (`embrec --help` would wait)
-  const [vega, vlc, { Resvg }] = await Promise.all([
-    import('vega'),
-    import('vega-lite'),
-    import('@resvg/resvg-js'),
-  ]);
-  const view = new vega.View(vega.parse(vlc.compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 } }).render().asPng();
-  writeFileSync(`${prefix}.svg`, svg);
-  writeFileSync(`${prefix}.png`, png);
-  return [`${prefix}.svg`, `${prefix}.png`];
-}
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 

@@ -1,4 +1,5 @@
 import { coreVersion, definePlugin } from '@embrec/core';
+import { analysisComponents } from './analysis/index.ts';
 import { dataComponents } from './data/index.ts';
 import { financeComponents } from './finance/index.ts';
 
@@ -10,7 +11,7 @@ import { evaluationComponents } from './evaluation/index.ts';
 const plugin = definePlugin({
   meta: { name: '@embrec/eval', version: coreVersion, namespace: 'embrec' },
   engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
-  components: [...dataComponents, ...evaluationComponents, ...financeComponents],
+  components: [...dataComponents, ...evaluationComponents, ...financeComponents, ...analysisComponents],
 });
 export default plugin;
 
@@ -23,8 +24,10 @@ export {
   DEFAULT_ANALYZE_OPTIONS,
   readItemBias,
   readTrialInfo,
+  renderVegaLite,
   replayData,
   trustworthiness,
+  writeAnalysisReport,
 } from './analysis/index.ts';
 export {
   BUILTIN_METRICS,

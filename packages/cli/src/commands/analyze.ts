@@ -6,28 +6,22 @@ import {
   layout,
   readStatus,
   UsageError,
-  writeFileAtomic,
   writeFolderAtomic,
 } from '@embrec/core';
 import {
   type AnalysisResult,
   type AnalyzeOptions,
-  analysisFigures,
-  analysisHtml,
-  analysisJson,
   analyzeEmbeddings,
   DEFAULT_ANALYZE_OPTIONS,
-  type RenderedFigure,
   readItemBias,
   readTrialInfo,
   replayData,
+  writeAnalysisReport,
 } from '@embrec/eval';
 import { loadEmbeddings } from '@embrec/indexes';
-import type * as vl from 'vega-lite';
 import type { CommandModule } from 'yargs';
 import { builtinRegistry } from '../builtins.ts';
 import { EXIT, printError, renderTable } from '../output.ts';
-import { renderVegaLite } from '../plots.ts';
 
 interface AnalyzeArgs {
   run: string;
@@ -50,7 +44,8 @@ interface AnalyzeArgs {
 
 /**
  * Analyses one finished trial's embeddings (neighbours, t-SNE/UMAP maps, attribute structure,
- * popularity bias) into `<trial>/analysis/` (or --out): report.html, analysis.json, SVG and PNG.
+ * popularity bias) into `<trial>/artifacts/analysis/` (or --out): report.html, analysis.json, SVG
+ * and PNG — the folder an experiment's `analysis:` section writes during the run.
  */
 export async function analyzeRun(
   runDir: string,
@@ -67,7 +62,7 @@ export async function analyzeRun(
     throw new UsageError(
       `${dir} has no item embeddings (expected ${join(emb, 'items.npy')}): model "${info.model}" scores users directly; analyze needs a model that produces embeddings (mf, two-tower, lightgcn, item2vec)`,
     );
-  const out = resolve(opts.out ?? join(dir, 'analysis'));
+  const out = resolve(opts.out ?? layout.analysis(dir));
   if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'analysis.json')))
     throw new UsageError(`${out} exists and holds other files; give an empty or new folder to --out`);
   const { items, users } = await loadEmbeddings(emb);
@@ -81,19 +76,13 @@ export async function analyzeRun(
     onStep,
   );
   onStep('writing the report');
-  await writeFolderAtomic(out, async (tmp) => {
-    const rendered: RenderedFigure[] = [];
-    for (const f of analysisFigures(result)) {
-      const [svgPath] = await renderVegaLite(f.spec as unknown as vl.TopLevelSpec, join(tmp, f.name));
-      rendered.push({ name: f.name, title: f.title, svg: readFileSync(svgPath!, 'utf8') });
-    }
-    const title = `embrec analysis: ${info.name} / ${basename(dir)}`;
-    writeFileAtomic(join(tmp, 'report.html'), analysisHtml(result, rendered, title));
-    writeFileAtomic(
-      join(tmp, 'analysis.json'),
-      analysisJson(result, { trial: dir, experiment: info.name, metrics: info.metrics }),
-    );
-  });
+  await writeFolderAtomic(out, (tmp) =>
+    writeAnalysisReport(tmp, result, `embrec analysis: ${info.name} / ${basename(dir)}`, {
+      trial: dir,
+      experiment: info.name,
+      metrics: info.metrics,
+    }),
+  );
   return { dir: out, result };
 }
 
@@ -119,13 +108,13 @@ export function trialFolders(dir: string): string[] {
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   command: 'analyze <run>',
   describe:
-    'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → analysis/report.html',
+    'Embedding analysis of a finished trial: neighbours, t-SNE/UMAP maps, attribute structure, popularity bias → artifacts/analysis/report.html',
   builder: (y) =>
     y
       .positional('run', {
         type: 'string',
         demandOption: true,
-        describe: 'trial folder (<output>/<experiment>/<trial>)',
+        describe: 'trial folder (<output>/<experiment>/<trial>) or sweep folder',
       })
       .option('attribute', {
         type: 'string',
@@ -176,12 +165,17 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         default: true,
         describe: 'draw t-SNE/UMAP maps (--no-maps skips them)',
       })
-      .option('out', { type: 'string', describe: 'output folder (default: <run>/analysis)' }) as never,
+      .option('out', {
+        type: 'string',
+        describe: 'output folder (default: <run>/artifacts/analysis)',
+      }) as never,
   handler: async (args) => {
     try {
       const runs = trialFolders(resolve(args.run));
       if (runs.length > 1 && args.out)
-        throw new UsageError("--out takes one trial; a sweep folder writes each trial's analysis/ folder");
+        throw new UsageError(
+          "--out takes one trial; a sweep folder writes each trial's artifacts/analysis/ folder",
+        );
       const rows: string[][] = [];
       for (const run of runs) {
         if (runs.length > 1) process.stderr.write(`■ ${basename(run)}\n`);

@@ -21,6 +21,7 @@ export const SECTIONS: readonly SectionSpec[] = [
   { key: 'ranker', kind: 'ranker', many: false, required: false },
   { key: 'rerankers', kind: 'reranker', many: true, required: false },
   { key: 'evaluate', kind: 'evaluator', many: false, required: false, default: { type: 'full' } },
+  { key: 'analysis', kind: 'analysis', many: false, required: false },
   { key: 'trackers', kind: 'tracker', many: true, required: false },
 ];
 
@@ -99,5 +100,7 @@ export interface TrialConfig {
   readonly ranker?: Block;
   readonly rerankers: readonly Block[];
   readonly evaluate: Block;
+  /** Embedding analysis after export (stages/analyze.ts): neighbours, maps, attribute structure. */
+  readonly analysis?: Block;
   readonly trackers: readonly Block[];
 }

@@ -204,6 +204,7 @@ export function validateExperiment(
     }
   }
   checkLossSampler(registry, sections, raw, issues);
+  checkAnalysis(registry, sections, issues);
   if (issues.length > before || !p.success) return undefined;
   const d = p.data;
   const cfg: Record<string, unknown> = {
@@ -218,6 +219,30 @@ export function validateExperiment(
   for (const s of SECTIONS) if (sections[s.key] !== undefined) cfg[s.key] = sections[s.key];
   if (d.retrieve) cfg.retrieve = d.retrieve satisfies RetrieveSettings;
   return cfg as unknown as TrialConfig;
+}
+
+/**
+ * An `analysis:` reads the model's item embeddings: a model that declares it scores users directly
+ * (`scorer: 'scores'`, EASE, ItemKNN) has none, so the file is rejected before anything trains.
+ * Models without the declaration are checked when the trial reaches the analysis.
+ */
+function checkAnalysis(
+  registry: Registry,
+  sections: Record<string, Block | Block[] | undefined>,
+  issues: ConfigIssue[],
+): void {
+  const model = sections.model as Block | undefined;
+  if (!sections.analysis || !model) return;
+  const m = registry.lookup('model', model.type);
+  if (!m.ok || m.component.def.scorer !== 'scores') return;
+  const withEmbeddings = registry
+    .list('model')
+    .filter((c) => c.def.scorer !== 'scores')
+    .map((c) => Registry.display(c.qualifiedType));
+  issues.push({
+    path: 'analysis',
+    message: `the analysis needs item embeddings, but model "${Registry.display(model.type)}" scores users directly and has none: remove "analysis:" or use a model with embeddings (${withEmbeddings.join(', ')})`,
+  });
 }
 
 /**

@@ -69,6 +69,12 @@ export interface ComponentDefinition<
   /** Samplers: 'in-batch' samplers give no explicit negatives (static, like a loss's `needs`). */
   readonly mode?: SamplerComponent['mode'];
   /**
+   * Models: what `scorer()` returns, 'embeddings' (user and item tables) or 'scores' (a model that
+   * scores users directly: EASE, ItemKNN). Static, so `validate` rejects an `analysis:` of a model
+   * without item embeddings before anything runs; absent, it is checked when the trial gets there.
+   */
+  readonly scorer?: 'embeddings' | 'scores';
+  /**
    * Trackers: given the environment, whether every sweep uses this tracker even when the file's
    * `trackers:` does not list it (MLflow: MLFLOW_TRACKING_URI names a server). It is then built from
    * `{ type }` alone, its parameters taking their defaults.

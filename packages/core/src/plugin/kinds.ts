@@ -9,6 +9,7 @@ import type {
 } from '../types/values.ts';
 import type { Logger } from '../util/log.ts';
 import type { Rng } from '../util/rng.ts';
+import type { AnalysisComponent } from './kinds-analysis.ts';
 import type { LossComponent, SamplerComponent } from './kinds-training.ts';
 
 /** A progress handle: a bar on a terminal, plain lines otherwise. */
@@ -301,6 +302,7 @@ export interface ComponentKinds {
   reranker: RerankerComponent;
   metric: MetricComponent;
   evaluator: EvaluatorComponent;
+  analysis: AnalysisComponent;
   tracker: TrackerComponent;
 }
 
@@ -317,6 +319,7 @@ export const COMPONENT_KINDS: readonly ComponentKind[] = [
   'reranker',
   'metric',
   'evaluator',
+  'analysis',
   'tracker',
 ];
 

@@ -18,6 +18,8 @@ export const layout = {
   history: (trialDir: string) => join(trialDir, 'metrics-history.jsonl'),
   perUserDir: (trialDir: string) => join(trialDir, 'per-user'),
   artifacts: (trialDir: string) => join(trialDir, 'artifacts'),
+  /** The embedding analysis (the `analysis:` stage and `embrec analyze`): report.html, analysis.json. */
+  analysis: (trialDir: string) => join(trialDir, 'artifacts', 'analysis'),
   logs: (trialDir: string) => join(trialDir, 'logs.txt'),
   status: (trialDir: string) => join(trialDir, 'status.json'),
   stages: (trialDir: string) => join(trialDir, 'stages.json'),

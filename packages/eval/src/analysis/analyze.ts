@@ -1,4 +1,4 @@
-import type { Dataset, EmbeddingTable, Splits } from '@embrec/core';
+import type { Dataset, EmbeddingTable, IdMap, Splits } from '@embrec/core';
 import { Rng, UsageError, userCsr } from '@embrec/core';
 import { topkBackend } from '../evaluation/backend.ts';
 import { attributeLabels, attributeNames, type Labels, primaryLabel } from './attributes.ts';
@@ -118,7 +118,7 @@ export async function analyzeEmbeddings(
     const o = dataset.interactions.itemIds.get(id);
     return (o !== undefined ? dataset.itemNames?.[o] : undefined) ?? id;
   };
-  const queries = resolveItems(opts.items ?? [], items, nameOf);
+  const queries = resolveItems(opts.items ?? [], items.ids, nameOf);
   const pick = rng.fork('neighbour-items');
   const chosen = new Set(queries);
   for (
@@ -266,15 +266,14 @@ function popularityOf(input: AnalyzeInput, opts: AnalyzeOptions): PopularityBias
   });
 }
 
-/** Rows for the requested items: an external ID, else an exact title, else a unique title substring. */
-function resolveItems(
-  wanted: readonly string[],
-  items: EmbeddingTable,
-  nameOf: (r: number) => string,
-): number[] {
+/**
+ * Rows (of `ids`) for the requested items: an external ID, else an exact title, else a unique title
+ * substring; an item that matches none or several is an error.
+ */
+export function resolveItems(wanted: readonly string[], ids: IdMap, nameOf: (r: number) => string): number[] {
   const rows: number[] = [];
   for (const w of wanted) {
-    const byId = items.ids.get(w);
+    const byId = ids.get(w);
     if (byId !== undefined) {
       rows.push(byId);
       continue;
@@ -282,7 +281,7 @@ function resolveItems(
     const low = w.toLowerCase();
     const exact: number[] = [];
     const partial: number[] = [];
-    for (let r = 0; r < items.ids.size; r++) {
+    for (let r = 0; r < ids.size; r++) {
       const n = nameOf(r).toLowerCase();
       if (n === low) exact.push(r);
       else if (n.includes(low)) partial.push(r);
@@ -290,10 +289,10 @@ function resolveItems(
     const hits = exact.length > 0 ? exact : partial;
     if (hits.length === 1) rows.push(hits[0]!);
     else if (hits.length === 0)
-      throw new UsageError(`--item "${w}": no item has this ID or a title containing it`);
+      throw new UsageError(`item "${w}": no item has this ID or a title containing it`);
     else
       throw new UsageError(
-        `--item "${w}" matches ${hits.length} titles (${hits.slice(0, 5).map(nameOf).join('; ')}${hits.length > 5 ? '; …' : ''}): give an ID or a longer title`,
+        `item "${w}" matches ${hits.length} titles (${hits.slice(0, 5).map(nameOf).join('; ')}${hits.length > 5 ? '; …' : ''}): give an ID or a longer title`,
       );
   }
   return rows;

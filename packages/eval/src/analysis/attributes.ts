@@ -20,6 +20,20 @@ export function attributeNames(t: FeatureTable | undefined): string[] {
   return [...Object.keys(t.categorical), ...Object.keys(t.multiHot)];
 }
 
+/** Fails, naming the columns there are (with a did-you-mean), unless `name` is a categorical column of `t`. */
+export function checkAttribute(t: FeatureTable | undefined, name: string, what: 'item' | 'user'): void {
+  if (t && (t.categorical[name] || t.multiHot[name])) return;
+  const names = attributeNames(t);
+  const numeric = Object.keys(t?.numeric ?? {});
+  const guess = didYouMean(name, names);
+  throw new UsageError(
+    names.length === 0
+      ? `the data set has no categorical ${what} attributes, so there is no ${what} attribute "${name}"`
+      : `there is no categorical ${what} attribute "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; the data set has: ${names.join(', ')}` +
+          (numeric.length > 0 ? ` (numeric, not usable for colouring: ${numeric.join(', ')})` : ''),
+  );
+}
+
 /**
  * The labels of column `name` for the rows of `rows` (an embedding table's IDs); `owner` is the
  * IdMap the feature table is indexed by (the dataset's). `what` names the side in errors.
@@ -31,19 +45,9 @@ export function attributeLabels(
   rows: IdMap,
   what: 'item' | 'user',
 ): Labels {
-  const names = attributeNames(t);
+  checkAttribute(t, name, what);
   const cat = t?.categorical[name];
   const multi = t?.multiHot[name];
-  if (!t || (!cat && !multi)) {
-    const numeric = Object.keys(t?.numeric ?? {});
-    const guess = didYouMean(name, names);
-    throw new UsageError(
-      names.length === 0
-        ? `the data set has no categorical ${what} attributes, so there is no ${what} attribute "${name}"`
-        : `there is no categorical ${what} attribute "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}; the data set has: ${names.join(', ')}` +
-            (numeric.length > 0 ? ` (numeric, not usable for colouring: ${numeric.join(', ')})` : ''),
-    );
-  }
   const indptr = new Int32Array(rows.size + 1);
   const parts: number[] = [];
   for (let r = 0; r < rows.size; r++) {

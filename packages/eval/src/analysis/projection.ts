@@ -23,12 +23,15 @@ export interface TsneOptions {
   readonly rng: Rng;
 }
 
-/** The most points-per-perplexity rule of t-SNE implementations (bhtsne, openTSNE): n − 1 ≥ 3·perplexity. */
-export function checkPerplexity(n: number, perplexity: number, what: string): void {
+/**
+ * The most points-per-perplexity rule of t-SNE implementations (bhtsne, openTSNE): n − 1 ≥ 3·perplexity.
+ * `option` is how the user sets the perplexity (`--perplexity`, or `analysis.perplexity:` in a file).
+ */
+export function checkPerplexity(n: number, perplexity: number, what: string, option = '--perplexity'): void {
   if (n - 1 < 3 * perplexity)
     throw new UsageError(
       `t-SNE with perplexity ${perplexity} needs at least ${3 * perplexity + 1} ${what}; there are ${n}. ` +
-        `Lower the perplexity (--perplexity ${Math.max(1, Math.floor((n - 1) / 3))} fits) or analyse more ${what}`,
+        `Lower the perplexity (${option} ${Math.max(1, Math.floor((n - 1) / 3))} fits) or analyse more ${what}`,
     );
 }
 

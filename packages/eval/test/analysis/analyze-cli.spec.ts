@@ -86,7 +86,7 @@ describe('embrec analyze', () => {
     const r = await runCli(['analyze', trial, '--item', 'Action item 1', ...fast]);
     expect(r.stderr).not.toContain('✖');
     expect(r.code).toBe(0);
-    const dir = join(trial, 'analysis');
+    const dir = join(trial, 'artifacts', 'analysis');
     expect(r.stdout).toContain(join(dir, 'report.html'));
     const json = JSON.parse(readFileSync(join(dir, 'analysis.json'), 'utf8'));
     expect(json.model).toBe('embrec/mf');
@@ -136,7 +136,7 @@ describe('embrec analyze', () => {
       page.on('request', (q) => {
         if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url());
       });
-      await page.goto(`file://${join(trial, 'analysis', 'report.html')}`, { waitUntil: 'load' });
+      await page.goto(`file://${join(trial, 'artifacts', 'analysis', 'report.html')}`, { waitUntil: 'load' });
       // (no DOM lib in the project's tsconfig: the element's fields are typed by hand)
       type Img = { naturalWidth: number; naturalHeight: number; complete: boolean };
       const imgs = await page.$$eval('img', (els) =>
@@ -171,11 +171,11 @@ describe('embrec analyze', () => {
     const copy = join(root, 'copy', 'run');
     cpSync(trial, copy, { recursive: true });
     rmSync(join(copy, 'artifacts', 'embeddings'), { recursive: true });
-    rmSync(join(copy, 'analysis'), { recursive: true, force: true });
+    rmSync(join(copy, 'artifacts', 'analysis'), { recursive: true, force: true });
     const c = await runCli(['analyze', copy]);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain(`${copy} has no item embeddings`);
     expect(c.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(existsSync(join(copy, 'analysis'))).toBe(false);
+    expect(existsSync(join(copy, 'artifacts', 'analysis'))).toBe(false);
   }, 120_000);
 });

@@ -163,6 +163,7 @@ export function easeWeightsJs(gram: Float32Array, n: number, lambda: number): Fl
 export const easeComponent = defineComponent({
   kind: 'model',
   type: 'ease',
+  scorer: 'scores',
   description: 'EASE^R closed-form item-item model (Steck 2019); λ or a λ grid chosen on validation',
   schema: z.strictObject({
     lambda: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default(500),

@@ -147,6 +147,7 @@ function transposeWeighted(m: WeightedCsr, n: number): WeightedCsr {
 export const itemKnnComponent = defineComponent({
   kind: 'model',
   type: 'itemknn',
+  scorer: 'scores',
   description: 'Item-based kNN: cosine similarity with shrinkage, top-k neighbours per item (sparse)',
   schema: z.strictObject({
     k: z.number().int().min(1).default(200),

@@ -38,6 +38,7 @@ export class MostPop implements ModelComponent {
 export const mostPopComponent = defineComponent({
   kind: 'model',
   type: 'mostpop',
+  scorer: 'scores',
   description: 'Most popular items in training data, the same list for every user',
   schema: z.strictObject({}),
   create: () => new MostPop(),

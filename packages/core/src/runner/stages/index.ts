@@ -1,13 +1,14 @@
 /**
  * The trial pipeline, in order (ARCHITECTURE.md "The trial as stages"):
  *
- *   load → split → fit → embed → index → retrieve → rank → rerank → evaluate → export
+ *   load → split → analyze-check → fit → embed → index → retrieve → rank → rerank → evaluate
+ *   → export → analyze
  *
  * Each stage is `{ name, needs, when?, run(ctx) }`; runTrial (../trial.ts) runs those whose `when`
- * accepts the config. Hook point: an `analyze` stage (packages/eval/src/analysis, today the
- * separate `embrec analyze` command) goes between evaluate and export once experiment files get an
- * `analysis:` section (config/sections.ts has none yet, so it is not wired).
+ * accepts the config. The two analysis stages run with an `analysis:` section (analyze.ts): the
+ * check before training, the analysis itself after export, whose model files it reads.
  */
+import { analyzeCheckStage, analyzeStage } from './analyze.ts';
 import { loadStage, splitStage } from './data.ts';
 import { evaluateStage } from './evaluate.ts';
 import { exportStage } from './export.ts';
@@ -19,6 +20,7 @@ import type { Stage } from './types.ts';
 export const STAGES: readonly Stage[] = [
   loadStage,
   splitStage,
+  analyzeCheckStage,
   fitStage,
   embedStage,
   indexStage,
@@ -27,6 +29,7 @@ export const STAGES: readonly Stage[] = [
   rerankStage,
   evaluateStage,
   exportStage,
+  analyzeStage,
 ];
 
 /** Checks that every stage's `needs` name a stage placed before it (a wrongly ordered list fails early). */
