@@ -23,6 +23,7 @@ import { IdMap, makeInteractions, Rng } from '@embrec/core';
 import { parseIndexSpec } from '@embrec/indexes';
 import { createServer, writeBundle } from '@embrec/serve';
 import autocannon from 'autocannon';
+import { builtinRegistry } from '../packages/cli/src/builtins.ts';
 import { exportRun } from '../packages/cli/src/commands/export.ts';
 import { table } from './eval-common.ts';
 
@@ -98,7 +99,7 @@ console.log(
 // service time without the network: one request at a time through fastify's inject, in this process
 // (routing, validation, search, serialisation); CPU contention from other jobs still counts.
 {
-  const app = await createServer({ bundle });
+  const app = await createServer({ bundle, registry: builtinRegistry() });
   const rng = new Rng(3);
   const ms: number[] = [];
   for (let i = 0; i < 2200; i++) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Bundle, createServer, loadBundle } from '@embrec/serve';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../packages/cli/src/builtins.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyBundle } from './fixture.ts';
 
@@ -13,11 +14,12 @@ let bundleDir: string;
 let bundle: Bundle;
 let app: Awaited<ReturnType<typeof createServer>>;
 const TOKEN = 'test-token-123';
+const registry = builtinRegistry();
 
 beforeAll(async () => {
   ({ root, bundle: bundleDir } = await tinyBundle('tiny-serve'));
   bundle = await loadBundle(bundleDir);
-  app = await createServer({ bundle: bundleDir, adminToken: TOKEN, maxK: 100 });
+  app = await createServer({ bundle: bundleDir, adminToken: TOKEN, maxK: 100, registry });
 }, 240_000);
 
 afterAll(async () => {
@@ -325,7 +327,7 @@ describe('routes', () => {
 
 describe('admin', () => {
   it('off without a token; refuses a wrong token; a corrupt bundle is refused and the old one keeps serving', async () => {
-    const open = await createServer({ bundle: bundleDir });
+    const open = await createServer({ bundle: bundleDir, registry });
     try {
       expect((await open.inject({ method: 'POST', url: '/admin/reload', payload: {} })).statusCode).toBe(404);
     } finally {
@@ -500,7 +502,7 @@ describe('hot reload under load', () => {
     expect(exp.code, exp.stderr).toBe(0);
     const v2 = (await loadBundle(second)).version;
     expect(v2).not.toBe(bundle.version);
-    const server = await createServer({ bundle: bundleDir, adminToken: TOKEN });
+    const server = await createServer({ bundle: bundleDir, adminToken: TOKEN, registry });
     const base = await server.listen({ port: 0, host: '127.0.0.1' });
     let stop = false;
     const seen: string[] = [];

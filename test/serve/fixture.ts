@@ -5,10 +5,18 @@ import { expect } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 
 /**
- * A tiny finished run (demo data, MF, exact index, an MMR re-ranker) exported with the real CLI:
- * `embrec run` then `embrec export`. Returns the bundle folder and the run's root.
+ * A tiny finished run (demo data, MF, exact index, an MMR re-ranker unless `pipeline` names other
+ * ranker / re-ranker sections) exported with the real CLI: `embrec run` then `embrec export`.
+ * Returns the bundle folder and the run's root.
  */
-export async function tinyBundle(name: string): Promise<{ root: string; bundle: string; trial: string }> {
+export async function tinyBundle(
+  name: string,
+  pipeline = 'rerankers: [{ type: mmr, lambda: 0.7 }]',
+  split = '{ type: random, ratio: 0.2 }',
+  model = `model: { type: mf, dim: 16, train: { epochs: 2, batchSize: 256, lr: 0.02 } }
+loss: { type: bpr }
+sampler: { type: uniform }`,
+): Promise<{ root: string; bundle: string; trial: string }> {
   const root = mkdtempSync(join(tmpdir(), `embrec-serve-${name}-`));
   writeFileSync(
     join(root, 'tiny.yaml'),
@@ -16,13 +24,11 @@ export async function tinyBundle(name: string): Promise<{ root: string; bundle: 
 seed: 3
 output: runs
 dataset: { type: demo, users: 150, items: 200, genres: 5 }
-split: { type: random, ratio: 0.2 }
-model: { type: mf, dim: 16, train: { epochs: 2, batchSize: 256, lr: 0.02 } }
-loss: { type: bpr }
-sampler: { type: uniform }
+split: ${split}
+${model}
 index: { type: exact }
 retrieve: { k: 50 }
-rerankers: [{ type: mmr, lambda: 0.7 }]
+${pipeline}
 evaluate: { type: full, ks: [10] }
 `,
   );

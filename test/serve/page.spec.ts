@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { type Bundle, createServer, loadBundle } from '@embrec/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../packages/cli/src/builtins.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { tinyBundle } from './fixture.ts';
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
   const t = await tinyBundle('tiny-page');
   root = t.root;
   bundle = await loadBundle(t.bundle);
-  app = await createServer({ bundle: t.bundle });
+  app = await createServer({ bundle: t.bundle, registry: builtinRegistry() });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 }, 240_000);
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { EmbeddingTable, FeatureTable, IndexComponent, Interactions } from '@embrec/core';
 import { coreVersion, DataError, IdMap, writeFolderAtomic } from '@embrec/core';
 import { createIndex, type IndexSpec, npyBytes, readNpyTable } from '@embrec/indexes';
+import type { RankerSpec } from './pipeline.ts';
 
 /**
  * A serving bundle: one folder that holds everything `embrec serve` needs, so it runs without the
@@ -17,6 +18,8 @@ import { createIndex, type IndexSpec, npyBytes, readNpyTable } from '@embrec/ind
  *   items.json                 per item row: name and attributes
  *   history/indptr.i32, indices.i32   each user row's training items (item rows), CSR int32 LE
  *   index/                     the built index, saved by @embrec/indexes (meta.json, ids.json, …)
+ *   ranker/                    the fitted ranker's model when the pipeline serves one (model.json, weights, ids)
+ *   model/                     the retrieval model's saved files when new users fold in through its foldIn
  */
 export const BUNDLE_FORMAT = 'embrec-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -29,10 +32,16 @@ export interface ItemInfo {
 
 /** How a new user's vector is made from the items they name (the model's own fold-in rule). */
 export interface FoldIn {
-  /** mean: the mean of the item vectors; normalized-sum: their sum scaled to unit length. */
-  readonly method: 'mean' | 'normalized-sum';
+  /**
+   * model: the retrieval model's own `foldIn` (the bundle's `model/`, created from `block`);
+   * mean: the mean of the item vectors; normalized-sum: their sum scaled to unit length.
+   */
+  readonly method: 'model' | 'mean' | 'normalized-sum';
   /** What the trained model does (e.g. LightGCN propagates); differs from `method` when pooling stands in. */
   readonly model: string;
+  /** method model: the experiment's model block and the sections it depends on (loss, sampler). */
+  readonly block?: Readonly<Record<string, unknown>>;
+  readonly sections?: Readonly<Record<string, unknown>>;
 }
 
 export interface RerankerSpec {
@@ -46,8 +55,8 @@ export interface PipelineConfig {
   readonly index: IndexSpec;
   readonly metric: string;
   readonly foldIn: FoldIn;
-  /** The experiment's rank block (informational when the ranker could not be exported). */
-  readonly ranker: { readonly type: string; readonly served: boolean; readonly note?: string } | null;
+  /** The experiment's ranker: served from `ranker/` when `served` (else why not, in `note`). */
+  readonly ranker: RankerSpec | null;
   readonly rerankers: readonly (RerankerSpec & { readonly served: boolean })[];
 }
 
@@ -75,6 +84,10 @@ export interface BundleInput {
   readonly pipeline: Omit<PipelineConfig, 'index'> & { readonly index: IndexSpec };
   /** An already built index over `items` (else one is built from pipeline.index). */
   readonly index?: IndexComponent;
+  /** Folder of the trial's saved ranker model (artifacts/ranker), copied to `ranker/`. */
+  readonly rankerDir?: string | undefined;
+  /** Folder of the trial's saved retrieval model (artifacts/model), copied to `model/` (fold-in). */
+  readonly modelDir?: string | undefined;
 }
 
 /** Writes a bundle to `out` atomically (a temporary sibling folder renamed into place). */
@@ -104,6 +117,8 @@ export async function writeBundle(out: string, input: BundleInput): Promise<Mani
     const index = input.index ?? (await createIndex(input.pipeline.index));
     if (input.index === undefined) await index.build(items);
     await index.save(join(tmp, 'index'));
+    if (input.rankerDir !== undefined) cpSync(input.rankerDir, join(tmp, 'ranker'), { recursive: true });
+    if (input.modelDir !== undefined) cpSync(input.modelDir, join(tmp, 'model'), { recursive: true });
     manifest = {
       format: BUNDLE_FORMAT,
       formatVersion: BUNDLE_FORMAT_VERSION,
@@ -272,11 +287,24 @@ export function verifyBundle(dir: string): Manifest {
     'ids/users.json',
     'items.json',
     'index/meta.json',
+    ...(readPipeline(d)?.ranker?.served
+      ? ['ranker/model.json', 'ranker/user-ids.json', 'ranker/item-ids.json']
+      : []),
+    ...(readPipeline(d)?.foldIn?.method === 'model' ? ['model/model.json'] : []),
   ]) {
     if (!(f in m.files))
       throw new DataError(`${mpath}: "files" does not list ${f}; the bundle is incomplete`);
   }
   return m;
+}
+
+/** pipeline.json (undefined when unreadable: the hash check reports it). */
+function readPipeline(dir: string): Partial<PipelineConfig> | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'pipeline.json'), 'utf8')) as Partial<PipelineConfig>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Loads and verifies a bundle folder. */

@@ -1,5 +1,16 @@
-import { mmrSelect, type QueryItemLists } from '@embrec/core';
+import { join } from 'node:path';
+import { DataError, mmrSelect, type QueryItemLists, type Registry, UsageError } from '@embrec/core';
 import type { Bundle, ItemInfo } from './bundle.ts';
+import {
+  type BundleRanker,
+  type BundleReranker,
+  type FoldInModel,
+  loadFoldInModel,
+  loadRanker,
+  loadRerankers,
+  type RankerSpec,
+  RerankContext,
+} from './pipeline.ts';
 
 /** One recommended item: which stage put it at this place, with that stage's score. */
 export interface Scored {
@@ -16,6 +27,8 @@ export interface RecommendOptions {
   readonly filters?: Readonly<Record<string, string | number | readonly (string | number)[]>>;
   /** Re-rankers to apply: true = the bundle's served re-rankers, false = none, or a list of their types. */
   readonly rerank?: boolean | readonly string[];
+  /** Rank the candidates with the bundle's ranker (default: true when the bundle serves one). */
+  readonly rank?: boolean;
   readonly exclude?: readonly string[];
 }
 
@@ -24,6 +37,17 @@ export interface Recommendation {
   readonly items: readonly Scored[];
   /** Milliseconds per stage. */
   readonly stages: Readonly<Record<string, number>>;
+  /** Why a requested stage did not run (e.g. the ranker cannot score a new user). */
+  readonly note?: string;
+}
+
+/** The served pipeline's components besides retrieval (built by `Engine.create`). */
+export interface EngineStages {
+  readonly ranker?: BundleRanker | undefined;
+  /** Re-rankers served through their components (MMR is the engine's own). */
+  readonly rerankers?: readonly BundleReranker[];
+  /** The retrieval model whose foldIn makes new users' vectors (pipeline.foldIn.method "model"). */
+  readonly foldIn?: FoldInModel | undefined;
 }
 
 export class NotFound extends Error {}
@@ -38,8 +62,55 @@ export class Engine {
   /** Scratch marks of excluded item rows (set and cleared within one synchronous search). */
   readonly #mark: Uint8Array;
 
-  constructor(bundle: Bundle) {
+  readonly #ranker: BundleRanker | undefined;
+  readonly #foldModel: FoldInModel | undefined;
+  readonly #components: ReadonlyMap<string, BundleReranker>;
+  #rerankCtx: RerankContext | undefined;
+
+  /**
+   * An engine with the bundle's ranker and re-rankers built through `registry` (the CLI passes the
+   * built-in plugins). Without a registry only retrieval and MMR can be served: a bundle whose
+   * pipeline serves more is refused with a message saying so.
+   */
+  static async create(bundle: Bundle, registry?: Registry): Promise<Engine> {
+    const p = bundle.pipeline;
+    const ranker = p.ranker?.served ? (p.ranker as RankerSpec) : undefined;
+    const others = p.rerankers.filter((r) => r.served && r.type !== 'mmr');
+    const model = p.foldIn.method === 'model';
+    if (!registry) {
+      if (ranker || others.length > 0 || model)
+        throw new UsageError(
+          `${bundle.dir}: the bundle's pipeline serves ${[ranker ? `ranker ${ranker.type}` : '', ...others.map((r) => `re-ranker ${r.type}`), model ? `the ${bundle.manifest.source.model} model's fold-in` : ''].filter(Boolean).join(', ')}: pass a plugin registry to build them (embrec serve does)`,
+        );
+      return new Engine(bundle);
+    }
+    let foldIn: FoldInModel | undefined;
+    if (model) {
+      foldIn = await loadFoldInModel(
+        join(bundle.dir, 'model'),
+        p.foldIn.block ?? {},
+        p.foldIn.sections ?? {},
+        registry,
+        join(bundle.dir, 'pipeline.json'),
+      );
+      const v = foldIn.foldIn([]);
+      if (v.length !== bundle.items.dim)
+        throw new DataError(
+          `${join(bundle.dir, 'model')}: the model's fold-in vectors have dim ${v.length}, the bundle's embeddings ${bundle.items.dim}`,
+        );
+    }
+    return new Engine(bundle, {
+      ranker: ranker ? await loadRanker(bundle.dir, ranker, bundle, registry) : undefined,
+      rerankers: await loadRerankers(bundle.dir, others, registry),
+      foldIn,
+    });
+  }
+
+  constructor(bundle: Bundle, stages: EngineStages = {}) {
     this.bundle = bundle;
+    this.#ranker = stages.ranker;
+    this.#foldModel = stages.foldIn;
+    this.#components = new Map((stages.rerankers ?? []).map((r) => [r.spec.type, r]));
     this.#mark = new Uint8Array(bundle.items.ids.size);
     const counts = new Float64Array(bundle.items.ids.size);
     for (const i of bundle.history.indices) counts[i]!++;
@@ -110,15 +181,23 @@ export class Engine {
     return out;
   }
 
-  forUser(id: string, o: RecommendOptions): Recommendation {
+  /** The ranker's type when the bundle serves one. */
+  get ranker(): string | undefined {
+    return this.#ranker?.spec.type;
+  }
+
+  forUser(id: string, o: RecommendOptions): Promise<Recommendation> {
     const u = this.userRow(id);
     const { dim, vectors } = this.bundle.users;
     const seen = o.excludeSeen === false ? new Int32Array(0) : this.history(u);
-    return this.#recommend(vectors.subarray(u * dim, (u + 1) * dim), seen, o, 'model');
+    return this.#recommend(vectors.subarray(u * dim, (u + 1) * dim), seen, o, 'model', u, this.history(u));
   }
 
   /** A new user known by a few items: the model's fold-in rule (pooling of the items' vectors). */
-  forItems(ids: readonly string[], o: RecommendOptions): Recommendation & { unknown: string[] } {
+  async forItems(
+    ids: readonly string[],
+    o: RecommendOptions,
+  ): Promise<Recommendation & { unknown: string[] }> {
     const known: number[] = [];
     const unknown: string[] = [];
     for (const id of ids) {
@@ -128,10 +207,12 @@ export class Engine {
     }
     const seen = Int32Array.from(known);
     if (known.length === 0) return { ...this.popular(seen, o), unknown };
-    return { ...this.#recommend(this.foldIn(known), seen, o, 'fold-in'), unknown };
+    return { ...(await this.#recommend(this.foldIn(known), seen, o, 'fold-in', -1, seen)), unknown };
   }
 
+  /** A new user's vector from item rows: the model's own foldIn when the bundle carries it, else pooling. */
   foldIn(rows: readonly number[]): Float32Array {
+    if (this.#foldModel) return this.#foldModel.foldIn(rows.map((i) => this.bundle.items.ids.external(i)));
     const { dim, vectors } = this.bundle.items;
     const out = new Float32Array(dim);
     for (const i of rows) for (let j = 0; j < dim; j++) out[j]! += vectors[i * dim + j]!;
@@ -205,28 +286,65 @@ export class Engine {
     return allow;
   }
 
-  #recommend(
+  async #recommend(
     query: Float32Array,
     seen: Int32Array,
     o: RecommendOptions,
     source: 'model' | 'fold-in',
-  ): Recommendation {
+    userRow: number,
+    history: Int32Array,
+  ): Promise<Recommendation> {
     const stages: Record<string, number> = {};
     const rerankers = this.#rerankers(o.rerank);
-    const n = rerankers.length > 0 ? Math.max(o.k, this.bundle.pipeline.retrieveN) : o.k;
+    const ranker = o.rank === false ? undefined : this.#ranker;
+    if (o.rank === true && !this.#ranker)
+      throw new BadRequest('rank: this bundle serves no ranker (pipeline.json "ranker")');
+    let note: string | undefined;
+    const ranks = ranker?.knows(userRow) === true;
+    if (ranker && !ranks)
+      note = `the ranker (${ranker.spec.type}) scores only users it was trained on: retrieval order kept`;
+    const wide = ranks || rerankers.length > 0;
+    const n = wide
+      ? Math.max(
+          o.k,
+          ranks
+            ? (ranker!.spec.candidates ?? this.bundle.pipeline.retrieveN)
+            : this.bundle.pipeline.retrieveN,
+        )
+      : o.k;
     const explicit = this.#explicit(o.exclude);
     const allow = this.#allowed(o.filters);
     if (allow && allow.size === 0) return { source, items: [], stages: { retrieval: 0 } };
-    const t = performance.now();
+    let t = performance.now();
     const r = this.#search(query, n, seen, explicit, allow);
     stages.retrieval = performance.now() - t;
-    let items = this.#rows(r.ids, r.scores, 'retrieval');
-    for (const rr of rerankers) {
-      const t1 = performance.now();
-      items = this.#mmr(items, Number(rr.lambda ?? 0.7), o.k);
-      stages[`rerank:${rr.type}`] = performance.now() - t1;
+    let m = 0;
+    while (m < r.ids.length && r.ids[m]! >= 0) m++;
+    let rows = r.ids.subarray(0, m);
+    let scores = r.scores.subarray(0, m);
+    let stage = 'retrieval';
+    if (ranks && m > 0) {
+      t = performance.now();
+      const ranked = ranker!.rank(userRow, rows, scores);
+      rows = Int32Array.from(ranked.order, (j) => rows[j]!);
+      scores = Float32Array.from(ranked.order, (j) => ranked.scores[j]!);
+      stage = `rank:${ranker!.spec.type}`;
+      stages[stage] = performance.now() - t;
     }
-    return { source, items: items.slice(0, o.k), stages };
+    for (const rr of rerankers) {
+      t = performance.now();
+      const component = this.#components.get(rr.type);
+      if (component) {
+        this.#rerankCtx ??= new RerankContext(this.bundle);
+        ({ rows, scores } = await this.#rerankCtx.rerank(component, history, rows, scores));
+      } else ({ rows, scores } = this.#mmr(rows, scores, Number(rr.lambda ?? 0.7), o.k));
+      stage = `rerank:${rr.type}`;
+      stages[stage] = performance.now() - t;
+    }
+    const items: Scored[] = [];
+    for (let j = 0; j < Math.min(o.k, rows.length); j++)
+      items.push(this.#scored(rows[j]!, scores[j]!, stage));
+    return note === undefined ? { source, items, stages } : { source, items, stages, note };
   }
 
   /**
@@ -277,7 +395,9 @@ export class Engine {
   }
 
   #rerankers(sel: RecommendOptions['rerank']) {
-    const served = this.bundle.pipeline.rerankers.filter((r) => r.served);
+    const served = this.bundle.pipeline.rerankers.filter(
+      (r) => r.served && (r.type === 'mmr' || this.#components.has(r.type)),
+    );
     if (sel === undefined || sel === true) return served;
     if (sel === false) return [];
     return sel.map((t) => {
@@ -293,24 +413,32 @@ export class Engine {
   }
 
   /** Maximal Marginal Relevance over the item embeddings' cosine (the re-ranker `mmr` of @embrec/models). */
-  #mmr(cands: Scored[], lambda: number, k: number): Scored[] {
-    if (cands.length === 0) return cands;
+  #mmr(
+    rows: Int32Array,
+    scores: Float32Array,
+    lambda: number,
+    k: number,
+  ): { rows: Int32Array; scores: Float32Array } {
+    if (rows.length === 0) return { rows, scores };
     const { dim, vectors } = this.bundle.items;
-    const rows = cands.map((c) => this.bundle.items.ids.get(c.id)!);
-    const norm = rows.map((i) => {
+    const norm = Array.from(rows, (i) => {
       let s = 0;
       for (let j = 0; j < dim; j++) s += vectors[i * dim + j]! ** 2;
       return Math.sqrt(s) || 1;
     });
-    const lo = Math.min(...cands.map((c) => c.score));
-    const hi = Math.max(...cands.map((c) => c.score));
-    const rel = cands.map((c) => (hi > lo ? (c.score - lo) / (hi - lo) : 1));
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const x of scores) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    const rel = Array.from(scores, (x) => (hi > lo ? (x - lo) / (hi - lo) : 1));
     const { order, values } = mmrSelect(rel, k, lambda, (a, b) => {
       let s = 0;
       for (let j = 0; j < dim; j++) s += vectors[rows[a]! * dim + j]! * vectors[rows[b]! * dim + j]!;
       return s / (norm[a]! * norm[b]!);
     });
-    return order.map((c, m) => ({ ...cands[c]!, score: values[m]!, stage: 'rerank:mmr' }));
+    return { rows: Int32Array.from(order, (c) => rows[c]!), scores: Float32Array.from(values) };
   }
 
   #rows(ids: Int32Array, scores: Float32Array, stage: string): Scored[] {

@@ -8,7 +8,9 @@ export type {
   RerankerSpec,
 } from './bundle.ts';
 export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, loadBundle, verifyBundle, writeBundle } from './bundle.ts';
-export type { Recommendation, RecommendOptions, Scored } from './engine.ts';
+export type { EngineStages, Recommendation, RecommendOptions, Scored } from './engine.ts';
 export { BadRequest, Engine, NotFound } from './engine.ts';
+export type { FoldInModel, RankerSpec } from './pipeline.ts';
+export { BundleRanker, featureTable, loadFoldInModel } from './pipeline.ts';
 export type { ServeOptions } from './server.ts';
 export { createServer } from './server.ts';

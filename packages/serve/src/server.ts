@@ -2,9 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { Registry } from '@embrec/core';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client';
 import { loadBundle } from './bundle.ts';
 import { BadRequest, Engine, NotFound, type RecommendOptions } from './engine.ts';
 
@@ -21,6 +22,11 @@ export interface ServeOptions {
   readonly maxBatch?: number;
   /** fastify's logger (off by default). */
   readonly logger?: boolean;
+  /**
+   * Plugins that build the pipeline's ranker and re-rankers (the CLI passes the built-ins); without
+   * one, a bundle that serves more than retrieval and MMR is refused.
+   */
+  readonly registry?: Registry | undefined;
 }
 
 const PAGE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
@@ -44,10 +50,10 @@ const errorSchema = {
 export async function createServer(opts: ServeOptions): Promise<FastifyInstance & { engine(): Engine }> {
   const maxK = opts.maxK ?? 200;
   const maxBatch = opts.maxBatch ?? 100;
-  let current = new Engine(await loadBundle(opts.bundle));
+  let current = await Engine.create(await loadBundle(opts.bundle), opts.registry);
   let reloading: Promise<unknown> | undefined;
 
-  const registry = new Registry();
+  const registry = new MetricsRegistry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'embrec_http_requests_total',
@@ -195,6 +201,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     rerank: {
       anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 8 }],
     },
+    rank: { type: 'boolean' },
   } as const;
   const scored = {
     type: 'object',
@@ -242,6 +249,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     exclude?: string[];
     filters?: RecommendOptions['filters'];
     rerank?: boolean | string[];
+    rank?: boolean;
   };
   const options = (b: Common): RecommendOptions => {
     const o: { -readonly [K in keyof RecommendOptions]: RecommendOptions[K] } = { k: b.k ?? 20 };
@@ -249,17 +257,18 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     if (b.exclude !== undefined) o.exclude = b.exclude;
     if (b.filters !== undefined) o.filters = b.filters;
     if (b.rerank !== undefined) o.rerank = b.rerank;
+    if (b.rank !== undefined) o.rank = b.rank;
     return o;
   };
   const popularNote = 'the user has no known items: most popular training items (popularity fallback)';
-  const forUser = (e: Engine, b: Common & { user: string }) => {
-    const r = e.forUser(b.user, options(b));
+  const forUser = async (e: Engine, b: Common & { user: string }) => {
+    const r = await e.forUser(b.user, options(b));
     return { version: e.version, user: b.user, ...r };
   };
-  const forItems = (e: Engine, b: Common & { items: string[] }) => {
-    const r = e.forItems(b.items, options(b));
+  const forItems = async (e: Engine, b: Common & { items: string[] }) => {
+    const r = await e.forItems(b.items, options(b));
     return r.source === 'popularity'
-      ? { version: e.version, note: popularNote, ...r }
+      ? { version: e.version, ...r, note: popularNote }
       : { version: e.version, ...r };
   };
   const similar = (e: Engine, b: { item: string; k: number }) => ({
@@ -329,7 +338,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     },
     async (req) => {
       const e = current;
-      const r = forUser(e, req.body as Common & { user: string });
+      const r = await forUser(e, req.body as Common & { user: string });
       observe('/v1/recommend', r.stages);
       return r;
     },
@@ -346,7 +355,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     },
     async (req) => {
       const e = current;
-      const r = forItems(e, req.body as Common & { items: string[] });
+      const r = await forItems(e, req.body as Common & { items: string[] });
       observe('/v1/recommend/new-user', r.stages);
       return r;
     },
@@ -472,12 +481,15 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     async (req) => {
       const e = current; // one version for the whole batch
       const reqs = (req.body as { requests: { type: string }[] }).requests;
-      const results = reqs.map((r) => {
+      const results: unknown[] = [];
+      for (const r of reqs) results.push(await one(r));
+      return { version: e.version, results };
+      async function one(r: { type: string }) {
         const { type, ...body } = r;
         const b = body as Record<string, unknown>;
         try {
-          if (type === 'recommend') return forUser(e, b as Common & { user: string });
-          if (type === 'new-user') return forItems(e, b as Common & { items: string[] });
+          if (type === 'recommend') return await forUser(e, b as Common & { user: string });
+          if (type === 'new-user') return await forItems(e, b as Common & { items: string[] });
           return similar(e, b as { item: string; k: number });
         } catch (err) {
           if (err instanceof NotFound) return { statusCode: 404, error: 'Not Found', message: err.message };
@@ -485,8 +497,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
             return { statusCode: 400, error: 'Bad Request', message: err.message };
           throw err;
         }
-      });
-      return { version: e.version, results };
+      }
     },
   );
 
@@ -525,7 +536,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
         const job = loadBundle(dir);
         reloading = job;
         try {
-          const next = new Engine(await job);
+          const next = await Engine.create(await job, opts.registry);
           const previous = current.version;
           current = next; // one assignment: a request reads `current` once, at its start
           setInfo();

@@ -1,9 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hasTrialEmbeddings, importPlugin, layout, readStatus, UsageError } from '@embrec/core';
+import {
+  hasTrialEmbeddings,
+  importPlugin,
+  layout,
+  type Registry,
+  readStatus,
+  UsageError,
+} from '@embrec/core';
 import { readTrialInfo, replayData } from '@embrec/eval';
 import { createIndex, type IndexSpec, indexRegistry, loadEmbeddings, parseIndexSpec } from '@embrec/indexes';
-import { type Manifest, type PipelineConfig, writeBundle } from '@embrec/serve';
+import {
+  type FoldIn,
+  loadFoldInModel,
+  type Manifest,
+  type PipelineConfig,
+  type RankerSpec,
+  writeBundle,
+} from '@embrec/serve';
 import type { CommandModule } from 'yargs';
 import { builtinRegistry } from '../builtins.ts';
 import { EXIT, printError } from '../output.ts';
@@ -15,8 +29,113 @@ interface ExportArgs {
   index?: string;
 }
 
-/** Re-rankers `embrec serve` runs itself (over the bundle's item embeddings). */
-const SERVED_RERANKERS = new Set(['mmr']);
+/** The trial's saved ranker (artifacts/ranker/ranker.json, written by the runner's export stage). */
+interface SavedRanker {
+  type: string;
+  saved: 'component' | 'model' | null;
+  config: { retrievalFeatures?: boolean; topM?: number; features?: unknown; [key: string]: unknown };
+  scoreStats?: { mean: number; std: number };
+  note?: string;
+}
+
+/**
+ * New users fold in through the retrieval model's own `foldIn` (LightGCN propagates, towers pool)
+ * when the trial saved the model and it loads back from its files alone; else pooling of the item
+ * vectors stands in (the model's rule for MF and two-tower), and pipeline.json says why.
+ */
+async function foldInSpec(
+  trial: string,
+  cfg: Record<string, unknown> & { model: { type: string; normalize?: boolean } },
+  registry: Registry,
+): Promise<{ foldIn: FoldIn; modelDir?: string }> {
+  const modelType = cfg.model.type.replace(/^embrec\//, '');
+  const pooled = ['mf', 'two-tower'].includes(modelType);
+  // EmbeddingModel.encodeColdUsers: the normalised sum when the towers normalise, else the mean
+  const method = pooled && cfg.model.normalize === true ? 'normalized-sum' : 'mean';
+  const modelDir = join(layout.artifacts(trial), 'model');
+  let why = 'the trial saved no model files';
+  if (existsSync(join(modelDir, 'model.json'))) {
+    const { model: block, ...sections } = cfg;
+    try {
+      const m = await loadFoldInModel(modelDir, block, sections, registry, layout.config(trial));
+      m.dispose?.();
+      return {
+        foldIn: {
+          method: 'model',
+          model: `${modelType}: the model's own foldIn (model/)`,
+          block,
+          sections: pick(sections),
+        },
+        modelDir,
+      };
+    } catch (e) {
+      why = (e as Error).message;
+    }
+  }
+  return {
+    foldIn: {
+      method,
+      model: pooled
+        ? `${modelType}: pooling of the item vectors, as the model's foldIn (${why})`
+        : `${modelType}: the model's own fold-in is not in the bundle (${why}); mean pooling of the item vectors stands in`,
+    },
+  };
+}
+
+/** The config sections a model may depend on (loss, sampler), without the rest of the experiment. */
+function pick(sections: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['loss', 'sampler']) if (sections[k] !== undefined) out[k] = sections[k];
+  return out;
+}
+
+/** The bundle's ranker entry: served when the trial saved a pair-scoring model that loads without the data set. */
+function rankerSpec(trial: string, type: string, retrieveN: number): { spec: RankerSpec; dir?: string } {
+  const dir = join(layout.artifacts(trial), 'ranker');
+  const file = join(dir, 'ranker.json');
+  const t = type.replace(/^embrec\//, '');
+  if (!existsSync(file))
+    return {
+      spec: {
+        type: t,
+        served: false,
+        note: 'the trial saved no ranker (it ran before rankers were saved): run it again to serve it',
+      },
+    };
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedRanker;
+  if (saved.saved !== 'model')
+    return {
+      spec: {
+        type: t,
+        served: false,
+        note:
+          saved.saved === null
+            ? (saved.note ?? 'the ranker could not be saved')
+            : 'the ranker saved itself with its own save(); embrec serve loads pair-scoring ranker models only',
+      },
+    };
+  const f = saved.config.features;
+  if (f !== undefined && f !== 'none')
+    return {
+      spec: {
+        type: t,
+        served: false,
+        note: `the ranker uses side features (features: ${JSON.stringify(f)}), which a bundle cannot rebuild without the data set`,
+      },
+    };
+  return {
+    spec: {
+      type: t,
+      served: true,
+      block: saved.config,
+      candidates: retrieveN,
+      retrievalFeatures: saved.config.retrievalFeatures === true,
+      ...(saved.config.topM !== undefined ? { topM: saved.config.topM } : {}),
+      ...(saved.scoreStats ? { scoreStats: saved.scoreStats } : {}),
+    },
+    dir,
+  };
+}
 
 /**
  * Exports a finished trial as a serving bundle (packages/serve/src/bundle.ts): embeddings, a built
@@ -67,28 +186,21 @@ export async function exportRun(
   const index = await createIndex(spec, registry.list('index').length > 0 ? registry : indexRegistry());
   await index.build(items);
   const modelType = cfg.model.type.replace(/^embrec\//, '');
-  const pooled = ['mf', 'two-tower'].includes(modelType);
+  const builtins = builtinRegistry();
+  onStep('loading the model for new-user fold-in');
+  const fold = await foldInSpec(dir, cfg as never, registry);
+  const retrieveN = cfg.retrieve?.k ?? 100;
+  const ranker = cfg.ranker ? rankerSpec(dir, cfg.ranker.type, retrieveN) : undefined;
   const pipeline: PipelineConfig = {
-    retrieveN: cfg.retrieve?.k ?? 100,
+    retrieveN,
     index: spec,
     metric: String(index.stats().params.metric ?? 'ip'),
-    foldIn: {
-      // EmbeddingModel.encodeColdUsers: the normalised sum when the towers normalise, else the mean
-      method: pooled && cfg.model.normalize === true ? 'normalized-sum' : 'mean',
-      model: pooled
-        ? `${modelType}: pooling of the item vectors, as the model's foldIn`
-        : `${modelType}: the model's own fold-in is not in the bundle; mean pooling of the item vectors stands in`,
-    },
-    ranker: cfg.ranker
-      ? {
-          type: cfg.ranker.type,
-          served: false,
-          note: 'the trial does not save its fitted ranker; the bundle serves retrieval and re-ranking',
-        }
-      : null,
+    foldIn: fold.foldIn,
+    ranker: ranker?.spec ?? null,
+    // the built-in re-rankers are served (embrec serve builds each from its block); plugins' are not
     rerankers: (cfg.rerankers ?? []).map((r) => {
       const type = r.type.replace(/^embrec\//, '');
-      return { ...r, type, served: SERVED_RERANKERS.has(type) };
+      return { ...r, type, served: builtins.lookup('reranker', r.type).ok };
     }),
   };
   onStep('writing the bundle');
@@ -101,6 +213,8 @@ export async function exportRun(
     itemFeatures: dataset.itemFeatures,
     pipeline,
     index,
+    rankerDir: ranker?.dir,
+    modelDir: fold.modelDir,
   });
   index.dispose();
   return { dir: target, manifest, trial: dir };

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '@embrec/core';
 import { createServer } from '@embrec/serve';
 import type { CommandModule } from 'yargs';
+import { builtinRegistry } from '../builtins.ts';
 import { EXIT, printError } from '../output.ts';
 
 interface ServeArgs {
@@ -61,6 +62,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         adminToken: process.env.EMBREC_ADMIN_TOKEN,
         maxK: args.maxK,
         bodyLimit: args.bodyLimit,
+        registry: builtinRegistry(),
       });
       const address = await app.listen({ port: args.port, host: args.host });
       process.stdout.write(

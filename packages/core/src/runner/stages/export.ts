@@ -4,11 +4,13 @@ import { type PerUserEntry, writeEmbeddingTable, writePerUser, writePerUserIndex
 import { writeJsonAtomic } from '../fs.ts';
 import { layout } from '../layout.ts';
 import { sampleRecommendations } from '../samples.ts';
+import { saveRanker } from './export-ranker.ts';
 import { need, type Stage } from './types.ts';
 
 /**
  * export: what a finished trial leaves for later tools (README "Run folders"): the embeddings
- * with their ID maps (`embrec index sweep`, `recommend`), the model's own files, per-user metric
+ * with their ID maps (`embrec index sweep`, `recommend`), the model's own files, the fitted ranker
+ * (`embrec export` serves it: export-ranker.ts), per-user metric
  * vectors (`embrec compare`) and a sample of recommendations.
  */
 export const exportStage: Stage = {
@@ -33,6 +35,7 @@ export const exportStage: Stage = {
         mkdirSync(dir, { recursive: true });
         await ctx.guard('model', cfg.model.type, 'save', () => model.save!(dir));
       }
+      await saveRanker(ctx, artifacts);
       const perUserDir = layout.perUserDir(env.stagingDir);
       mkdirSync(perUserDir, { recursive: true });
       const index: Record<string, PerUserEntry> = {};
