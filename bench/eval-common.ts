@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset, Splits } from '@embrec/core';
-import { lightgcnSchema, loadLightGcn as loadLightGcnFolder } from '@embrec/eval';
+import { lightgcnSchema, loadLightGcn as loadLightGcnFolder } from '@embrec/data';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const dataRoot = process.env.EMBREC_DATA ?? path.resolve(repoRoot, '../shared/data');
 
-/** A LightGCN-format folder of the shared data, through @embrec/eval's loader. */
+/** A LightGCN-format folder of the shared data, through @embrec/data's loader. */
 export async function loadLightGcn(sub: string): Promise<Dataset & { givenSplits: Splits }> {
   const dir = path.join(dataRoot, sub);
   const d = loadLightGcnFolder(dir, lightgcnSchema.parse({ path: dir }));

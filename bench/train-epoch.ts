@@ -14,7 +14,7 @@ import { makeInteractions, Rng, setupBackend } from '@embrec/core';
 import { createComponent, makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
 import { inBatchSampler, infonceComponent } from '@embrec/losses';
 import { twoTowerComponent } from '@embrec/models';
-import { lightgcnSchema, loadLightGcn } from '../packages/eval/src/data/datasets/lightgcn/component.ts';
+import { lightgcnSchema, loadLightGcn } from '../packages/data/src/datasets/lightgcn/component.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (k: string, d: string): string => {

@@ -8,7 +8,7 @@ import { createComponent, makeTestContext, makeTestCreateContext } from '@embrec
 import { inBatchSampler, infonceComponent } from '@embrec/losses';
 import { mfComponent, twoTowerComponent } from '@embrec/models';
 import * as tf from '@tensorflow/tfjs-core';
-import { demoDataset } from '../packages/eval/src/data/datasets/demo/component.ts';
+import { demoDataset } from '../packages/data/src/datasets/demo/component.ts';
 
 const arg = (k: string, d: string): string => {
   const i = process.argv.indexOf(`--${k}`);

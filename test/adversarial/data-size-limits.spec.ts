@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ensureAllocatable, IdMap, LimitError, makeInteractions, Rng } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateDemo } from '../../packages/eval/src/data/datasets/demo/generate.ts';
+import { generateDemo } from '../../packages/data/src/datasets/demo/generate.ts';
 import { FullEvaluator } from '../../packages/eval/src/evaluation/full.ts';
 import { builtinMetric } from '../../packages/eval/src/evaluation/metrics.ts';
 import { SampledEvaluator } from '../../packages/eval/src/evaluation/sampled.ts';

@@ -77,6 +77,7 @@ describe('no work at import time ("sideEffects": false is true)', () => {
   it('covers the plugin packages', () => {
     for (const p of [
       '@embrec/core',
+      '@embrec/data',
       '@embrec/eval',
       '@embrec/indexes',
       '@embrec/losses',

@@ -22,7 +22,14 @@ const packages = root.workspaces.map((dir) => ({
   m: JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as Manifest,
 }));
 /** Packages whose default export is a plugin object: core is their peer, not their dependency. */
-const PLUGINS = ['@embrec/eval', '@embrec/losses', '@embrec/models', '@embrec/indexes', '@embrec/mlflow'];
+const PLUGINS = [
+  '@embrec/data',
+  '@embrec/eval',
+  '@embrec/losses',
+  '@embrec/models',
+  '@embrec/indexes',
+  '@embrec/mlflow',
+];
 
 describe('package manifests', () => {
   it.each(packages.map((p) => [p.m.name, p] as const))('%s', (_name, { dir, m }) => {

@@ -153,6 +153,7 @@ describe.skipIf(!ready)('packed and installed outside the monorepo', () => {
     expect(packed.map((p) => p.name).sort()).toEqual([
       '@embrec/cli',
       '@embrec/core',
+      '@embrec/data',
       '@embrec/eval',
       '@embrec/indexes',
       '@embrec/losses',

@@ -1,4 +1,5 @@
 import { coreVersion, Registry } from '@embrec/core';
+import dataPlugin from '@embrec/data';
 import evalPlugin from '@embrec/eval';
 import indexesPlugin from '@embrec/indexes';
 import lossesPlugin from '@embrec/losses';
@@ -8,6 +9,6 @@ import modelsPlugin from '@embrec/models';
 /** A registry holding every built-in plugin (namespace `embrec`). */
 export function builtinRegistry(): Registry {
   const r = new Registry(coreVersion);
-  for (const p of [evalPlugin, modelsPlugin, lossesPlugin, indexesPlugin, mlflowPlugin]) r.add(p);
+  for (const p of [dataPlugin, evalPlugin, modelsPlugin, lossesPlugin, indexesPlugin, mlflowPlugin]) r.add(p);
   return r;
 }

@@ -1,17 +1,13 @@
 import { coreVersion, definePlugin } from '@embrec/core';
 import { analysisComponents } from './analysis/index.ts';
-import { dataComponents } from './data/index.ts';
+import { evaluationComponents } from './evaluation/index.ts';
 import { financeComponents } from './finance/index.ts';
 
-export { lightgcnSchema, loadLightGcn } from './data/index.ts';
-
-import { evaluationComponents } from './evaluation/index.ts';
-
-/** Built-in data and evaluation components. */
+/** Built-in evaluation components: evaluators, metrics, finance models (data sets are @embrec/data's). */
 const plugin = definePlugin({
   meta: { name: '@embrec/eval', version: coreVersion, namespace: 'embrec' },
   engines: { '@embrec/core': `^${coreVersion}` }, // released with core: one version (core/src/version.ts)
-  components: [...dataComponents, ...evaluationComponents, ...financeComponents, ...analysisComponents],
+  components: [...evaluationComponents, ...financeComponents, ...analysisComponents],
 });
 export default plugin;
 
@@ -37,18 +33,7 @@ export {
   SampledEvaluator,
   topkBackend,
 } from './evaluation/index.ts';
-export type {
-  FinanceInput,
-  MeasureRow,
-  SyntheticHoldings,
-  SyntheticHoldingsParams,
-} from './finance/index.ts';
-export {
-  clientMatching,
-  coldStartRecall,
-  generateSyntheticHoldings,
-  similarSecurities,
-  writeHoldingsCsv,
-} from './finance/index.ts';
+export type { FinanceInput, MeasureRow } from './finance/index.ts';
+export { clientMatching, coldStartRecall, similarSecurities } from './finance/index.ts';
 export type { CompareOptions, CompareRow, CompareTable } from './stats/index.ts';
 export { compareMetricSets, pairedBootstrapCI, pairedTTest } from './stats/index.ts';

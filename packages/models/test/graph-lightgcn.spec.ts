@@ -19,6 +19,7 @@ import {
   makeTestCreateContext,
   tinyClusteredDataset,
 } from '@embrec/core/testing';
+import dataPlugin from '@embrec/data';
 import evalPlugin from '@embrec/eval';
 import lossesPlugin, {
   bprComponent,
@@ -358,7 +359,7 @@ describe('lightgcn fold-in', () => {
 describe('lightgcn: bad settings', () => {
   function registry(): Registry {
     const r = new Registry(coreVersion);
-    for (const p of [evalPlugin, modelsPlugin, lossesPlugin]) r.add(p);
+    for (const p of [dataPlugin, evalPlugin, modelsPlugin, lossesPlugin]) r.add(p);
     return r;
   }
   async function issues(model: string): Promise<string> {

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createComponent, makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { loadMl100k } from '../../eval/src/data/datasets/movielens-100k/load.ts';
+import { loadMl100k } from '../../data/src/datasets/movielens-100k/load.ts';
 import { item2vecComponent } from '../src/item2vec/component.ts';
 import type { Item2VecModel } from '../src/item2vec/model.ts';
 import { itemSequences } from '../src/item2vec/sentences.ts';

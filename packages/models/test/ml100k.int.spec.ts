@@ -8,7 +8,7 @@ import { inBatchSampler, infonceComponent } from '@embrec/losses';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { loadMl100k } from '../../eval/src/data/datasets/movielens-100k/load.ts';
+import { loadMl100k } from '../../data/src/datasets/movielens-100k/load.ts';
 import type { EmbeddingModel } from '../src/embedding/model.ts';
 import { twoTowerComponent } from '../src/two-tower/component.ts';
 

@@ -8,8 +8,6 @@ describe('finance components', () => {
     const names = plugin.components.map((c) => `${c.kind}/${c.type}`);
     for (const c of financeComponents) expect(names).toContain(`${c.kind}/${c.type}`);
     expect(financeComponents.map((c) => `${c.kind}/${c.type}`).sort()).toEqual([
-      'dataset/holdings',
-      'dataset/synthetic-holdings',
       'model/bm25',
       'model/text-svd',
       'model/topic-oracle',

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, type Dataset } from '@embrec/core';
 import { makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
+import { holdingsDataset, parseDateField, randomSplitter } from '@embrec/data';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { holdingsDataset } from '../../src/data/datasets/holdings/component.ts';
-import { parseDateField } from '../../src/data/datasets/holdings/load.ts';
-import { randomSplitter } from '../../src/data/splitters/random/component.ts';
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'embrec-holdings-'));

@@ -2,11 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
+import {
+  generateSyntheticHoldings,
+  holdingsDataset,
+  syntheticHoldingsSchema,
+  writeHoldingsCsv,
+} from '@embrec/data';
 import { describe, expect, it } from 'vitest';
-import { holdingsDataset } from '../../src/data/datasets/holdings/component.ts';
-import { syntheticHoldingsSchema } from '../../src/data/datasets/synthetic-holdings/component.ts';
-import { writeHoldingsCsv } from '../../src/data/datasets/synthetic-holdings/csv.ts';
-import { generateSyntheticHoldings } from '../../src/data/datasets/synthetic-holdings/dataset.ts';
 import { cosineNeighbours, finiteMean, kmeansLabels, labelPurity, nmi } from '../../src/finance/measures.ts';
 import { topicOracleModel } from '../../src/finance/models.ts';
 

@@ -3,12 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset, MetricSet, ModelComponent, Splits } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
-import {
-  builtinMetric,
-  FullEvaluator,
-  lightgcnSchema,
-  loadLightGcn as loadLightGcnFolder,
-} from '@embrec/eval';
+import { lightgcnSchema, loadLightGcn as loadLightGcnFolder } from '@embrec/data';
+import { builtinMetric, FullEvaluator } from '@embrec/eval';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** The shared data folder (never copied into the repo). */
@@ -20,7 +16,7 @@ export function hasData(sub: string): boolean {
   return ok;
 }
 
-/** Loads a LightGCN-format folder of the shared data through @embrec/eval's loader. */
+/** Loads a LightGCN-format folder of the shared data through @embrec/data's loader. */
 export async function loadLightGcn(sub: string): Promise<Dataset & { givenSplits: Splits }> {
   const dir = path.join(dataRoot, sub);
   const d = loadLightGcnFolder(dir, lightgcnSchema.parse({ path: dir }));

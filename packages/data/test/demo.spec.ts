@@ -1,9 +1,9 @@
 import { Rng, userCsr } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { demoDataset, demoSchema } from '../../src/data/datasets/demo/component.ts';
-import { type DemoParams, generateDemo } from '../../src/data/datasets/demo/generate.ts';
-import { lastK, splitWith } from '../../src/data/splitters/holdout.ts';
+import { demoDataset, demoSchema } from '../src/datasets/demo/component.ts';
+import { type DemoParams, generateDemo } from '../src/datasets/demo/generate.ts';
+import { lastK, splitWith } from '../src/splitters/holdout.ts';
 
 const base: DemoParams = {
   users: 300,

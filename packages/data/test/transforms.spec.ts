@@ -1,10 +1,10 @@
 import { type Dataset, IdMap, type Interactions, makeInteractions } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { generateDemo } from '../../src/data/datasets/demo/generate.ts';
-import { dedup, dedupTransform } from '../../src/data/transforms/dedup/component.ts';
-import { implicitTransform } from '../../src/data/transforms/implicit/component.ts';
-import { kCore, kCoreTransform } from '../../src/data/transforms/k-core/component.ts';
+import { generateDemo } from '../src/datasets/demo/generate.ts';
+import { dedup, dedupTransform } from '../src/transforms/dedup/component.ts';
+import { implicitTransform } from '../src/transforms/implicit/component.ts';
+import { kCore, kCoreTransform } from '../src/transforms/k-core/component.ts';
 import { randomInteractions } from './random-data.ts';
 
 type Def = { schema: { parse(x: unknown): unknown }; create: (...a: never[]) => unknown };

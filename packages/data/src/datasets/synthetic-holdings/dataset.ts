@@ -1,6 +1,6 @@
 import { type Dataset, type FeatureTable, IdMap, makeInteractions } from '@embrec/core';
-import { tokenize } from '../../../finance/tokenize.ts';
 import { multiHotFromBags } from '../../common/features.ts';
+import { tokenize } from '../../common/tokenize.ts';
 import { type Corpus, generateCorpus } from './notes.ts';
 import {
   aumOf,

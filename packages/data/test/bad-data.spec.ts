@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { DataError, type Dataset } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { loadInteractions } from '../../src/data/common/store.ts';
-import { csvDataset } from '../../src/data/datasets/csv/component.ts';
-import { lightgcnDataset } from '../../src/data/datasets/lightgcn/component.ts';
-import { movielens1mDataset } from '../../src/data/datasets/movielens-1m/component.ts';
-import { movielens100kDataset } from '../../src/data/datasets/movielens-100k/component.ts';
-import { movielensLatestDataset } from '../../src/data/datasets/movielens-latest/component.ts';
-import { parquetDataset } from '../../src/data/datasets/parquet/component.ts';
+import { loadInteractions } from '../src/common/store.ts';
+import { csvDataset } from '../src/datasets/csv/component.ts';
+import { lightgcnDataset } from '../src/datasets/lightgcn/component.ts';
+import { movielens1mDataset } from '../src/datasets/movielens-1m/component.ts';
+import { movielens100kDataset } from '../src/datasets/movielens-100k/component.ts';
+import { movielensLatestDataset } from '../src/datasets/movielens-latest/component.ts';
+import { parquetDataset } from '../src/datasets/parquet/component.ts';
 import { badDataRoot } from './helpers.ts';
 
 /**

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { dataComponents } from '../../src/data/index.ts';
+import plugin, { dataComponents, holdingsComponents } from '../src/index.ts';
 
 describe('data components', () => {
   it('has unique types per kind and covers the documented set', () => {
-    const names = dataComponents.map((c) => `${c.kind}/${c.type}`);
+    const names = plugin.components.map((c) => `${c.kind}/${c.type}`);
+    expect(plugin.components).toEqual([...dataComponents, ...holdingsComponents]);
     expect(new Set(names).size).toBe(names.length);
     expect(names.sort()).toEqual(
       [
         'dataset/csv',
         'dataset/demo',
+        'dataset/holdings',
+        'dataset/synthetic-holdings',
         'dataset/lightgcn',
         'dataset/movielens-100k',
         'dataset/movielens-1m',
@@ -27,7 +30,7 @@ describe('data components', () => {
     );
   });
 
-  for (const c of dataComponents) {
+  for (const c of plugin.components) {
     it(`${c.kind} ${c.type}: strict schema, defaults, JSON Schema with descriptions`, () => {
       expect(c.description.length).toBeGreaterThan(10);
       expect(() => c.schema.parse({ notAParameter: 1 })).toThrow();

@@ -8,17 +8,17 @@ import { DataError, type Dataset, IdMap } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InteractionsBuilder } from '../../src/data/common/builder.ts';
-import { resolveSource, sha256File } from '../../src/data/common/source.ts';
-import { loadInteractions, loadSplits, saveInteractions, saveSplits } from '../../src/data/common/store.ts';
-import { splitCsvLine } from '../../src/data/common/text.ts';
-import { readZip } from '../../src/data/common/zip.ts';
-import { csvDataset } from '../../src/data/datasets/csv/component.ts';
-import { lightgcnDataset } from '../../src/data/datasets/lightgcn/component.ts';
-import { movielens1mDataset } from '../../src/data/datasets/movielens-1m/component.ts';
-import { movielens100kDataset } from '../../src/data/datasets/movielens-100k/component.ts';
-import { movielensLatestDataset } from '../../src/data/datasets/movielens-latest/component.ts';
-import { parquetDataset } from '../../src/data/datasets/parquet/component.ts';
+import { InteractionsBuilder } from '../src/common/builder.ts';
+import { resolveSource, sha256File } from '../src/common/source.ts';
+import { loadInteractions, loadSplits, saveInteractions, saveSplits } from '../src/common/store.ts';
+import { splitCsvLine } from '../src/common/text.ts';
+import { readZip } from '../src/common/zip.ts';
+import { csvDataset } from '../src/datasets/csv/component.ts';
+import { lightgcnDataset } from '../src/datasets/lightgcn/component.ts';
+import { movielens1mDataset } from '../src/datasets/movielens-1m/component.ts';
+import { movielens100kDataset } from '../src/datasets/movielens-100k/component.ts';
+import { movielensLatestDataset } from '../src/datasets/movielens-latest/component.ts';
+import { parquetDataset } from '../src/datasets/parquet/component.ts';
 
 type Def = { schema: { parse(x: unknown): unknown }; create: (...a: never[]) => unknown };
 async function load(def: Def, dir: string, params: object): Promise<Dataset> {

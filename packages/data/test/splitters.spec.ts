@@ -10,13 +10,13 @@ import {
 } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { concatInteractions } from '../../src/data/common/builder.ts';
-import { givenSplitter } from '../../src/data/splitters/given/component.ts';
-import { leaveKOutSplitter } from '../../src/data/splitters/leave-k-out/component.ts';
-import { leaveOneOutSplitter } from '../../src/data/splitters/leave-one-out/component.ts';
-import { randomSplitter } from '../../src/data/splitters/random/component.ts';
-import { temporalSplitter } from '../../src/data/splitters/temporal/component.ts';
-import { dedup } from '../../src/data/transforms/dedup/component.ts';
+import { concatInteractions } from '../src/common/builder.ts';
+import { givenSplitter } from '../src/splitters/given/component.ts';
+import { leaveKOutSplitter } from '../src/splitters/leave-k-out/component.ts';
+import { leaveOneOutSplitter } from '../src/splitters/leave-one-out/component.ts';
+import { randomSplitter } from '../src/splitters/random/component.ts';
+import { temporalSplitter } from '../src/splitters/temporal/component.ts';
+import { dedup } from '../src/transforms/dedup/component.ts';
 import { randomInteractions, rowKeys } from './random-data.ts';
 
 type Def = { schema: { parse(x: unknown): unknown }; create: (...a: never[]) => unknown };

@@ -4,15 +4,15 @@ import { join, resolve } from 'node:path';
 import type { Dataset, Interactions } from '@embrec/core';
 import { makeTestContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { csvDataset } from '../../src/data/datasets/csv/component.ts';
-import { lightgcnDataset } from '../../src/data/datasets/lightgcn/component.ts';
-import { movielens100kDataset } from '../../src/data/datasets/movielens-100k/component.ts';
-import { movielensLatestDataset } from '../../src/data/datasets/movielens-latest/component.ts';
-import { parquetDataset } from '../../src/data/datasets/parquet/component.ts';
-import { leaveOneOutSplitter } from '../../src/data/splitters/leave-one-out/component.ts';
-import { temporalSplitter } from '../../src/data/splitters/temporal/component.ts';
-import { implicitTransform } from '../../src/data/transforms/implicit/component.ts';
-import { kCoreTransform } from '../../src/data/transforms/k-core/component.ts';
+import { csvDataset } from '../src/datasets/csv/component.ts';
+import { lightgcnDataset } from '../src/datasets/lightgcn/component.ts';
+import { movielens100kDataset } from '../src/datasets/movielens-100k/component.ts';
+import { movielensLatestDataset } from '../src/datasets/movielens-latest/component.ts';
+import { parquetDataset } from '../src/datasets/parquet/component.ts';
+import { leaveOneOutSplitter } from '../src/splitters/leave-one-out/component.ts';
+import { temporalSplitter } from '../src/splitters/temporal/component.ts';
+import { implicitTransform } from '../src/transforms/implicit/component.ts';
+import { kCoreTransform } from '../src/transforms/k-core/component.ts';
 import { dataRoot, hasData } from './helpers.ts';
 
 interface FileStats {
