@@ -15,6 +15,15 @@ module.exports = {
       to: { path: '(^|/)(node_modules/@embrec/eval|packages/eval)/' },
     },
     {
+      name: 'data-not-eval',
+      comment:
+        'Loading data is not evaluation: @embrec/data (data sets, transforms, splitters) must not import ' +
+        '@embrec/eval, so serving, models and the finance loaders get data without the evaluator.',
+      severity: 'error',
+      from: { path: '^packages/data/' },
+      to: { path: '(^|/)(node_modules/@embrec/eval|packages/eval)/' },
+    },
+    {
       name: 'tracking-only-from-cli',
       comment:
         'Only the CLI and the MLflow plugin itself import tracking (@embrec/mlflow): core and the other ' +

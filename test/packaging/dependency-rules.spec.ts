@@ -85,6 +85,11 @@ describe('dependency rules', () => {
       },
     );
     pkg(
+      'data',
+      { peerDependencies: { '@embrec/core': '^0.1.0' }, dependencies: { '@embrec/eval': '^0.1.0' } },
+      { 'index.ts': "import { e } from '@embrec/eval';\nexport const d = e;\n" },
+    );
+    pkg(
       'models',
       { peerDependencies: { '@embrec/core': '^0.1.0' }, dependencies: { '@embrec/eval': '^0.1.0' } },
       {
@@ -95,6 +100,7 @@ describe('dependency rules', () => {
     const r = cruise(fake, ['packages']);
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/models-not-eval: packages\/models\/src\/index\.ts → node_modules\/@embrec\/eval/);
+    expect(r.out).toMatch(/data-not-eval: packages\/data\/src\/index\.ts → node_modules\/@embrec\/eval/);
     expect(r.out).toMatch(/undeclared-package: packages\/models\/src\/index\.ts → node_modules\/left-pad/);
     expect(r.out).toMatch(
       /no-reaching-into-another-package: packages\/models\/src\/index\.ts → packages\/core/,
