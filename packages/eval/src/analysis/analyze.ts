@@ -119,15 +119,20 @@ export async function analyzeEmbeddings(
     return (o !== undefined ? dataset.itemNames?.[o] : undefined) ?? id;
   };
   const queries = resolveItems(opts.items ?? [], items.ids, nameOf);
+  // random items among those with a vector: an item the model never trained (seen only in test data)
+  // has a zero vector, whose "neighbours" would be every item at cosine 0
   const pick = rng.fork('neighbour-items');
+  const norms = rowNorms(items.vectors, items.dim);
   const chosen = new Set(queries);
   for (
     let tries = 0;
     chosen.size < queries.length + Math.min(opts.randomItems, nItems - queries.length) &&
     tries < 100 * nItems;
     tries++
-  )
-    chosen.add(pick.int(nItems));
+  ) {
+    const r = pick.int(nItems);
+    if (norms[r]! > 0) chosen.add(r);
+  }
   onStep('neighbours');
   const neighbours = nearestNeighbours({
     vectors: items.vectors,

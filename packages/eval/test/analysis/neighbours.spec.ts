@@ -1,5 +1,6 @@
-import { Rng } from '@embrec/core';
+import { type Dataset, IdMap, Rng, type Splits } from '@embrec/core';
 import { describe, expect, it } from 'vitest';
+import { analyzeEmbeddings } from '../../src/analysis/analyze.ts';
 import { nearestNeighbours } from '../../src/analysis/neighbours.ts';
 
 describe('nearest neighbours', () => {
@@ -36,5 +37,28 @@ describe('nearest neighbours', () => {
     r!.neighbours.forEach((x, j) => {
       expect(x.cosine).toBeCloseTo(cos(7, ref[j]!), 5);
     });
+  });
+});
+
+describe('analyzeEmbeddings: random neighbour items', () => {
+  it('are drawn among items with a vector (an untrained item has a zero vector, all its cosines 0)', async () => {
+    const rng = new Rng(4);
+    const n = 40;
+    const d = 4;
+    // every other item untrained: a zero row
+    const v = Float32Array.from({ length: n * d }, (_, i) =>
+      Math.floor(i / d) % 2 === 0 ? rng.normal() : 0,
+    );
+    const ids = IdMap.range(n);
+    const dataset = {
+      name: 'toy',
+      interactions: { itemIds: ids, userIds: IdMap.range(1) },
+    } as unknown as Dataset;
+    const r = await analyzeEmbeddings(
+      { model: 'toy', dataset, splits: {} as Splits, items: { ids, dim: d, vectors: v } },
+      { randomItems: 10, neighbours: 3, maps: false, permutations: 1 },
+    );
+    expect(r.neighbours).toHaveLength(10);
+    for (const q of r.neighbours) expect(Number(q.item) % 2).toBe(0);
   });
 });
