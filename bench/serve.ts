@@ -5,7 +5,9 @@
  *
  *   node --conditions=source --import tsx bench/serve.ts [--run <trial folder> | --bundle DIR]
  *        [--index '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'] [--seconds 8] [--rounds 2]
- *        [--rates 50,100,…,4000] [--no-peer] [--python PATH] [--node-flags '--max-semi-space-size=32']
+ *        [--rates 50,100,…,4000] [--fixed 1000] [--no-peer] [--python PATH] [--node-flags '--max-semi-space-size=32']
+ * With a bundle whose pipeline has a NeuMF ranker every request is ranked (`rank` defaults to on):
+ * `--fixed 200 --no-peer` measures the issue's ranking goal (the peer does no ranking).
  *
  * Catalogue: --bundle as is; --run exported with --index; else random embeddings of Gowalla's shape
  * (29,858 users × 40,981 items, dim 64, ~34 seen items per user), labelled as such. Each request is
@@ -34,6 +36,8 @@ const arg = (name: string, dflt: string) => {
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const root = path.resolve(import.meta.dirname, '..');
 const seconds = Number(arg('seconds', '8'));
+/** The fixed rate of the round, paced and reload rows (the issue's goals: 1,000; 200 with a NeuMF ranker). */
+const fixedRate = Number(arg('fixed', '1000'));
 const rates = arg('rates', '50,100,200,300,500,750,1000,1500,2000,3000,4000').split(',').map(Number);
 const indexSpec = parseIndexSpec(arg('index', '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'));
 const python = arg('python', path.join(homedir(), '.cache/embrec/serve-venv/bin/python'));
@@ -328,10 +332,10 @@ const rounds = Number(arg('rounds', '2'));
 for (const [, base] of servers) await load(base, 200, 2); // warm-up
 for (let round = 1; round <= rounds; round++) {
   for (const [name, base] of servers) {
-    const fixed = await load(base, 1000, seconds);
+    const fixed = await load(base, fixedRate, seconds);
     rows.push([
       `${name}, round ${round}`,
-      '1000',
+      String(fixedRate),
       f(fixed.rps),
       f(fixed.p50),
       f(fixed.p99),
@@ -343,9 +347,16 @@ for (let round = 1; round <= rounds; round++) {
 // the same 1,000 req/s evenly paced (open loop), and embrec's CPU per request over real HTTP
 for (const [name, base] of servers) {
   const cpu0 = name === servers[0]![0] ? await serverCpu(base) : Number.NaN;
-  const l = await paced(base, 1000, seconds);
+  const l = await paced(base, fixedRate, seconds);
   const cpuMs = (((await serverCpu(base)) - cpu0) * 1000) / l.total;
-  rows.push([`${name}, paced (open loop)`, '1000', f(l.rps), f(l.p50), f(l.p99), `${l.failed} / ${l.total}`]);
+  rows.push([
+    `${name}, paced (open loop)`,
+    String(fixedRate),
+    f(l.rps),
+    f(l.p50),
+    f(l.p99),
+    `${l.failed} / ${l.total}`,
+  ]);
   results[`${name}, paced`] = Number.isNaN(cpuMs) ? l : { ...l, serverCpuMsPerRequest: cpuMs };
   if (!Number.isNaN(cpuMs))
     console.log(`  ${name}: server CPU ${cpuMs.toFixed(3)} ms per request (paced run)`);
@@ -370,7 +381,7 @@ for (const [name] of servers) {
 
 // hot reload at 1,000 req/s ---------------------------------------------------------------------
 let reloadMs = 0;
-const duringReload = await load(ours, 1000, seconds, async () => {
+const duringReload = await load(ours, fixedRate, seconds, async () => {
   const t0 = performance.now();
   const r = await fetch(`${ours}/admin/reload`, {
     method: 'POST',
@@ -382,7 +393,7 @@ const duringReload = await load(ours, 1000, seconds, async () => {
 });
 rows.push([
   'embrec serve, hot reload mid-run',
-  '1000',
+  String(fixedRate),
   f(duringReload.rps),
   f(duringReload.p50),
   f(duringReload.p99),

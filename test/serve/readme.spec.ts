@@ -50,11 +50,11 @@ describe('README: export and serve the quickstart run', () => {
     const r2 = cli(exp!);
     expect(r2.status, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/exported .*quickstart/);
-    // two-tower normalises its towers: a new user is the normalised sum of the item vectors (its foldIn)
+    // the bundle carries the two-tower model: a new user is its own foldIn (encodeColdUsers)
     const pipeline = JSON.parse(
       readFileSync(join(root, 'runs', 'quickstart-bundle', 'pipeline.json'), 'utf8'),
     );
-    expect(pipeline.foldIn.method).toBe('normalized-sum');
+    expect(pipeline.foldIn).toMatchObject({ method: 'model', block: { type: 'embrec/two-tower' } });
 
     const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, main, ...args(serve!)], {
       cwd: root,
@@ -92,6 +92,15 @@ describe('README: export and serve the quickstart run', () => {
       expect(body.source).toBe('model');
       expect(body.items).toHaveLength(10);
       expect(body.items.every((i) => typeof i.name === 'string' && Number.isFinite(i.score))).toBe(true);
+      const items = (await (await fetch(`${address}/v1/items?limit=2`)).json()) as {
+        items: { id: string }[];
+      };
+      const fresh = await fetch(`${address}/v1/recommend/new-user`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: items.items.map((i) => i.id), k: 5 }),
+      });
+      expect(((await fresh.json()) as { source: string }).source).toBe('fold-in');
       expect((await fetch(`${address}/`)).headers.get('content-type')).toMatch(/text\/html/);
     } finally {
       const closed = new Promise((res) => child.once('close', res));

@@ -136,6 +136,12 @@ export class Engine {
     this.#nameLower = bundle.itemInfo.map((i) => `${i.id} ${i.name ?? ''}`.toLowerCase());
   }
 
+  /** Frees the models' tensors (the ranker's network, the fold-in model); the engine must be out of use. */
+  dispose(): void {
+    (this.#ranker?.scorer as { dispose?(): void } | undefined)?.dispose?.();
+    this.#foldModel?.dispose?.();
+  }
+
   get version(): string {
     return this.bundle.version;
   }

@@ -108,6 +108,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     return503OnClosing: true,
   }) as unknown as FastifyInstance & { engine(): Engine };
   app.decorate('engine', () => current);
+  app.addHook('onClose', async () => current.dispose());
 
   await app.register(swagger, {
     openapi: {
@@ -538,7 +539,10 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
         try {
           const next = await Engine.create(await job, opts.registry);
           const previous = current.version;
+          const old = current;
           current = next; // one assignment: a request reads `current` once, at its start
+          // requests that started on the old engine finish within its grace period, then its models go
+          setTimeout(() => old.dispose(), 30_000).unref();
           setInfo();
           reloads.inc({ outcome: 'ok' });
           return { reloaded: true, previous, version: next.version, bundle: next.bundle.dir };
