@@ -74,6 +74,12 @@ describe.skipIf(!haveRedis())('embrec run --queue / embrec worker on a real Redi
     expect(w.stderr().match(/failing on purpose/g)?.length).toBe(2);
     const trials = trialsOf(join(s.out, 'failing'));
     expect([...trials.values()].map((t) => t.status).sort()).toEqual(['FAILED', 'FINISHED']);
+    // embrec report lists it: name, attempts, error
+    const rep = await runCli(['report', join(s.out, 'failing')]);
+    expect(rep.code, rep.stderr).toBe(0);
+    expect(rep.stdout).toMatch(
+      /1 failed trial\(s\)[\s\S]*\| model\.power=1,model\.fail=true,seed=1 +\| 2 +\| .*failing on purpose/,
+    );
     w.child.kill('SIGTERM');
     await w.exited;
   }, 240_000);

@@ -8,15 +8,17 @@ import {
   type LogLevel,
   layout,
   runExperiment,
-  setupBackend,
   sweepDirOf,
 } from '@embrec/core';
 import { MARKER_FILE } from '@embrec/mlflow';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { load } from '../commands/common.ts';
+import { writeAttempts } from './attempts.ts';
 import { connectionOf, openQueue, probe, QUEUE_NAME } from './connection.ts';
 import { compatible, incompatible, readMeta, sha256, type TrialJob, type TrialResult } from './job.ts';
 import { type Lease, leaseMs, waitLease } from './lease.ts';
+import { mirrorPerUser } from './mirror.ts';
+import { warmUp } from './warm-up.ts';
 
 export interface WorkerOptions {
   readonly url: string;
@@ -43,11 +45,29 @@ function experimentFile(j: TrialJob): string {
   );
 }
 
+const loaded = new Map<string, ReturnType<typeof load>>();
+
+/**
+ * The experiment of a job, loaded once per worker for each file version (sha256) and --set list:
+ * the trials of one sweep share it, so a trial does not pay the file's parsing, plugin resolution
+ * and validation again. A failed load is not kept.
+ */
+function loadCached(file: string, j: TrialJob): ReturnType<typeof load> {
+  const key = JSON.stringify([file, j.sha256, j.set]);
+  let p = loaded.get(key);
+  if (!p) {
+    p = load({ file, set: [...j.set] });
+    loaded.set(key, p);
+    p.catch(() => loaded.delete(key));
+  }
+  return p;
+}
+
 /** Runs one queued trial into the shared folder under a per-trial lease; throws when it failed. */
 async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promise<TrialResult> {
   const j = job.data;
   const file = experimentFile(j);
-  const { exp, registry } = await load({ file, set: [...j.set] });
+  const { exp, registry } = await loadCached(file, j);
   const trial = exp.trials.find((t) => t.name === j.trial);
   if (!trial) throw new Error(`experiment ${exp.name} (${file}) has no trial "${j.trial}" on ${hostname()}`);
   if (configHash(trial.config) !== j.configHash)
@@ -77,9 +97,14 @@ async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promis
       echo: (_l, line) => log.push(line),
     });
     const failed = out.failed[0];
-    if (failed) throw new Error(formatError(failed.error));
+    if (failed) {
+      writeAttempts(layout.trialDir(dir, trial.name), job.attemptsMade + 1);
+      throw new Error(formatError(failed.error));
+    }
     if (out.aborted) throw new Error(`worker on ${hostname()} stopped during the trial`);
     const metrics = out.metrics[trial.name] ?? readMetrics(layout.trialDir(dir, trial.name));
+    if (out.finished.includes(trial.name))
+      await mirrorPerUser(layout.trialDir(dir, trial.name), (l) => o.say(`⚠ ${l}`));
     return {
       metrics,
       dir: layout.trialDir(dir, trial.name),
@@ -123,14 +148,14 @@ function readMetrics(trialDir: string): Record<string, number> {
  * up to its attempts, then marked failed with its error.
  */
 export async function runWorker(o: WorkerOptions): Promise<void> {
+  const t0 = performance.now();
   await probe(o.url, (l) => o.say(`⚠ ${l}`));
   const queue = openQueue(o.url);
   const meta = await readMeta(await queue.client);
   await queue.close();
   if (meta && !compatible(meta.version, coreVersion)) throw incompatible(o.url, meta.version, 'the queue');
-  // start the tensor backend once per worker (the runner reuses it for trials with backend auto and
-  // threads 1), so a worker's first trial does not pay several seconds of start-up
-  await setupBackend('auto', { threads: 1 }).catch(() => undefined);
+  // the backend and one tiny trial before taking jobs: a worker's first trial pays no cold start
+  const warm = await warmUp();
   let fatal: Error | undefined;
   const lock = leaseMs();
   const worker = new Worker<TrialJob, TrialResult>(
@@ -161,7 +186,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       o.say(`✖ ${job.data.experiment}/${job.data.trial}: attempt ${job.attemptsMade} failed: ${err.message}`);
   });
   worker.on('error', (e) => o.say(`⚠ queue: ${e.message}`));
-  o.say(`worker ${hostname()}:${process.pid} on ${o.url} (concurrency ${o.concurrency})`);
+  // connected, its scripts loaded: from here a trial costs only itself
+  await worker.waitUntilReady().catch(() => undefined);
+  o.say(
+    `worker ${hostname()}:${process.pid} on ${o.url} (concurrency ${o.concurrency}; ready in ${((performance.now() - t0) / 1000).toFixed(1)} s, warm-up ${(warm / 1000).toFixed(1)} s)`,
+  );
   await new Promise<void>((res) => {
     if (o.signal.aborted) res();
     o.signal.addEventListener('abort', () => res(), { once: true });
