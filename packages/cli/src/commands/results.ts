@@ -1,12 +1,15 @@
-import { IdMap } from '@embrec/core';
+import { IdMap, UsageError } from '@embrec/core';
 import { compareMetricSets } from '@embrec/eval';
 import type { CommandModule } from 'yargs';
 import { EXIT, fmt, printError, renderTable, type TableFormat } from '../output.ts';
-import { sweepReport } from '../report.ts';
+import { sourceReport, sweepReport } from '../report.ts';
 import { readPerUser, readRun } from '../runs.ts';
 
 interface ReportArgs {
-  sweep: string;
+  sweep?: string;
+  mlflow?: string;
+  experiment?: string;
+  run?: string;
   format: TableFormat;
   metric?: string[];
   baseline?: string;
@@ -16,15 +19,26 @@ interface ReportArgs {
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
-  command: 'report <sweep>',
+  command: 'report [sweep]',
   describe:
     'Results table across the trials of a sweep: mean ± 95% CI over seeds, paired significance vs the baseline',
   builder: (y) =>
     y
       .positional('sweep', {
         type: 'string',
-        demandOption: true,
-        describe: 'sweep folder (<output>/<experiment>)',
+        describe: 'sweep folder (<output>/<experiment>); or --mlflow',
+      })
+      .option('mlflow', {
+        type: 'string',
+        describe: 'Build the table from an MLflow server (http://HOST:PORT) instead of a folder',
+      })
+      .option('experiment', {
+        type: 'string',
+        describe: "With --mlflow: the MLflow experiment (its latest sweep's parent run)",
+      })
+      .option('run', {
+        type: 'string',
+        describe: "With --mlflow: the sweep's parent run id",
       })
       .option('format', { choices: ['md', 'csv', 'latex'] as const, default: 'md' as const })
       .option('metric', {
@@ -52,16 +66,42 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         default: false,
         describe: "With --select: show the other groups' test metrics too",
       }) as never,
-  handler: (args) => {
+  handler: async (args) => {
     try {
-      const r = sweepReport(args.sweep, {
+      const opts = {
         format: args.format,
         all: args.all,
         showTest: args.showTest,
         ...(args.metric ? { metrics: args.metric } : {}),
         ...(args.baseline ? { baseline: args.baseline } : {}),
         ...(args.select ? { select: args.select } : {}),
-      });
+      };
+      let r: ReturnType<typeof sweepReport>;
+      if (args.mlflow) {
+        if (args.sweep)
+          throw new UsageError(
+            `give either a sweep folder (${args.sweep}) or --mlflow ${args.mlflow} with --experiment/--run, not both`,
+          );
+        const { mlflowSource } = await import('../mlflow-report.ts');
+        const { src, close } = await mlflowSource({
+          uri: args.mlflow,
+          experiment: args.experiment,
+          run: args.run,
+          warn: (l) => process.stderr.write(`⚠ ${l}\n`),
+        });
+        try {
+          r = sourceReport(src, opts);
+        } finally {
+          close();
+        }
+      } else {
+        if (!args.sweep)
+          throw new UsageError(
+            'embrec report needs a sweep folder (embrec report runs/my-sweep) or --mlflow http://HOST:PORT --experiment NAME',
+          );
+        if (args.experiment || args.run) throw new UsageError('--experiment and --run go with --mlflow');
+        r = sweepReport(args.sweep, opts);
+      }
       for (const w of r.warnings) process.stderr.write(`⚠ ${w}\n`);
       process.stdout.write(`${r.text}\n`);
       process.exitCode = EXIT.ok;

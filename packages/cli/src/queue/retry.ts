@@ -7,6 +7,7 @@ import {
   type SweepOutcome,
 } from '@embrec/core';
 import { writeAttempts } from './attempts.ts';
+import { mirrorPerUser } from './mirror.ts';
 
 /**
  * A local or `--shard` run with bounded retries: the trials that failed are run again (after the
@@ -49,6 +50,9 @@ export async function runWithRetries(
     failed = out.failed;
   }
   for (const f of failed) writeAttempts(layout.trialDir(out.dir, f.trial), attempts.get(f.trial) ?? 1);
+  // tracked trials: their per-user vectors to MLflow too (embrec report --mlflow pairs on them)
+  for (const t of finished)
+    await mirrorPerUser(layout.trialDir(out.dir, t), (message) => emit({ type: 'warning', message }));
   emit({
     type: 'sweep-end',
     experiment: exp.name,
