@@ -16,10 +16,11 @@
  * Results: bench/results/ann-<n>.{json,md} and bench/results/ann-<n>-frontier.{svg,png}.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IndexComponent } from '@embrec/core';
+import { type IndexComponent, npyBytes, Rng } from '@embrec/core';
 import {
   autoTune,
   EQUAL_RECALL_TARGETS,
@@ -35,20 +36,22 @@ import {
   writeSweepPlot,
 } from '@embrec/indexes';
 import { setThreads } from '@embrec/native';
+import { peerPython, runPeer, sized, smoke } from './lib/smoke.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? (argv[i + 1] as string) : def;
 };
-const n = Number(arg('n', '1000000'));
-const d = Number(arg('d', '128'));
-const nq = Number(arg('nq', '2000'));
-const nqEval = Number(arg('nq-eval', '1000'));
-const nlist = Number(
+const n = sized(Number(arg('n', '1000000')), 2000);
+const d = sized(Number(arg('d', '128')), 16);
+const nq = sized(Number(arg('nq', '2000')), 300);
+const nqEval = sized(Number(arg('nq-eval', '1000')), 100);
+const nlistArg = Number(
   arg('nlist', n >= 1_000_000 ? '4096' : String(2 ** Math.round(Math.log2(3 * Math.sqrt(n))))),
 );
-const minTime = Number(arg('min-time', '0.5'));
+const nlist = sized(nlistArg, Math.min(nlistArg, 32));
+const minTime = sized(Number(arg('min-time', '0.5')), 0.01);
 const skip = new Set(arg('skip', '').split(',').filter(Boolean));
 const nprobes = arg('nprobe', '16,32,64,128,256').split(',').map(Number);
 const efs = arg('ef', '128,256,512').split(',').map(Number);
@@ -56,7 +59,11 @@ const efc = Number(arg('efc', '200'));
 const MODES = arg('modes', 'b1_1t,b256_1t,b256_2t').split(',');
 const k = 100;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cache = path.join(repo, 'bench', '.cache');
+// a smoke run writes its data, indexes and results in a temporary folder, never in bench/
+const cache = smoke
+  ? mkdtempSync(path.join(tmpdir(), 'embrec-ann-smoke-'))
+  : path.join(repo, 'bench', '.cache');
+const resultsDir = smoke ? cache : path.join(repo, 'bench', 'results');
 const tag = `n${n}_d${d}_q${nq}_K1000_s1234`;
 const dataDir = path.join(cache, `ann_${tag}`);
 const peerArgs = [
@@ -75,8 +82,9 @@ const peerArgs = [
 ];
 
 // ---------------------------------------------------------------- data (written once by the peer)
-if (!existsSync(path.join(dataDir, 'gt.npy'))) {
-  execFileSync('python3', [path.join(repo, 'bench/peers/ann_peer.py'), 'data', ...peerArgs], {
+if (smoke) writeSmokeData();
+else if (!existsSync(path.join(dataDir, 'gt.npy'))) {
+  execFileSync(peerPython(), [path.join(repo, 'bench/peers/ann_peer.py'), 'data', ...peerArgs], {
     stdio: 'inherit',
   });
 }
@@ -261,13 +269,13 @@ interface PeerRow {
   [mode: string]: number | string;
 }
 let peers: PeerRow[] = [];
-if (!skip.has('peers')) {
+if (!skip.has('peers') && runPeer('ann_peer.py')) {
   const out = path.join(cache, `peers_${tag}.json`);
   const pSkip = [...skip]
     .filter((s) => ['exact', 'ivfflat', 'ivfpq', 'hnsw', 'hnswlib'].includes(s))
     .join(',');
   execFileSync(
-    'python3',
+    peerPython(),
     [
       path.join(repo, 'bench/peers/ann_peer.py'),
       'peers',
@@ -378,7 +386,7 @@ for (const m of MODES) {
 }
 const plot = await writeSweepPlot(
   curves.filter((r) => !r.index.includes('exact')),
-  path.join(repo, 'bench', 'results', `ann-${n}-frontier`),
+  path.join(resultsDir, `ann-${n}-frontier`),
   { title: `${n.toLocaleString('en')} × ${d}: recall@${k} vs QPS (wall), every library and mode` },
 );
 L.push(
@@ -389,9 +397,31 @@ L.push(
 );
 const md = `${L.join('\n')}\n`;
 console.log(`\n${md}`);
-mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(repo, 'bench', 'results', `ann-${n}.md`), md);
-writeFileSync(path.join(repo, 'bench', 'results', `ann-${n}.json`), JSON.stringify({ rows, peers }, null, 1));
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(path.join(resultsDir, `ann-${n}.md`), md);
+writeFileSync(path.join(resultsDir, `ann-${n}.json`), JSON.stringify({ rows, peers }, null, 1));
+
+/** Smoke run: Gaussian items and queries and their exact top 100 (by inner product), no Python. */
+function writeSmokeData(): void {
+  const rng = new Rng(1234);
+  const gauss = (count: number) => Float32Array.from({ length: count * d }, () => rng.normal());
+  const xb = gauss(n);
+  const xq = gauss(nq);
+  const gt = new Int32Array(nq * 100);
+  for (let q = 0; q < nq; q++) {
+    const s = Array.from({ length: n }, (_, i) => {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += xq[q * d + j]! * xb[i * d + j]!;
+      return dot;
+    });
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => s[b]! - s[a]!);
+    gt.set(order.slice(0, 100), q * 100);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path.join(dataDir, 'xb.npy'), npyBytes(xb, [n, d]));
+  writeFileSync(path.join(dataDir, 'xq.npy'), npyBytes(xq, [nq, d]));
+  writeFileSync(path.join(dataDir, 'gt.npy'), npyBytes(gt, [nq, 100]));
+}
 
 function readInt32Npy(p: string, count: number): Int32Array {
   const buf = readFileSync(p);
@@ -402,3 +432,4 @@ function readInt32Npy(p: string, count: number): Int32Array {
   new Uint8Array(out.buffer).set(buf.subarray(10 + hl, 10 + hl + count * 4));
   return out;
 }
+if (smoke) rmSync(cache, { recursive: true, force: true });

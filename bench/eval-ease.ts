@@ -8,6 +8,7 @@ import path from 'node:path';
 import { easeWeights, gramCsr, setThreads } from '@embrec/native';
 import { binaryUserItem } from '../packages/models/src/baselines/matrix.ts';
 import { dataRoot, loadLightGcn, table, timed } from './eval-common.ts';
+import { peerPython, runPeer, sized } from './lib/smoke.ts';
 
 const i = process.argv.indexOf('--threads');
 const threads = i >= 0 ? Number(process.argv[i + 1]) : 2;
@@ -30,7 +31,7 @@ const rows: (string | number)[][] = [
 ];
 for (const name of datasets) {
   const data = await loadLightGcn(name);
-  const x = binaryUserItem(data.givenSplits.train);
+  const x = firstItems(binaryUserItem(data.givenSplits.train), sized(Infinity, 300));
   const g = await timed(() => gramCsr({ ...x }, { threads }));
   const b = await timed(() => easeWeights(g.value, x.cols, lambda, { inPlace: true }));
   let sum = 0;
@@ -46,9 +47,9 @@ for (const name of datasets) {
     sum.toExponential(4),
   ]);
   console.log(`${name}: embrec ${g.wall.toFixed(2)} s Gram + ${b.wall.toFixed(2)} s weights (wall)`);
-  if (process.argv.includes('--no-peer')) continue;
+  if (!runPeer('eval_ease.py', !process.argv.includes('--no-peer'))) continue;
   const out = execFileSync(
-    'python3',
+    peerPython(),
     [
       path.join(import.meta.dirname, 'peers/eval_ease.py'),
       '--data',
@@ -75,3 +76,15 @@ for (const name of datasets) {
 }
 console.log(`EASE fit, λ = ${lambda}, threads = ${threads}\n`);
 console.log(table(rows));
+
+/** The user × item matrix restricted to its first `n` item columns (all of them when n ≥ cols). */
+function firstItems(x: ReturnType<typeof binaryUserItem>, n: number): ReturnType<typeof binaryUserItem> {
+  if (n >= x.cols) return x;
+  const indptr = new Int32Array(x.rows + 1);
+  const kept: number[] = [];
+  for (let r = 0; r < x.rows; r++) {
+    for (let p = x.indptr[r]!; p < x.indptr[r + 1]!; p++) if (x.indices[p]! < n) kept.push(x.indices[p]!);
+    indptr[r + 1] = kept.length;
+  }
+  return { rows: x.rows, cols: n, indptr, indices: Int32Array.from(kept) };
+}

@@ -13,6 +13,7 @@ import { makeTestContext } from '@embrec/core/testing';
 import { builtinMetric, FullEvaluator, topkBackend } from '@embrec/eval';
 import { setThreads } from '@embrec/native';
 import { dataRoot, loadLightGcn, repoRoot, table, timed } from './eval-common.ts';
+import { peerPython, runPeer, smoke } from './lib/smoke.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,42 +53,46 @@ const ev = new FullEvaluator({
 const ctx = { ...makeTestContext(), threads };
 const run = () =>
   ev.evaluate({ scorer: { kind: 'embeddings', users, items }, mask: [train], target: test, train, ctx });
-await run(); // warm-up (page-in, thread pool)
+if (!smoke) await run(); // warm-up (page-in, thread pool)
 const node = await timed(run);
 
-const peerOut = execFileSync(
-  'python3',
-  [
-    path.join(repoRoot, 'bench/peers/eval_fullrank.py'),
-    '--data',
-    path.join(dataRoot, 'gowalla'),
-    '--users',
-    path.join(dir, 'users.f32'),
-    '--items',
-    path.join(dir, 'items.f32'),
-    '--dim',
-    String(dim),
-    '--threads',
-    String(threads),
-  ],
-  {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      OMP_NUM_THREADS: String(threads),
-      OPENBLAS_NUM_THREADS: String(threads),
-      MKL_NUM_THREADS: String(threads),
-    },
-  },
-);
-const peer = JSON.parse(peerOut.trim().split('\n').pop()!) as {
-  impl: string;
-  wall: number;
-  cpu: number;
-  users: number;
-  recall: number;
-  ndcg: number;
-};
+const peerOut = !runPeer('eval_fullrank.py')
+  ? undefined
+  : execFileSync(
+      peerPython(),
+      [
+        path.join(repoRoot, 'bench/peers/eval_fullrank.py'),
+        '--data',
+        path.join(dataRoot, 'gowalla'),
+        '--users',
+        path.join(dir, 'users.f32'),
+        '--items',
+        path.join(dir, 'items.f32'),
+        '--dim',
+        String(dim),
+        '--threads',
+        String(threads),
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          OMP_NUM_THREADS: String(threads),
+          OPENBLAS_NUM_THREADS: String(threads),
+          MKL_NUM_THREADS: String(threads),
+        },
+      },
+    );
+const peer = (peerOut === undefined ? undefined : JSON.parse(peerOut.trim().split('\n').pop()!)) as
+  | undefined
+  | {
+      impl: string;
+      wall: number;
+      cpu: number;
+      users: number;
+      recall: number;
+      ndcg: number;
+    };
 
 console.log(
   `Gowalla full ranking: ${node.value.users.length} users × ${ni} items, d = ${dim}, K = 20, threads = ${threads}\n`,
@@ -103,18 +108,26 @@ console.log(
       node.value.values['Recall@20']!.toPrecision(6),
       node.value.values['NDCG@20']!.toPrecision(6),
     ],
-    [
-      peer.impl,
-      peer.wall,
-      peer.cpu,
-      String(peer.users),
-      peer.recall.toPrecision(6),
-      peer.ndcg.toPrecision(6),
-    ],
+    ...(peer
+      ? [
+          [
+            peer.impl,
+            peer.wall,
+            peer.cpu,
+            String(peer.users),
+            peer.recall.toPrecision(6),
+            peer.ndcg.toPrecision(6),
+          ],
+        ]
+      : []),
   ]),
 );
-const dr = Math.abs(node.value.values['Recall@20']! - peer.recall);
-console.log(`\n|ΔRecall@20| = ${dr.toExponential(2)} (same protocol: differences come from float ties only)`);
+if (peer) {
+  const dr = Math.abs(node.value.values['Recall@20']! - peer.recall);
+  console.log(
+    `\n|ΔRecall@20| = ${dr.toExponential(2)} (same protocol: differences come from float ties only)`,
+  );
+}
 const load = (await import('node:os')).loadavg()[0]!;
 console.log(
   `load average during the run: ${load.toFixed(1)} (wall times are only comparable within one run)`,

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaissIndex } from '@embrec/native';
+import { peerPython, runPeer, sized } from './lib/smoke.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,17 +29,19 @@ const faiss173 = process.argv.includes('--faiss173')
   : undefined;
 /** Python peers: the installed faiss, and optionally FAISS 1.7.3 wheels (generic and AVX2 builds). */
 const base = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }; // same pools as Node
-const peers: { name: string; env: NodeJS.ProcessEnv }[] = [{ name: 'pip', env: base }];
-if (faiss173) {
+const peers: { name: string; env: NodeJS.ProcessEnv }[] = [];
+const withPeers = runPeer('faiss_search.py');
+if (withPeers) peers.push({ name: 'pip', env: base });
+if (faiss173 && withPeers) {
   const py = { ...base, PYTHONPATH: faiss173 };
   peers.push({ name: '1.7.3 generic', env: { ...py, FAISS_DISABLE_CPU_FEATURES: 'AVX2' } });
   peers.push({ name: '1.7.3 AVX2', env: py });
 }
-const n = arg('n', 200_000);
+const n = sized(arg('n', 200_000), 5000);
 const d = arg('d', 64);
 const threads = arg('threads', 1);
-const nq = arg('queries', 10_240);
-const single = arg('single', 1000);
+const nq = sized(arg('queries', 10_240), 512);
+const single = sized(arg('single', 1000), 50);
 const batch = 256;
 const k = 10;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -140,7 +143,7 @@ for (const cfg of configs) {
   const python = (env: NodeJS.ProcessEnv) =>
     JSON.parse(
       execFileSync(
-        'python3',
+        peerPython(),
         [
           path.join(repoRoot, 'bench/peers/faiss_search.py'),
           ...[
@@ -222,6 +225,8 @@ for (const r of rows) {
         `| ${r.index} | ${r.param} | ${b} | ${f(nodeQps)} | ${p.name} (${p.faiss}) | ${f(peerQps)} | ${(nodeQps / peerQps).toFixed(2)} | ${(nodeCpu / peerCpu).toFixed(2)} | ${(100 * p.agree).toFixed(1)}% |`,
       );
     }
+    if (r.peers.length === 0)
+      console.log(`| ${r.index} | ${r.param} | ${b} | ${f(nodeQps)} | none | – | – | – | – |`);
   }
 }
 console.log(

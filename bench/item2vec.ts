@@ -22,6 +22,7 @@ import { Item2VecModel } from '../packages/models/src/item2vec/model.ts';
 import { item2vecSchema } from '../packages/models/src/item2vec/schema.ts';
 import { itemSequences } from '../packages/models/src/item2vec/sentences.ts';
 import { loadLightGcn, repoRoot, table, timed } from './eval-common.ts';
+import { runPeer, sized } from './lib/smoke.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,7 +34,7 @@ const hp = {
   negative: arg('negative', 5),
   power: arg('power', 0),
   sample: arg('sample', 1e-3),
-  epochs: arg('epochs', 5),
+  epochs: sized(arg('epochs', 5), 1),
   threads: arg('threads', 2),
   lr: 0.025,
   minLr: 1e-4,
@@ -66,11 +67,11 @@ async function quality(input: Float32Array, output: Float32Array) {
   return { recall: m.values['Recall@20']!, ndcg: m.values['NDCG@20']! };
 }
 
-const seeds = arg('seeds', 1);
+const seeds = sized(arg('seeds', 1), 1);
 const python =
   process.env.EMBREC_GENSIM_PYTHON ??
   path.join(homedir(), '.cache', 'embrec', 'gensim-venv', 'bin', 'python');
-const withPeer = !process.argv.includes('--no-peer');
+const withPeer = runPeer('item2vec_gensim.py', !process.argv.includes('--no-peer'));
 if (withPeer && !existsSync(python)) {
   throw new Error(
     `gensim peer: ${python} not found. Install it with: python3 -m venv ~/.cache/embrec/gensim-venv && ` +

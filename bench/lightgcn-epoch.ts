@@ -20,6 +20,7 @@ import { builtinMetric, FullEvaluator, topkBackend } from '@embrec/eval';
 import { bprComponent, uniformSampler } from '@embrec/losses';
 import { lightGcnComponent } from '@embrec/models';
 import { dataRoot, loadLightGcn, table } from './eval-common.ts';
+import { peerPython, runPeer, sized } from './lib/smoke.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (k: string, d: string): string => {
@@ -27,8 +28,8 @@ const arg = (k: string, d: string): string => {
   return i > 0 ? (process.argv[i + 1] ?? d) : d;
 };
 const sub = arg('data', 'ml-1m-lightgcnpp');
-const steps = Number(arg('steps', '20'));
-const warm = Number(arg('warm', '3'));
+const steps = sized(Number(arg('steps', '20')), 2);
+const warm = sized(Number(arg('warm', '3')), 1);
 const batch = Number(arg('batch', '2048'));
 const dim = Number(arg('dim', '64'));
 const layers = Number(arg('layers', '2'));
@@ -125,10 +126,10 @@ interface Row {
   quality: string;
 }
 const peers: Row[] = [];
-if (!process.argv.includes('--no-torch')) {
+if (runPeer('lightgcn_torch.py', !process.argv.includes('--no-torch'))) {
   for (const layout of layouts) {
     const r = spawnSync(
-      'python3',
+      peerPython(),
       [
         join(here, 'peers/lightgcn_torch.py'),
         ...['--data', join(dataRoot, sub), '--batch', String(batch), '--dim', String(dim)],

@@ -18,21 +18,28 @@ import {
   unregisterNativeKernels,
 } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
+import { sized } from './lib/smoke.ts';
 
 const argv = process.argv.slice(2);
 const REPS = (() => {
   const i = argv.indexOf('--reps');
-  return i >= 0 ? Number(argv[i + 1]) : 30;
+  return sized(i >= 0 ? Number(argv[i + 1]) : 30, 1);
 })();
 const TFJS_CPU = !argv.includes('--no-tfjs-cpu');
 const ROUNDS = (() => {
   const i = argv.indexOf('--rounds');
-  return i >= 0 ? Number(argv[i + 1]) : 5;
+  return sized(i >= 0 ? Number(argv[i + 1]) : 5, 1);
 })();
-const SHAPES: [number, number, number][] = [
-  [1024, 64, 1024],
-  [100000, 64, 256],
-];
+const SHAPES: [number, number, number][] = sized(
+  [
+    [1024, 64, 1024],
+    [100000, 64, 256],
+  ],
+  [
+    [256, 64, 256],
+    [2000, 64, 256],
+  ],
+);
 
 function stats(f: () => void, reps: number): { best: number; mean: number } {
   f(); // warm-up

@@ -15,6 +15,7 @@ import { createComponent, makeTestContext, makeTestCreateContext } from '@embrec
 import { inBatchSampler, infonceComponent } from '@embrec/losses';
 import { twoTowerComponent } from '@embrec/models';
 import { lightgcnSchema, loadLightGcn } from '../packages/data/src/datasets/lightgcn/component.ts';
+import { peerPython, runPeer, sized } from './lib/smoke.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (k: string, d: string): string => {
@@ -23,7 +24,7 @@ const arg = (k: string, d: string): string => {
 };
 const dataRoot = process.env.EMBREC_DATA ?? resolve(here, '../../shared/data');
 const dataDir = join(dataRoot, arg('data', 'ml-1m-lightgcnpp'));
-const steps = Number(arg('steps', '60'));
+const steps = sized(Number(arg('steps', '60')), 2);
 const batch = Number(arg('batch', '1024'));
 const dim = Number(arg('dim', '64'));
 const threads = Number(arg('threads', '1'));
@@ -35,7 +36,7 @@ const n = train.users.length;
 const stepsPerEpoch = Math.ceil(n / batch);
 // a random subset of (warm-up + steps) batches, with the full ID maps (same table sizes)
 const order = new Rng(1).shuffle(Int32Array.from({ length: n }, (_, i) => i));
-const warm = 5;
+const warm = sized(5, 1);
 const take = (k: number) => order.subarray(0, Math.min(k * batch, n));
 async function timeSteps(k: number): Promise<number> {
   const rows = take(k);
@@ -81,10 +82,10 @@ const rows: string[][] = [
     '1.00',
   ],
 ];
-if (!process.argv.includes('--no-torch')) {
+if (runPeer('torch_train.py', !process.argv.includes('--no-torch'))) {
   for (const sparse of [false, true]) {
     const r = spawnSync(
-      'python3',
+      peerPython(),
       [
         join(here, 'peers/torch_train.py'),
         '--data',

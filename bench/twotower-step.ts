@@ -22,14 +22,15 @@ import {
 } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProfileInfo } from '@tensorflow/tfjs-core/dist/engine.js';
+import { peerPython, runPeer, sized } from './lib/smoke.ts';
 
 // Load the addon now: a rebuild of it while the slow pure-JS step runs must not break the native runs.
 if (!nativeAvailable()) throw new Error('the native addon is not built: run npm rebuild @embrec/native');
 
-const B = 1024;
+const B = sized(1024, 64);
 const D = 64;
-const NU = 6040;
-const NI = 3706;
+const NU = sized(6040, 300);
+const NI = sized(3706, 200);
 const TEMP = 0.1;
 
 const argv = process.argv.slice(2);
@@ -37,7 +38,7 @@ const arg = (name: string, dflt: number): number => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
-const STEPS = arg('steps', 30);
+const STEPS = sized(arg('steps', 30), 2);
 const CPU_STEPS = arg('cpu-steps', 1);
 const PROFILE = argv.includes('--profile');
 const TORCH = !argv.includes('--no-torch');
@@ -179,7 +180,7 @@ function torchPeer(): { wall: number; cpu: number; best: number; version: string
   const here = dirname(fileURLToPath(import.meta.url));
   const script = join(here, 'peers', 'torch_twotower_step.py');
   if (!existsSync(script)) return 'peer script missing';
-  const r = spawnSync('python3', [script], { encoding: 'utf8', env: { ...process.env, THREADS: '1' } });
+  const r = spawnSync(peerPython(), [script], { encoding: 'utf8', env: { ...process.env, THREADS: '1' } });
   const m = /torch (\S+) threads=\d+ step_ms_wall=([\d.]+) step_ms_cpu=([\d.]+) step_ms_min=([\d.]+)/.exec(
     r.stdout ?? '',
   );
@@ -229,7 +230,11 @@ fusedLayerNorm = false;
 rows.push(row('native + fused q·pᵀ+CE, dense, LayerNorm, Adam', all, STEPS));
 await printProfile('native, fused CE, LayerNorm, Adam', all.profile);
 
-const peer = TORCH ? torchPeer() : 'skipped (--no-torch)';
+const peer = !TORCH
+  ? 'skipped (--no-torch)'
+  : runPeer('torch_twotower_step.py')
+    ? torchPeer()
+    : 'skipped (smoke run)';
 if (typeof peer !== 'string') {
   rows.push({
     name: `PyTorch ${peer.version} (1 thread)`,
