@@ -1,11 +1,25 @@
 import type { AnyComponentDefinition } from '@embrec/core';
 import { bm25Model, textSvdModel, topicOracleModel } from './models.ts';
 
-export { cosineNeighbours, finiteMean, holdingsMatrix, kmeansLabels, labelPurity, nmi } from './measures.ts';
+export {
+  cosineNeighbours,
+  finiteMean,
+  holdingsMatrix,
+  kmeansLabels,
+  labelPurity,
+  nmi,
+  purityChance,
+} from './measures.ts';
 export type { ProbeResult } from './probe.ts';
 export { linearProbe } from './probe.ts';
-export type { FinanceInput, MeasureRow } from './report.ts';
-export { clientMatching, coldStartRecall, holderCounts, similarSecurities } from './report.ts';
+export type { FinanceInput, MeasureRow, Paired } from './report.ts';
+export {
+  clientMatching,
+  coldStartRecall,
+  holderCounts,
+  pairedSummary,
+  similarSecurities,
+} from './report.ts';
 export { TextSvdEncoder, truncatedSvd } from './text.ts';
 
 /** Finance components (built-ins, namespace `embrec`): the text retrieval models (the holdings data sets are @embrec/data's). */

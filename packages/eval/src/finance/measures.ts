@@ -43,6 +43,26 @@ export function labelPurity(
   return out;
 }
 
+/**
+ * The purity a random neighbour list scores: the chance that another row, drawn uniformly among
+ * the labelled rows other than itself, shares the row's label, averaged over the labelled rows —
+ * Σ_s n_s(n_s − 1) / (n(n − 1)) for label counts n_s. With 8 equal sectors it is 1/8 less a little
+ * (the row itself is not a candidate). Rows labelled -1 are left out.
+ */
+export function purityChance(labels: ArrayLike<number>): number {
+  const counts = new Map<number, number>();
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! < 0) continue;
+    counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+    n++;
+  }
+  if (n < 2) return Number.NaN;
+  let same = 0;
+  for (const c of counts.values()) same += c * (c - 1);
+  return same / (n * (n - 1));
+}
+
 /** The mean of the finite values. */
 export function finiteMean(a: ArrayLike<number>): number {
   let s = 0;

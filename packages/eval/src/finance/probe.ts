@@ -7,8 +7,14 @@ export interface ProbeResult {
   readonly r2: readonly number[];
   /** Mean of r2. */
   readonly meanR2: number;
-  /** Per-row squared error summed over targets (for a paired test between representations). */
+  /** Per-row squared error summed over targets. */
   readonly rowError: Float64Array;
+  /**
+   * Per-row share of the unexplained variance, Σ_t e²_it / SST_t · n / targets: its mean is
+   * 1 − meanR², so the paired difference of two representations' rowLoss has mean ΔmeanR² (the
+   * paired test is on the measure reported, each target weighted as in the mean R²).
+   */
+  readonly rowLoss: Float64Array;
   /** The ridge λ chosen in each fold. */
   readonly lambdas: readonly number[];
 }
@@ -82,6 +88,7 @@ export function linearProbe(
     });
   }
   const rowError = new Float64Array(n);
+  const rowLoss = new Float64Array(n);
   const r2: number[] = [];
   for (let j = 0; j < targets; j++) {
     let mean = 0;
@@ -96,6 +103,9 @@ export function linearProbe(
       tot += (Y[i * targets + j]! - mean) ** 2;
     }
     r2.push(tot > 0 ? 1 - res / tot : Number.NaN);
+    if (tot > 0)
+      for (let i = 0; i < n; i++)
+        rowLoss[i]! += ((pred.get(i, j) - Y[i * targets + j]!) ** 2 / tot) * (n / targets);
   }
-  return { r2, meanR2: r2.reduce((s, v) => s + v, 0) / r2.length, rowError, lambdas };
+  return { r2, meanR2: r2.reduce((s, v) => s + v, 0) / r2.length, rowError, rowLoss, lambdas };
 }

@@ -8,8 +8,16 @@ import {
   userCsr,
 } from '@embrec/core';
 import { topkBackend } from '../evaluation/backend.ts';
-import { pairedTTest, type TTestResult } from '../stats/index.ts';
-import { cosineNeighbours, finiteMean, holdingsMatrix, kmeansLabels, labelPurity, nmi } from './measures.ts';
+import { type BootstrapResult, pairedBootstrapCI, pairedTTest, type TTestResult } from '../stats/index.ts';
+import {
+  cosineNeighbours,
+  finiteMean,
+  holdingsMatrix,
+  kmeansLabels,
+  labelPurity,
+  nmi,
+  purityChance,
+} from './measures.ts';
 import { linearProbe } from './probe.ts';
 
 /** What a finance measure reads from a finished trial: its replayed data and its embeddings. */
@@ -20,12 +28,29 @@ export interface FinanceInput {
   readonly items: EmbeddingTable;
 }
 
-/** One representation's measures; `perRow` values pair with the baseline's for the t-test. */
+/** One representation's measures; the model row carries its paired tests against the baseline row. */
 export interface MeasureRow {
   readonly name: string;
   readonly values: Readonly<Record<string, number>>;
   /** Paired t-test against the baseline row, per measure. */
   readonly tests?: Readonly<Record<string, TTestResult>>;
+  /** 95% paired bootstrap interval of the same difference (model − baseline, or error reduction). */
+  readonly ci?: Readonly<Record<string, BootstrapResult>>;
+  /** The per-row values behind each test (a: model side, b: baseline side), to pool across worlds. */
+  readonly pairs?: Readonly<Record<string, Paired>>;
+  /** What random neighbours would score, per measure (baseline row). */
+  readonly chance?: Readonly<Record<string, number>>;
+}
+
+/** Per-row values of a paired comparison; a − b > 0 favours the model. */
+export interface Paired {
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+}
+
+/** The paired t-test and the 95% paired bootstrap interval of mean(a − b). */
+export function pairedSummary(p: Paired, seed = 0): { test: TTestResult; ci: BootstrapResult } {
+  return { test: pairedTTest(p.a, p.b), ci: pairedBootstrapCI(p.a, p.b, { seed }) };
 }
 
 /** Rows of `table` aligned with `ids` (NaN rows where the table lacks an ID). */
@@ -143,18 +168,30 @@ export function similarSecurities(
   if (key) opts.cache!.map.set(key, base);
   const mine = measure(pick(model, input.items.dim, rows), input.items.dim);
   const purityKey = `SectorPurity@${k}`;
-  const row = (name: string, m: typeof base, tests?: Record<string, TTestResult>): MeasureRow => ({
-    name,
-    values: { securities: rows.length, [purityKey]: finiteMean(m.purity), 'Loading R²': m.probe.meanR2 },
-    ...(tests ? { tests } : {}),
+  const values = (m: typeof base) => ({
+    securities: rows.length,
+    [purityKey]: finiteMean(m.purity),
+    'Loading R²': m.probe.meanR2,
   });
+  const pairs: Record<string, Paired> = {
+    [purityKey]: { a: mine.purity, b: base.purity },
+    // lower loss is better: baseline − model, whose mean is the model's R² − the baseline's
+    'Loading R²': { a: base.probe.rowLoss, b: mine.probe.rowLoss },
+  };
+  const tests: Record<string, TTestResult> = {};
+  const ci: Record<string, BootstrapResult> = {};
+  for (const [key, p] of Object.entries(pairs)) {
+    const s = pairedSummary(p, opts.seed ?? 0);
+    tests[key] = s.test;
+    ci[key] = s.ci;
+  }
   return [
-    row('co-holding cosine (baseline)', base),
-    row('model', mine, {
-      [purityKey]: pairedTTest(mine.purity, base.purity),
-      // lower error is better: test baseline error − model error, so a positive difference favours the model
-      'Loading R²': pairedTTest(base.probe.rowError, mine.probe.rowError),
-    }),
+    {
+      name: 'co-holding cosine (baseline)',
+      values: values(base),
+      chance: { [purityKey]: purityChance(labels), 'Loading R²': 0 },
+    },
+    { name: 'model', values: values(mine), tests, ci, pairs },
   ];
 }
 
@@ -203,15 +240,20 @@ export function clientMatching(
   const base = measure(pick(raw.vectors, raw.dim, rows), raw.dim);
   const mine = measure(pick(model, input.users.dim, rows), input.users.dim);
   const key = `SameStyle@${k}`;
+  const pair: Paired = { a: mine.hits, b: base.hits };
+  const s = pairedSummary(pair, opts.seed ?? 0);
   return [
     {
       name: 'raw holdings rows (baseline)',
       values: { clients: rows.length, 'Style NMI': base.nmi, [key]: finiteMean(base.hits) },
+      chance: { [key]: purityChance(labels) },
     },
     {
       name: 'model',
       values: { clients: rows.length, 'Style NMI': mine.nmi, [key]: finiteMean(mine.hits) },
-      tests: { [key]: pairedTTest(mine.hits, base.hits) },
+      tests: { [key]: s.test },
+      ci: { [key]: s.ci },
+      pairs: { [key]: pair },
     },
   ];
 }

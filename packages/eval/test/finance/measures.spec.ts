@@ -63,6 +63,9 @@ describe('finance measures on hand-computed cases', () => {
     expect(r.r2[0]).toBeGreaterThan(0.999);
     expect(r.r2[1]).toBeLessThan(0.05);
     expect(r.rowError.length).toBe(n);
+    // the per-row loss averages to 1 − mean R² (the paired test is on the reported measure)
+    const meanLoss = r.rowLoss.reduce((s, v) => s + v, 0) / n;
+    expect(meanLoss).toBeCloseTo(1 - r.meanR2, 10);
   });
 
   it('holdings matrix, holder counts and cold-start Recall@k', () => {
