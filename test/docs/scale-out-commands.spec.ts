@@ -21,7 +21,19 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const README = 'README.md';
 const SCALE = 'docs/scale-out.md';
+// sweep.yaml: four trials, two settings of one axis (model.power, as the docs' examples) × two seeds
 const SWEEP = `name: my-sweep
+seed: 1
+threads: 1
+dataset: { type: demo, users: 120, items: 150 }
+split: { type: random, ratio: 0.2 }
+model: { type: item2vec, dim: 8, epochs: 1, threads: 1 }
+evaluate: { type: full, ks: [10] }
+sweep: { seeds: [1, 2], params: { model.power: [1, 0] }, baseline: model.power=1 }
+`;
+const ALL = ['model.power=0,seed=1', 'model.power=0,seed=2', 'model.power=1,seed=1', 'model.power=1,seed=2'];
+// experiments/my-sweep.yaml (the Slurm and Kubernetes examples): three seeds of one small MF
+const MY_SWEEP = `name: my-sweep
 seed: 1
 threads: 1
 dataset: { type: demo, users: 120, items: 150 }
@@ -32,17 +44,17 @@ sampler: { type: in-batch }
 evaluate: { type: full, ks: [10] }
 sweep: { seeds: [1, 2, 3] }
 `;
-const ALL = ['seed=1', 'seed=2', 'seed=3'];
+const SEEDS = ['seed=1', 'seed=2', 'seed=3'];
 writeFileSync(join(root, 'sweep.yaml'), SWEEP);
 mkdirSync(join(root, 'experiments'));
-writeFileSync(join(root, 'experiments', 'my-sweep.yaml'), SWEEP);
+writeFileSync(join(root, 'experiments', 'my-sweep.yaml'), MY_SWEEP);
 const shared = join(root, 'shared', 'runs');
 
 describe('README and docs/scale-out.md: shards', () => {
   it('README: run sweep.yaml --shard 2/3 runs the second trial only', async () => {
     const r = await sh(shownLine(README, /^npx embrec run sweep\.yaml --shard 2\/3$/));
     expect(r.code, said(r)).toBe(0);
-    expect(finishedTrials(join(root, 'runs', 'my-sweep'))).toEqual(['seed=2']);
+    expect(finishedTrials(join(root, 'runs', 'my-sweep'))).toEqual(['model.power=1,seed=2']);
   }, 120_000);
 
   it('docs/scale-out.md: three shards in the background, wait, then report merges the folder', async () => {
@@ -51,9 +63,19 @@ describe('README and docs/scale-out.md: shards', () => {
     const r = await sh(script, { timeoutMs: 280_000 });
     expect(r.code, said(r)).toBe(0);
     expect(finishedTrials(join(root, 'runs', 'my-sweep'))).toEqual(ALL);
-    expect(r.stderr + r.stdout).toMatch(/my-sweep: 3 trials \(0 to run\)/); // shard 2/3: finished before
-    expect(r.stdout).toMatch(/^\| run +\| 3 +\| 0\.\d+ ± /m);
+    expect(r.stderr + r.stdout).toMatch(/my-sweep: 4 trials \(0 to run\)/); // shard 2/3: finished before
+    expect(r.stdout).toMatch(/^\| model\.power=1 +\| 2 +\| 0\.\d+ ± /m);
+    expect(r.stdout).toMatch(/^\| model\.power=0 +\| 2 +\| 0\.\d+ ± /m);
   }, 300_000);
+
+  it('docs/scale-out.md: run --retries 1 and report on the finished folder', async () => {
+    const script = shownBlock(SCALE, /^npx embrec run sweep\.yaml --retries 1$/);
+    const r = await sh(script);
+    expect(r.code, said(r)).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/my-sweep: 4 trials \(0 to run\)/);
+    expect(r.stdout).toMatch(/^\| model\.power=0 +\| 2 +\|/m);
+    expect(r.stdout).not.toMatch(/failed trial/);
+  }, 200_000);
 
   it('docs/scale-out.md: the Slurm array script, run with bash as two array tasks', async () => {
     const script = shownBlock(SCALE, /SLURM_ARRAY_TASK_ID/).replaceAll('/shared/runs', shared);
@@ -68,7 +90,7 @@ describe('README and docs/scale-out.md: shards', () => {
     for (const r of rs) expect(r.code, said(r)).toBe(0);
     expect(said(rs[0]!)).toMatch(/3 trials \(2 to run\)/);
     expect(said(rs[1]!)).toMatch(/3 trials \(1 to run\)/);
-    expect(finishedTrials(join(shared, 'my-sweep'))).toEqual(ALL);
+    expect(finishedTrials(join(shared, 'my-sweep'))).toEqual(SEEDS);
   }, 300_000);
 
   it("docs/scale-out.md: the Kubernetes indexed Job's command with JOB_COMPLETION_INDEX 0–2 and 9", async () => {
@@ -87,7 +109,7 @@ describe('README and docs/scale-out.md: shards', () => {
     const rs = await Promise.all([pod(0), pod(1), pod(2), pod(9)]);
     for (const r of rs) expect(r.code, said(r)).toBe(0);
     expect(said(rs[3]!)).toMatch(/3 trials \(0 to run\)/); // shard 10/10 of a 3-trial sweep
-    expect(finishedTrials(join(k8s, 'my-sweep'))).toEqual(ALL);
+    expect(finishedTrials(join(k8s, 'my-sweep'))).toEqual(SEEDS);
   }, 300_000);
 });
 
@@ -121,7 +143,7 @@ describe('README: MLflow', () => {
         return s.runs ?? [];
       };
       const mirrored = await runsOf('mirrored-sweep');
-      expect(mirrored.length).toBe(4); // the sweep and its three trials
+      expect(mirrored.length).toBe(5); // the sweep and its four trials
       expect(mirrored.every((x) => x.info.status === 'FINISHED')).toBe(true);
 
       // the shards' folder runs/my-sweep (made above, offline) pushed later
@@ -130,7 +152,26 @@ describe('README: MLflow', () => {
       const s = await sh(syncLine.replace(local, server.uri));
       expect(s.code, said(s)).toBe(0);
       expect(s.stdout).toMatch(/runs? created/);
-      expect((await runsOf('my-sweep')).length).toBe(4);
+      const synced = (await runsOf('my-sweep')) as {
+        info: { run_id: string };
+        data: { tags?: { key: string }[] };
+      }[];
+      expect(synced.length).toBe(5);
+
+      // docs/scale-out.md: the report built from the MLflow server, by experiment and by parent run id
+      const byExperiment = shownLine(SCALE, /^npx embrec report --mlflow \S+ --experiment my-sweep /);
+      const e = await sh(byExperiment.replace(local, server.uri));
+      expect(e.code, said(e)).toBe(0);
+      expect(e.stdout).toMatch(/^\| model\.power=0 +\| 2 +\| 0\.\d+ ± /m);
+      const parent = synced.find((x) => !(x.data.tags ?? []).some((t) => t.key === 'mlflow.parentRunId'));
+      expect(parent).toBeDefined();
+      const byRun = shownLine(SCALE, /^npx embrec report --mlflow \S+ --run /);
+      expect(byRun).toMatch(/--run \S*…$/); // a placeholder: the reader's own run id
+      const b = await sh(
+        byRun.replace(local, server.uri).replace(/--run \S*…$/, `--run ${parent!.info.run_id}`),
+      );
+      expect(b.code, said(b)).toBe(0);
+      expect(b.stdout).toBe(e.stdout);
     } finally {
       await server.stop();
     }
