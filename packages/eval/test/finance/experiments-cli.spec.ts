@@ -25,21 +25,45 @@ function json(file: string): { rows: Record<string, unknown>[] } {
 }
 
 describe('finance experiment files through the CLI', () => {
-  it('similar securities: run, then `embrec finance securities` prints the measures beside co-holding', async () => {
-    const sweep = await run('finance-similar-securities', SMALL);
+  it('similar securities on three worlds: `embrec finance securities` prints each beside its co-holding baseline, then pooled', async () => {
+    // the command docs/finance.md reports with: one sweep over the worlds of seeds 5, 6 and 7
+    const sweep = await run('finance-similar-securities', [
+      ...SMALL,
+      '--set',
+      "sweep.params['dataset.seed']=[5, 6, 7]",
+    ]);
     const r = await runCli(['finance', 'securities', sweep]);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('co-holding cosine (baseline)');
     expect(r.stdout).toContain('embrec/item2vec embeddings');
-    const rows = json(join(sweep, 'finance-securities.json')).rows;
-    expect(rows.length).toBe(6); // three models, each beside the baseline
+    expect(r.stdout).toMatch(/chance \(random neighbours\), seed 6: SectorPurity@10 0\.1\d+/);
+    expect(r.stdout).toContain('Pooled over worlds');
+    const report = json(join(sweep, 'finance-securities.json')) as unknown as {
+      rows: {
+        world: string;
+        values: Record<string, number>;
+        ci: Record<string, { low: number; high: number }>;
+      }[];
+      pooled: { measure: string; worlds: number; test: { n: number; meanDiff: number } }[];
+    };
+    const rows = report.rows;
+    expect(rows.length).toBe(18); // three models × three worlds, each beside its world's baseline
+    expect(new Set(rows.map((r) => r.world))).toEqual(new Set(['seed 5', 'seed 6', 'seed 7']));
     for (const row of rows) {
-      const v = row.values as Record<string, number>;
+      const v = row.values;
       expect(v['SectorPurity@10']).toBeGreaterThan(0);
       expect(v['SectorPurity@10']).toBeLessThanOrEqual(1);
       expect(Number.isFinite(v['Loading R²'])).toBe(true);
     }
+    const model = rows.find((r) => r.ci['SectorPurity@10'])!;
+    expect(model.ci['SectorPurity@10']!.low).toBeLessThanOrEqual(model.ci['SectorPurity@10']!.high);
+    // per model and measure, the pairs of the three worlds pooled: securities of all worlds
+    expect(report.pooled.length).toBe(6);
+    for (const p of report.pooled) expect(p.worlds).toBe(3);
+    const perWorld = new Map(rows.map((r) => [r.world, r.values.securities!]));
+    const pooledPurity = report.pooled.find((p) => p.measure === 'SectorPurity@10')!;
+    expect(pooledPurity.test.n).toBe([...perWorld.values()].reduce((s, n) => s + n, 0));
   }, 600_000);
 
   it('client matching: `embrec finance clients` reports style NMI and same-style peers', async () => {
@@ -53,13 +77,31 @@ describe('finance experiment files through the CLI', () => {
   }, 600_000);
 
   it('factor tower: `embrec finance cold-start` pairs the factor tower with the ID-only tower', async () => {
-    const sweep = await run('finance-factor-tower', SMALL);
+    // the command docs/finance.md reports with: the worlds of seeds 8, 9 and 10
+    const sweep = await run('finance-factor-tower', [
+      ...SMALL,
+      '--set',
+      "sweep.params['dataset.seed']=[8, 9, 10]",
+    ]);
     const r = await runCli(['finance', 'cold-start', sweep]);
     expect(r.code).toBe(0);
-    const rows = json(join(sweep, 'finance-cold-start.json')).rows;
-    expect(rows.length).toBe(2);
-    expect(rows[0]!.test).toBeNull();
-    expect((rows[1]!.test as { n: number }).n).toBe(rows[0]!.users);
+    const report = json(join(sweep, 'finance-cold-start.json')) as unknown as {
+      rows: { world: string; users: number; baseline: string; trial: string; test: { n: number } | null }[];
+      pooled: { worlds: number; test: { n: number } }[];
+    };
+    const rows = report.rows;
+    expect(rows.length).toBe(6);
+    // each world's first trial (the ID-only tower) is that world's baseline
+    for (const world of ['seed 8', 'seed 9', 'seed 10']) {
+      const [base, tower] = rows.filter((x) => x.world === world);
+      expect(base!.test).toBeNull();
+      expect(base!.baseline).toBe(base!.trial);
+      expect(tower!.baseline).toBe(base!.trial);
+      expect(tower!.test!.n).toBe(base!.users);
+    }
+    expect(report.pooled.length).toBe(1);
+    expect(report.pooled[0]!.worlds).toBe(3);
+    expect(report.pooled[0]!.test.n).toBe(rows.filter((x) => x.test).reduce((s, x) => s + x.users, 0));
   }, 600_000);
 
   it('trade ideas: run, then `embrec report` shows Recall@10 beside BM25', async () => {
