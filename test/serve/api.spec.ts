@@ -374,6 +374,9 @@ describe('bad requests', () => {
     ['POST', '/v1/recommend', { user: '1', filters: [] }],
     ['POST', '/v1/recommend', { user: '1', filters: { genres: { $gt: 1 } } }],
     ['POST', '/v1/recommend', { user: '1', rerank: 'mmr' }],
+    ['POST', '/v1/recommend', { user: '1', rank: 'yes' }],
+    ['POST', '/v1/recommend', { user: '1', rank: true }], // this bundle serves no ranker
+    ['POST', '/v1/recommend', { user: '1', rerank: ['calibrated'] }], // not in this bundle's pipeline
     ['POST', '/v1/recommend', { user: '1', exclude: 'x' }],
     [
       'POST',

@@ -367,7 +367,17 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
       schema: {
         description: 'Nearest items of an item',
         body: similarBody,
-        response: { '4xx': errorSchema },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              version: { type: 'string' },
+              item: { type: 'string' },
+              items: { type: 'array', items: scored },
+            },
+          },
+          '4xx': errorSchema,
+        },
       },
     },
     async (req) => {
