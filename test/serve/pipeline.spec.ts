@@ -172,4 +172,26 @@ describe('retrieval → NeuMF → re-rankers', () => {
     );
     expect(existsSync(join(bundleDir, 'ranker', 'weights.bin'))).toBe(true);
   });
+
+  it('the other routes over the pipeline bundle: info names the served stages, metrics time the ranker', async () => {
+    const get = async (url: string) => {
+      const r = await app.inject({ method: 'GET', url });
+      return { status: r.statusCode, body: r.body };
+    };
+    expect((await get('/health')).status).toBe(200);
+    expect((await get('/ready')).status).toBe(200);
+    const info = JSON.parse((await get('/v1/info')).body);
+    expect(info.pipeline.ranker).toMatchObject({ type: 'neumf', served: true });
+    const item = bundle.items.ids.external(0);
+    expect((await post('/v1/similar', { item, k: 5 })).json.items).toHaveLength(5);
+    expect((await get(`/v1/items/${item}`)).status).toBe(200);
+    expect((await get(`/v1/users/${user(2)}`)).status).toBe(200);
+    expect((await get('/v1/items?q=item&limit=3')).status).toBe(200);
+    expect((await get('/openapi.json')).body).toContain('"rank"');
+    const metrics = (await get('/metrics')).body;
+    expect(metrics).toMatch(
+      /embrec_stage_duration_seconds_count\{route="\/v1\/recommend",stage="rank:neumf"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/stage="rerank:calibrated"/);
+  });
 });
