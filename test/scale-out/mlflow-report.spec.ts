@@ -23,7 +23,7 @@ model: { type: sleep/popular, ms: 0 }
 evaluate: { type: full, ks: [10], metrics: [recall, ndcg] }
 sweep:
   seeds: [1, 2, 3]
-  params:
+${fail ? '' : '  baseline: split.ratio=0.2\n'}  params:
     split.ratio: [0.2, 0.3]
 ${fail ? '    model.fail: [false, true]\n' : ''}`,
   );
@@ -96,6 +96,13 @@ describe.skipIf(!haveMlflow)('embrec report --mlflow: the same table from the ML
     expect(byRun.stdout).toBe(folder.stdout);
     expect(csvB.code, csvB.stderr).toBe(0);
     expect(csvB.stdout).toBe(csvA.stdout);
+    // the file's sweep.baseline reaches MLflow as the parent's embrec.baseline tag: the default baseline
+    const [plainFolder, plainMlflow] = await Promise.all([
+      runCli(['report', join(s.out, 'reported')]),
+      runCli(['report', '--mlflow', mlflow.uri, '--experiment', 'reported']),
+    ]);
+    expect(plainFolder.stdout).toMatch(/vs the baseline \(split\.ratio=0\.2\)/);
+    expect(plainMlflow.stdout).toBe(plainFolder.stdout);
 
     // one trial's per-user vectors gone from the artifact store: unpaired (Welch over seeds), said in the header
     const perUser = foldersNamed(join(mlflow.dir, 'artifacts'), 'per-user');

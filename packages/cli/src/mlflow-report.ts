@@ -173,6 +173,7 @@ export async function mlflowSource(o: MlflowSourceOptions): Promise<{ src: Repor
     const src: ReportSource = {
       where,
       experiment,
+      baseline: tag(parent, TAGS.baseline),
       metricTypes,
       trials,
       unpaired,

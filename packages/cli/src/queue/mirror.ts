@@ -1,7 +1,37 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layout } from '@embrec/core';
+import { layout, TAGS } from '@embrec/core';
 import { MARKER_FILE, MlflowClient } from '@embrec/mlflow';
+
+type Servers = Record<string, { runId?: string; artifactUri?: string }>;
+
+function serversOf(dir: string): Servers {
+  try {
+    return (JSON.parse(readFileSync(join(dir, MARKER_FILE), 'utf8')) as { servers?: Servers }).servers ?? {};
+  } catch {
+    return {}; // no marker (not tracked), or an unreadable one: `embrec track sync` reports it
+  }
+}
+
+/**
+ * Tags the sweep's MLflow parent run with its baseline (`sweep.baseline` of the experiment file), as
+ * `embrec track sync` does, so that `embrec report --mlflow` compares against it by default.
+ */
+export async function tagBaseline(
+  sweepDir: string,
+  baseline: string | undefined,
+  warn: (line: string) => void,
+): Promise<void> {
+  if (!baseline) return;
+  for (const [uri, e] of Object.entries(serversOf(sweepDir))) {
+    if (!e.runId) continue;
+    try {
+      await new MlflowClient(uri).setTag(e.runId, TAGS.baseline, baseline);
+    } catch (err) {
+      warn(`mlflow: the sweep's baseline tag did not reach ${uri}: ${(err as Error).message}`);
+    }
+  }
+}
 
 /**
  * Uploads a finished trial's per-user metric vectors (`per-user/`) to the MLflow run(s) mirroring
@@ -11,15 +41,9 @@ import { MARKER_FILE, MlflowClient } from '@embrec/mlflow';
  * compares unpaired.
  */
 export async function mirrorPerUser(trialDir: string, warn: (line: string) => void): Promise<void> {
-  const marker = join(trialDir, MARKER_FILE);
   const perUser = layout.perUserDir(trialDir);
-  if (!existsSync(marker) || !existsSync(perUser)) return;
-  let servers: Record<string, { runId?: string; artifactUri?: string }> = {};
-  try {
-    servers = (JSON.parse(readFileSync(marker, 'utf8')) as { servers?: typeof servers }).servers ?? {};
-  } catch {
-    return; // an unreadable marker: `embrec track sync` reports it
-  }
+  if (!existsSync(perUser)) return;
+  const servers = serversOf(trialDir);
   for (const [uri, e] of Object.entries(servers)) {
     if (!e.artifactUri) continue;
     try {

@@ -7,7 +7,7 @@ import {
   type SweepOutcome,
 } from '@embrec/core';
 import { writeAttempts } from './attempts.ts';
-import { mirrorPerUser } from './mirror.ts';
+import { mirrorPerUser, tagBaseline } from './mirror.ts';
 
 /**
  * A local or `--shard` run with bounded retries: the trials that failed are run again (after the
@@ -51,8 +51,9 @@ export async function runWithRetries(
   }
   for (const f of failed) writeAttempts(layout.trialDir(out.dir, f.trial), attempts.get(f.trial) ?? 1);
   // tracked trials: their per-user vectors to MLflow too (embrec report --mlflow pairs on them)
-  for (const t of finished)
-    await mirrorPerUser(layout.trialDir(out.dir, t), (message) => emit({ type: 'warning', message }));
+  const warn = (message: string) => emit({ type: 'warning', message });
+  for (const t of finished) await mirrorPerUser(layout.trialDir(out.dir, t), warn);
+  if (finished.length > 0) await tagBaseline(out.dir, exp.sweep?.baseline, warn);
   emit({
     type: 'sweep-end',
     experiment: exp.name,

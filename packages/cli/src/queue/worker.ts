@@ -17,7 +17,7 @@ import { writeAttempts } from './attempts.ts';
 import { connectionOf, openQueue, probe, QUEUE_NAME } from './connection.ts';
 import { compatible, incompatible, readMeta, sha256, type TrialJob, type TrialResult } from './job.ts';
 import { type Lease, leaseMs, waitLease } from './lease.ts';
-import { mirrorPerUser } from './mirror.ts';
+import { mirrorPerUser, tagBaseline } from './mirror.ts';
 import { warmUp } from './warm-up.ts';
 
 export interface WorkerOptions {
@@ -103,8 +103,10 @@ async function runJob(job: Job<TrialJob, TrialResult>, o: WorkerOptions): Promis
     }
     if (out.aborted) throw new Error(`worker on ${hostname()} stopped during the trial`);
     const metrics = out.metrics[trial.name] ?? readMetrics(layout.trialDir(dir, trial.name));
-    if (out.finished.includes(trial.name))
+    if (out.finished.includes(trial.name)) {
       await mirrorPerUser(layout.trialDir(dir, trial.name), (l) => o.say(`⚠ ${l}`));
+      await tagBaseline(dir, exp.sweep?.baseline, (l) => o.say(`⚠ ${l}`));
+    }
     return {
       metrics,
       dir: layout.trialDir(dir, trial.name),
