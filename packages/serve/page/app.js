@@ -59,12 +59,17 @@ function showRecs(title, r) {
   fill('recs', r.items, (it) => ({ score: it.score, stage: it.stage }));
 }
 
+/** `rank: false` when the box is cleared; nothing otherwise (a bundle without a ranker refuses `rank: true`). */
+function rankOption() {
+  return $('rank').checked ? {} : { rank: false };
+}
+
 async function pickUser(id) {
   try {
     showError();
     const [u, r] = await Promise.all([
       api(`/v1/users/${encodeURIComponent(id)}`),
-      api('/v1/recommend', { user: id, k: 20, rerank: $('rerank').checked }),
+      api('/v1/recommend', { user: id, k: 20, rerank: $('rerank').checked, ...rankOption() }),
     ]);
     $('history-title').textContent = `History of user ${id} (${u.history.length})`;
     fill('history', u.history.slice(0, 50));
