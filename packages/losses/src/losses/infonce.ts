@@ -5,12 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { hitMask, logAddExp, MASK, negativeLogQ, negativeScores, negativesPerRow } from './common.ts';
 
-export interface InfoNceOptions {
-  readonly temperature: number;
-  readonly learnable: boolean;
-  readonly logQ: boolean;
-  readonly maskHits: boolean;
-}
+/** The loss's parameters, as its schema (`infonceSchema`, below) gives them. */
+export type InfoNceOptions = Readonly<z.output<typeof infonceSchema>>;
 
 /**
  * In-batch softmax cross-entropy (InfoNCE; van den Oord et al. 2018, "Representation Learning with

@@ -3,14 +3,21 @@ import { easeWeights, gramCsr, spmm } from '@embrec/native';
 import { z } from 'zod';
 import { type BinaryCsr, binaryUserItem, formatBytes, hasNative, selectCsrRows } from './matrix.ts';
 
-export interface EaseOptions {
+export const easeSchema = z.strictObject({
   /** L2 regularisation λ, or a grid chosen on validation data by `selectBy`. */
-  readonly lambda: number | readonly number[];
+  lambda: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default(500),
   /** Validation metric (display name) that picks λ from a grid. */
-  readonly selectBy: string;
+  selectBy: z.string().default('NDCG@20'),
   /** Refuse to fit when the dense item × item matrices would need more than this. */
-  readonly maxMemoryBytes: number;
-}
+  maxMemoryBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 ** 3),
+});
+
+/** The model's parameters, as its schema gives them. */
+export type EaseOptions = Readonly<z.output<typeof easeSchema>>;
 
 /**
  * EASE^R (Steck, WWW 2019): B = argmin ‖X − XB‖² + λ‖B‖² s.t. diag(B) = 0, in closed form
@@ -165,14 +172,6 @@ export const easeComponent = defineComponent({
   type: 'ease',
   scorer: 'scores',
   description: 'EASE^R closed-form item-item model (Steck 2019); λ or a λ grid chosen on validation',
-  schema: z.strictObject({
-    lambda: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default(500),
-    selectBy: z.string().default('NDCG@20'),
-    maxMemoryBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(4 * 1024 ** 3),
-  }),
+  schema: easeSchema,
   create: (p) => new Ease(p),
 });

@@ -3,20 +3,23 @@ import { topkRows } from '@embrec/native';
 import { z } from 'zod';
 import { type BinaryCsr, binaryUserItem, transposeBinary } from './matrix.ts';
 
-export interface ItemKnnOptions {
+export const itemKnnSchema = z.strictObject({
   /** Neighbours kept per item. */
-  readonly k: number;
+  k: z.number().int().min(1).default(200),
   /** Shrinkage h: sim(i, j) = |U_i ∩ U_j| / (√|U_i| √|U_j| + h). */
-  readonly shrink: number;
+  shrink: z.number().min(0).default(0),
   /** Items per block of the similarity computation (a block holds block × items floats). */
-  readonly blockSize: number;
+  blockSize: z.number().int().min(1).default(512),
   /**
    * 'columns' (default, as RecBole and the NumPy reference): item j is scored from ITS k nearest
    * neighbours among the user's items, score(u, j) = Σ_{i ∈ I_u ∩ N(j)} sim(i, j).
    * 'rows': each of the user's items adds its own k neighbours, Σ_{i ∈ I_u, j ∈ N(i)} sim(i, j).
    */
-  readonly prune: 'columns' | 'rows';
-}
+  prune: z.enum(['columns', 'rows']).default('columns'),
+});
+
+/** The model's parameters, as its schema gives them. */
+export type ItemKnnOptions = Readonly<z.output<typeof itemKnnSchema>>;
 
 /**
  * Item-based kNN (Sarwar et al. 2001; Deshpande & Karypis 2004) with cosine similarity on the binary
@@ -149,11 +152,6 @@ export const itemKnnComponent = defineComponent({
   type: 'itemknn',
   scorer: 'scores',
   description: 'Item-based kNN: cosine similarity with shrinkage, top-k neighbours per item (sparse)',
-  schema: z.strictObject({
-    k: z.number().int().min(1).default(200),
-    shrink: z.number().min(0).default(0),
-    blockSize: z.number().int().min(1).default(512),
-    prune: z.enum(['columns', 'rows']).default('columns'),
-  }),
+  schema: itemKnnSchema,
   create: (p) => new ItemKnn(p),
 });
