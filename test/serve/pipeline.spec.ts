@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NcfModel } from '@embrec/models';
-import { type Bundle, createServer, loadBundle } from '@embrec/serve';
+import { type Bundle, createServer, Engine, loadBundle } from '@embrec/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../packages/cli/src/builtins.ts';
 import { tinyBundle } from './fixture.ts';
@@ -148,6 +148,31 @@ describe('retrieval → NeuMF → re-rankers', () => {
     const plain = (await post('/v1/recommend', { user: u, k: 10, rerank: false })).json;
     expect(headIn).toBeLessThanOrEqual(Math.max(5, 10 - (50 - plain.items.length)));
     expect(headIn).toBeLessThanOrEqual(5);
+  });
+
+  it('an MMR block with an attribute runs the mmr component (Jaccard of genres), not the engine’s cosine MMR', async () => {
+    const served = (over: Record<string, unknown>) =>
+      Engine.create(
+        {
+          ...bundle,
+          pipeline: {
+            ...bundle.pipeline,
+            ranker: null,
+            rerankers: [{ type: 'mmr', lambda: 0.3, served: true, ...over }],
+          },
+        },
+        builtinRegistry(),
+      );
+    const byGenre = await served({ attribute: 'genres' });
+    const byCosine = await served({});
+    let differs = 0;
+    for (let row = 0; row < 10; row++) {
+      const a = await byGenre.forUser(user(row), { k: 10 });
+      const b = await byCosine.forUser(user(row), { k: 10 });
+      expect(a.items.every((x) => x.stage === 'rerank:mmr')).toBe(true);
+      if (a.items.map((x) => x.id).join() !== b.items.map((x) => x.id).join()) differs++;
+    }
+    expect(differs).toBeGreaterThan(0);
   });
 
   it('a new user: retrieval by fold-in, the ranker skipped with a note; batch and errors', async () => {

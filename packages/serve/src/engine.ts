@@ -75,7 +75,11 @@ export class Engine {
   static async create(bundle: Bundle, registry?: Registry): Promise<Engine> {
     const p = bundle.pipeline;
     const ranker = p.ranker?.served ? (p.ranker as RankerSpec) : undefined;
-    const others = p.rerankers.filter((r) => r.served && r.type !== 'mmr');
+    // the engine's own MMR is the component's default (embedding cosine, k of the request); an MMR
+    // block with an attribute (Jaccard of categories) or its own k goes through the component
+    const others = p.rerankers.filter(
+      (r) => r.served && (r.type !== 'mmr' || r.attribute !== undefined || r.k !== undefined),
+    );
     const model = p.foldIn.method === 'model';
     if (!registry) {
       if (ranker || others.length > 0 || model)
