@@ -61,7 +61,9 @@ describe('docs/analysis.md: run the exercises, then analyze their sweep folders'
       for (const t of trials) {
         const report = readFileSync(join(sweep, t, 'artifacts', 'analysis', 'report.html'), 'utf8');
         expect(report).toContain('data:image/');
-        const json = JSON.parse(readFileSync(join(sweep, t, 'artifacts', 'analysis', 'analysis.json'), 'utf8'));
+        const json = JSON.parse(
+          readFileSync(join(sweep, t, 'artifacts', 'analysis', 'analysis.json'), 'utf8'),
+        );
         expect(JSON.stringify(json)).toContain('genres');
       }
       expect(r.stdout).toMatch(/intra/i);
