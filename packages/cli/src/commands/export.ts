@@ -47,6 +47,7 @@ async function foldInSpec(
   trial: string,
   cfg: Record<string, unknown> & { model: { type: string; normalize?: boolean } },
   registry: Registry,
+  dim: number,
 ): Promise<{ foldIn: FoldIn; modelDir?: string }> {
   const modelType = cfg.model.type.replace(/^embrec\//, '');
   const pooled = ['mf', 'two-tower'].includes(modelType);
@@ -58,7 +59,13 @@ async function foldInSpec(
     const { model: block, ...sections } = cfg;
     try {
       const m = await loadFoldInModel(modelDir, block, sections, registry, layout.config(trial));
-      m.dispose?.();
+      try {
+        const v = m.foldIn([]);
+        if (v.length !== dim)
+          throw new Error(`its fold-in vectors have dim ${v.length}, the embeddings ${dim}`);
+      } finally {
+        m.dispose?.();
+      }
       return {
         foldIn: {
           method: 'model',
@@ -188,7 +195,7 @@ export async function exportRun(
   const modelType = cfg.model.type.replace(/^embrec\//, '');
   const builtins = builtinRegistry();
   onStep('loading the model for new-user fold-in');
-  const fold = await foldInSpec(dir, cfg as never, registry);
+  const fold = await foldInSpec(dir, cfg as never, registry, items.dim);
   const retrieveN = cfg.retrieve?.k ?? 100;
   const ranker = cfg.ranker ? rankerSpec(dir, cfg.ranker.type, retrieveN) : undefined;
   const pipeline: PipelineConfig = {
