@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Python peers the benchmarks run beside embrec (docs/benchmarks.md), each in its own venv
-# under ~/.cache/embrec (EMBREC_CACHE_DIR overrides it), from PyPI:
+# under ~/.cache/embrec (where the benchmarks look for them), from PyPI:
 #   bench-venv    numpy scipy threadpoolctl faiss-cpu hnswlib torch   the peers bench/*.ts start with
 #                                                                     plain Python (ANN, evaluation, EASE,
 #                                                                     training, LightGCN, FAISS); the
@@ -39,7 +39,7 @@ for a in "$@"; do
   esac
 done
 
-cache="${EMBREC_CACHE_DIR:-$HOME/.cache/embrec}"
+cache="$HOME/.cache/embrec"
 if ! command -v python3 >/dev/null 2>&1; then
   say "python3 is not installed; install it (Debian: apt-get install python3 python3-venv) and run this again."
   exit 1
