@@ -220,3 +220,37 @@ describe('retrieval → NeuMF → re-rankers', () => {
     expect(metrics).toMatch(/stage="rerank:calibrated"/);
   });
 });
+
+describe('a ranker that a bundle cannot carry', () => {
+  it('a NeuMF ranker with side features is recorded as not served, with the reason; retrieval is served', async () => {
+    const t = await tinyBundle(
+      'tiny-ranker-features',
+      'ranker: { type: neumf, features: all, factors: 4, layers: [16, 8], train: { epochs: 1, batchSize: 256 }, hardNegatives: { epochs: 0 } }',
+    );
+    try {
+      const b = await loadBundle(t.bundle);
+      expect(b.pipeline.ranker).toMatchObject({ type: 'neumf', served: false });
+      expect(b.pipeline.ranker?.note).toMatch(/side features .*cannot rebuild without the data set/);
+      expect(Object.keys(b.manifest.files).some((f) => f.startsWith('ranker/'))).toBe(false);
+      const s = await createServer({ bundle: t.bundle, registry: builtinRegistry() });
+      const r = await s.inject({
+        method: 'POST',
+        url: '/v1/recommend',
+        payload: { user: b.users.ids.external(0), k: 5 },
+      });
+      expect(r.json().items.every((x: Json) => x.stage === 'retrieval')).toBe(true);
+      expect(
+        (
+          await s.inject({
+            method: 'POST',
+            url: '/v1/recommend',
+            payload: { user: b.users.ids.external(0), rank: true },
+          })
+        ).statusCode,
+      ).toBe(400);
+      await s.close();
+    } finally {
+      rmSync(t.root, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
