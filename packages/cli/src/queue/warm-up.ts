@@ -43,5 +43,21 @@ evaluate: { type: full, ks: [10], metrics: [recall, ndcg] }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  await settle();
   return performance.now() - t0;
+}
+
+/**
+ * Waits (at most 3 s) until the process is idle: after the warm-up trial V8 still compiles and
+ * collects for a few hundred CPU milliseconds, which would otherwise compete with the first real
+ * trials of every worker at once.
+ */
+async function settle(): Promise<void> {
+  const end = performance.now() + 3000;
+  while (performance.now() < end) {
+    const before = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 200));
+    const used = process.cpuUsage(before);
+    if ((used.user + used.system) / 1000 < 10) return;
+  }
 }
