@@ -19,13 +19,7 @@ import { kCoreTransform } from './transforms/k-core/component.ts';
 
 export { concatInteractions, InteractionsBuilder } from './common/builder.ts';
 export { compactDataset, mapInteractions } from './common/dataset.ts';
-export {
-  loadInteractions,
-  loadSplits,
-  saveInteractions,
-  saveSplits,
-  writeFileAtomic,
-} from './common/store.ts';
+export { loadInteractions, loadSplits, saveInteractions, saveSplits } from './common/store.ts';
 export { tokenize } from './common/tokenize.ts';
 export type { DemoParams, DemoTruth } from './datasets/demo/generate.ts';
 export { generateDemo } from './datasets/demo/generate.ts';
