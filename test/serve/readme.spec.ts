@@ -101,6 +101,7 @@ describe('README: export and serve the quickstart run', () => {
         body: JSON.stringify({ items: items.items.map((i) => i.id), k: 5 }),
       });
       expect(((await fresh.json()) as { source: string }).source).toBe('fold-in');
+      expect(out).toMatch(/pipeline: retrieval \(\w+, N \d+\).*new users: the model's foldIn/);
       expect((await fetch(`${address}/`)).headers.get('content-type')).toMatch(/text\/html/);
     } finally {
       const closed = new Promise((res) => child.once('close', res));

@@ -68,6 +68,21 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       process.stdout.write(
         `embrec serve: ${dir} (bundle ${app.engine().version}) on ${address}  page ${address}/  API ${address}/openapi.json${process.env.EMBREC_ADMIN_TOKEN ? '  admin: on' : ''}\n`,
       );
+      const p = app.engine().bundle.pipeline;
+      const off = [
+        ...(p.ranker && !p.ranker.served ? [`ranker ${p.ranker.type}`] : []),
+        ...p.rerankers.filter((r) => !r.served).map((r) => r.type),
+      ];
+      process.stdout.write(
+        `  pipeline: retrieval (${String(p.index.type).replace(/^embrec\//, '')}, N ${p.retrieveN})${p.ranker?.served ? ` → rank:${p.ranker.type}` : ''}${
+          p.rerankers.some((r) => r.served)
+            ? ` → ${p.rerankers
+                .filter((r) => r.served)
+                .map((r) => `rerank:${r.type}`)
+                .join(' → ')}`
+            : ''
+        }; new users: ${p.foldIn.method === 'model' ? "the model's foldIn" : `${p.foldIn.method} pooling`}${off.length > 0 ? `; not served: ${off.join(', ')} (pipeline.json says why)` : ''}\n`,
+      );
       const stop = async () => {
         await app.close();
         process.exit(EXIT.ok);
