@@ -327,7 +327,19 @@ describe('routes', () => {
 
 describe('admin', () => {
   it('off without a token; refuses a wrong token; a corrupt bundle is refused and the old one keeps serving', async () => {
-    const open = await createServer({ bundle: bundleDir, registry });
+    // no registry: the MF bundle's fold-in is a pooling rule, served without the model
+    const open = await createServer({ bundle: bundleDir });
+    expect(bundle.pipeline.foldIn).toMatchObject({ method: 'model', pooling: 'mean' });
+    const items = [bundle.items.ids.external(1), bundle.items.ids.external(2)];
+    const pooled = await open.inject({
+      method: 'POST',
+      url: '/v1/recommend/new-user',
+      payload: { items, k: 5 },
+    });
+    const viaModel = await call('POST', '/v1/recommend/new-user', { items, k: 5 });
+    const ids = (r: Json) => r.items.map((x: Json) => x.id);
+    expect(ids(pooled.json())).toEqual(ids(viaModel.json!));
+    expect(ids(pooled.json())).toHaveLength(5);
     try {
       expect((await open.inject({ method: 'POST', url: '/admin/reload', payload: {} })).statusCode).toBe(404);
     } finally {

@@ -42,6 +42,8 @@ export interface FoldIn {
   /** method model: the experiment's model block and the sections it depends on (loss, sampler). */
   readonly block?: Readonly<Record<string, unknown>>;
   readonly sections?: Readonly<Record<string, unknown>>;
+  /** method model: pooling that gives the model's exact fold-in (MF, towers), used without a registry. */
+  readonly pooling?: 'mean' | 'normalized-sum';
 }
 
 export interface RerankerSpec {

@@ -80,7 +80,8 @@ export class Engine {
     const others = p.rerankers.filter(
       (r) => r.served && (r.type !== 'mmr' || r.attribute !== undefined || r.k !== undefined),
     );
-    const model = p.foldIn.method === 'model';
+    // without plugins, a model whose fold-in is a pooling rule (MF, towers) folds in by that rule
+    const model = p.foldIn.method === 'model' && (registry !== undefined || p.foldIn.pooling === undefined);
     if (!registry) {
       if (ranker || others.length > 0 || model)
         throw new UsageError(
@@ -227,7 +228,8 @@ export class Engine {
     const out = new Float32Array(dim);
     for (const i of rows) for (let j = 0; j < dim; j++) out[j]! += vectors[i * dim + j]!;
     let scale = 1 / rows.length;
-    if (this.bundle.pipeline.foldIn.method === 'normalized-sum') {
+    const f = this.bundle.pipeline.foldIn;
+    if ((f.method === 'model' ? f.pooling : f.method) === 'normalized-sum') {
       let n = 0;
       for (const x of out) n += x * x;
       scale = 1 / (Math.sqrt(n) || 1);

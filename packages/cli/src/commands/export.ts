@@ -72,6 +72,8 @@ async function foldInSpec(
           model: `${modelType}: the model's own foldIn (model/)`,
           block,
           sections: pick(sections),
+          // MF and the towers pool: the same vectors without the model, for a server without plugins
+          ...(pooled ? { pooling: method } : {}),
         },
         modelDir,
       };
