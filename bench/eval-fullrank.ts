@@ -5,7 +5,7 @@
  *   node --conditions=source --import tsx bench/eval-fullrank.ts [--threads 2] [--dim 64]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '@embrec/core';
@@ -132,3 +132,4 @@ const load = (await import('node:os')).loadavg()[0]!;
 console.log(
   `load average during the run: ${load.toFixed(1)} (wall times are only comparable within one run)`,
 );
+rmSync(dir, { recursive: true, force: true });

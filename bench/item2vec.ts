@@ -12,7 +12,7 @@
  * The peer runs in ~/.cache/embrec/gensim-venv (or EMBREC_GENSIM_PYTHON); see bench/peers/item2vec_gensim.py.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeTestContext } from '@embrec/core/testing';
@@ -181,3 +181,4 @@ if (b) {
   ]);
 }
 console.log(table(rows));
+rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 //
 //   node --conditions=source --import tsx bench/native-gemm.ts [--reps 30] [--rounds 5] [--no-tfjs-cpu]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,3 +122,4 @@ console.log(`GEMM, row-major float32, ${blasConfig()}, ${t.blas} BLAS thread(s)`
 console.log('| shape | caller | best ms | mean ms | GFLOP/s (best) | speed vs C (best) |');
 console.log('|---|---|---:|---:|---:|---:|');
 for (const l of lines) console.log(l);
+rmSync(dirname(exe), { recursive: true, force: true });

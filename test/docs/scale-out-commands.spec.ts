@@ -138,7 +138,7 @@ describe('README: MLflow', () => {
         };
         expect(e.experiment, `no MLflow experiment ${name}`).toBeDefined();
         const s = (await api('runs/search', { experiment_ids: [e.experiment!.experiment_id] })) as {
-          runs?: { info: { status: string } }[];
+          runs?: { info: { status: string; run_id: string }; data: { tags?: { key: string }[] } }[];
         };
         return s.runs ?? [];
       };
@@ -152,10 +152,7 @@ describe('README: MLflow', () => {
       const s = await sh(syncLine.replace(local, server.uri));
       expect(s.code, said(s)).toBe(0);
       expect(s.stdout).toMatch(/runs? created/);
-      const synced = (await runsOf('my-sweep')) as {
-        info: { run_id: string };
-        data: { tags?: { key: string }[] };
-      }[];
+      const synced = await runsOf('my-sweep');
       expect(synced.length).toBe(5);
 
       // docs/scale-out.md: the report built from the MLflow server, by experiment and by parent run id
