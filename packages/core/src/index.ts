@@ -62,18 +62,18 @@ export type {
 } from './plugin/kinds.ts';
 export { COMPONENT_KINDS } from './plugin/kinds.ts';
 export type {
+  AnalysisCheckInput,
+  AnalysisComponent,
+  AnalysisInput,
+  AnalysisOutput,
+} from './plugin/kinds-analysis.ts';
+export type {
   LossComponent,
   LossInputs,
   NegativeSample,
   SamplerComponent,
   ScoringView,
 } from './plugin/kinds-training.ts';
-export type {
-  AnalysisCheckInput,
-  AnalysisComponent,
-  AnalysisInput,
-  AnalysisOutput,
-} from './plugin/kinds-analysis.ts';
 export type { RegisteredComponent } from './plugin/registry.ts';
 export { BUILTIN_NAMESPACE, Registry } from './plugin/registry.ts';
 export { importPlugin, type PluginPackage, resolvePlugin } from './plugin/resolve.ts';
