@@ -83,6 +83,7 @@ export type { PerUserVector } from './runner/artifacts-read.ts';
 export { hasTrialEmbeddings, readPerUser, readTrialEmbeddings } from './runner/artifacts-read.ts';
 export type { AssembleOptions, CallSite } from './runner/assemble.ts';
 export { Assembler, construct, validated } from './runner/assemble.ts';
+export { standaloneContext } from './runner/context.ts';
 export type { RunEvent } from './runner/events.ts';
 export {
   bytesOf,
@@ -125,6 +126,7 @@ export type {
   MetricSet,
   Splits,
 } from './types/values.ts';
+export { candidateScoreStats } from './util/candidates.ts';
 export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
 export { ensureAllocatable, formatBytes, LimitError, MAX_TYPED_ARRAY_LENGTH } from './util/memory.ts';

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
   CandidateSet,
@@ -9,16 +8,14 @@ import type {
   ModelComponent,
   Registry,
   RerankerComponent,
-  TrialContext,
 } from '@embrec/core';
 import {
   Assembler,
-  createLogger,
   DataError,
   IdMap,
   makeInteractions,
-  Rng,
   setupBackend,
+  standaloneContext,
   UsageError,
 } from '@embrec/core';
 import type { Bundle, ItemInfo, RerankerSpec } from './bundle.ts';
@@ -60,23 +57,6 @@ export interface RankerSpec {
   readonly block?: Readonly<Record<string, unknown>>;
 }
 
-function standaloneContext(label: string): TrialContext {
-  const dir = tmpdir();
-  return {
-    trial: `serve:${label}`,
-    seed: 0,
-    rng: new Rng(0),
-    log: createLogger({ level: 'warn' }),
-    configDir: process.cwd(),
-    artifactsDir: dir,
-    checkpointDir: dir,
-    signal: new AbortController().signal,
-    threads: 1,
-    progress: () => ({ tick: () => {}, done: () => {} }),
-    logMetrics: () => {},
-  };
-}
-
 function assembler(
   registry: Registry,
   file: string,
@@ -85,7 +65,7 @@ function assembler(
   return new Assembler({
     registry,
     file,
-    context: standaloneContext,
+    context: (label: string) => standaloneContext(`serve:${label}`),
     section: (kind) => sections[kind] as never,
   });
 }
@@ -294,7 +274,7 @@ export class RerankContext {
   readonly dataset: Dataset;
   readonly #all: Interactions;
   readonly #one = new IdMap(['request']);
-  readonly #ctx = standaloneContext('rerank');
+  readonly #ctx = standaloneContext('serve:rerank');
 
   constructor(readonly bundle: Bundle) {
     const { indptr, indices } = bundle.history;

@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrialContext } from '../plugin/kinds.ts';
 import type { Logger, LogLevel } from '../util/log.ts';
@@ -68,5 +69,27 @@ export function makeTrialContext(env: TrialEnv, log: Logger, component: string):
       appendLine(history, JSON.stringify({ step: step ?? null, values, time: Date.now(), component }));
       env.onMetrics(values, step);
     },
+  };
+}
+
+/**
+ * A TrialContext for a component used outside a trial (the index tools, the server): no artifacts to
+ * keep (the folders are the system's temp folder), seed 0, warnings only, one thread, no progress
+ * or metrics. `trial` names the caller in log lines.
+ */
+export function standaloneContext(trial: string): TrialContext {
+  const dir = tmpdir();
+  return {
+    trial,
+    seed: 0,
+    rng: new Rng(0),
+    log: createLogger({ level: 'warn' }),
+    configDir: process.cwd(),
+    artifactsDir: dir,
+    checkpointDir: dir,
+    signal: new AbortController().signal,
+    threads: 1,
+    progress: () => ({ tick: () => {}, done: () => {} }),
+    logMetrics: () => {},
   };
 }

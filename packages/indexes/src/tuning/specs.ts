@@ -1,6 +1,5 @@
-import { tmpdir } from 'node:os';
-import type { IndexComponent, TrialContext } from '@embrec/core';
-import { Assembler, ConfigError, coreVersion, createLogger, Registry, Rng, UsageError } from '@embrec/core';
+import type { IndexComponent } from '@embrec/core';
+import { Assembler, ConfigError, coreVersion, Registry, standaloneContext, UsageError } from '@embrec/core';
 import { parse as parseYaml } from 'yaml';
 import indexesPlugin from '../plugin.ts';
 import type { SweepEntry } from './sweep.ts';
@@ -46,7 +45,11 @@ export async function createIndex(
   spec: IndexSpec,
   registry: Registry = indexRegistry(),
 ): Promise<IndexComponent> {
-  const assembler = new Assembler({ registry, file: '--index', context: () => standaloneContext() });
+  const assembler = new Assembler({
+    registry,
+    file: '--index',
+    context: () => standaloneContext('index-tool'),
+  });
   try {
     return await assembler.createRaw('index', spec, 'index');
   } catch (e) {
@@ -126,21 +129,4 @@ function ladder(from: number, to: number): number[] {
   const out: number[] = [];
   for (let v = Math.max(1, from); v <= to; v *= 2) out.push(v);
   return out;
-}
-
-function standaloneContext(): TrialContext {
-  const dir = tmpdir();
-  return {
-    trial: 'index-tool',
-    seed: 0,
-    rng: new Rng(0),
-    log: createLogger({ level: 'warn' }),
-    configDir: process.cwd(),
-    artifactsDir: dir,
-    checkpointDir: dir,
-    signal: new AbortController().signal,
-    threads: 1,
-    progress: () => ({ tick: () => {}, done: () => {} }),
-    logMetrics: () => {},
-  };
 }

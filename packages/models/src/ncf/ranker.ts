@@ -8,7 +8,7 @@ import type {
   RankInput,
   Rng,
 } from '@embrec/core';
-import { UsageError } from '@embrec/core';
+import { candidateScoreStats, UsageError } from '@embrec/core';
 import { NcfModel } from './model.ts';
 import type { NcfRankerConfig } from './schema.ts';
 import { type EpochSource, fitNcf, type Groups, type SortedRows, sortedRows } from './train.ts';
@@ -62,7 +62,7 @@ export class NcfRanker implements RankerComponent {
         );
       return;
     }
-    this.#stats = scoreStats(c);
+    this.#stats = candidateScoreStats(c);
     const src = this.#hardSource(c, tr.itemIds, splits.valid, forbid, hn.negatives);
     await fitNcf(net, src, {
       cfg: this.cfg.train,
@@ -163,7 +163,7 @@ export class NcfRanker implements RankerComponent {
     const itemIds = input.splits.train.itemIds;
     const numUsers = input.splits.train.userIds.size;
     const map = this.#itemMap(c.itemIds, itemIds);
-    this.#stats ??= scoreStats(c);
+    this.#stats ??= candidateScoreStats(c);
     const M = this.cfg.topM ?? c.k;
     if (M > c.k) {
       throw new UsageError(
@@ -229,21 +229,4 @@ export class NcfRanker implements RankerComponent {
   dispose(): void {
     this.model.dispose();
   }
-}
-
-/** Mean and standard deviation of the finite retrieval scores of a candidate set. */
-function scoreStats(c: CandidateSet): { mean: number; std: number } {
-  let s = 0;
-  let s2 = 0;
-  let n = 0;
-  for (let p = 0; p < c.items.length; p++) {
-    const v = c.scores[p]!;
-    if (c.items[p]! < 0 || !Number.isFinite(v)) continue;
-    s += v;
-    s2 += v * v;
-    n++;
-  }
-  const mean = n > 0 ? s / n : 0;
-  const std = n > 1 ? Math.sqrt(Math.max(s2 / n - mean * mean, 0)) || 1 : 1;
-  return { mean, std };
 }

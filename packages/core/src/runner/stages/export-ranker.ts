@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RankerComponent } from '../../plugin/kinds.ts';
 import type { CandidateSet } from '../../types/values.ts';
+import { candidateScoreStats } from '../../util/candidates.ts';
 import { writeJsonAtomic } from '../fs.ts';
 import { retrievalQueries } from './queries.ts';
 import type { StageContext } from './types.ts';
@@ -58,7 +59,8 @@ export async function saveRanker(ctx: StageContext, artifacts: string): Promise<
   }
   await ctx.guard('ranker', rb.type, 'save', () => model.save!(dir));
   const retrieval = state.lists.find((l) => l.label === 'retrieval')?.candidates;
-  const stats = scoreStats((await validationCandidates(ctx, config)) ?? retrieval);
+  const basis = (await validationCandidates(ctx, config)) ?? retrieval;
+  const stats = basis ? candidateScoreStats(basis) : undefined;
   writeJsonAtomic(join(dir, 'ranker.json'), {
     ...base,
     saved: 'model',
@@ -80,21 +82,4 @@ async function validationCandidates(
   const q = retrievalQueries(state.scorer, splits.valid, [splits.train]);
   const r = index.search(q.queries, cfg.retrieve?.k ?? 1000, { exclude: q.exclude, threads: env.threads });
   return { itemIds: state.scorer.items.ids, users: q.users, k: r.k, items: r.ids, scores: r.scores };
-}
-
-function scoreStats(c: CandidateSet | undefined): { mean: number; std: number } | undefined {
-  if (!c) return undefined;
-  let s = 0;
-  let s2 = 0;
-  let n = 0;
-  for (let p = 0; p < c.items.length; p++) {
-    const v = c.scores[p]!;
-    if (c.items[p]! < 0 || !Number.isFinite(v)) continue;
-    s += v;
-    s2 += v * v;
-    n++;
-  }
-  const mean = n > 0 ? s / n : 0;
-  const std = n > 1 ? Math.sqrt(Math.max(s2 / n - mean * mean, 0)) || 1 : 1;
-  return { mean, std };
 }
