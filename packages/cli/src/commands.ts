@@ -40,7 +40,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/plugins.ts')).schemaCommand as CommandModule,
   },
   {
-    command: 'report <sweep>',
+    command: 'report [sweep]',
     describe:
       'Results table across the trials of a sweep: mean ± 95% CI over seeds, paired significance vs the baseline',
     load: async () => (await import('./commands/results.ts')).reportCommand as CommandModule,
