@@ -2,6 +2,7 @@ import { defineComponent, type FitInput, type ModelComponent, type Scorer, Usage
 import { topkRows } from '@embrec/native';
 import { z } from 'zod';
 import { type BinaryCsr, binaryUserItem, transposeBinary } from './matrix.ts';
+import { rowScorer } from './row-scorer.ts';
 
 export const itemKnnSchema = z.strictObject({
   /** Neighbours kept per item. */
@@ -93,25 +94,12 @@ export class ItemKnn implements ModelComponent {
     const x = this.#x;
     const nbr = this.#contrib;
     if (!x || !nbr) throw new UsageError('itemknn: scorer() called before fit()');
-    const n = x.cols;
-    return {
-      kind: 'scores',
-      numItems: n,
-      scoreUsers: (users) => {
-        const out = new Float32Array(users.length * n); // [B, items]
-        for (let b = 0; b < users.length; b++) {
-          const u = users[b]!;
-          if (u >= x.rows) continue;
-          const base = b * n;
-          for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) {
-            const i = x.indices[p]!;
-            for (let q = nbr.indptr[i]!; q < nbr.indptr[i + 1]!; q++)
-              out[base + nbr.indices[q]!]! += nbr.weights[q]!;
-          }
-        }
-        return out;
-      },
-    };
+    return rowScorer(x.cols, x.rows, (u, row) => {
+      for (let p = x.indptr[u]!; p < x.indptr[u + 1]!; p++) {
+        const i = x.indices[p]!;
+        for (let q = nbr.indptr[i]!; q < nbr.indptr[i + 1]!; q++) row[nbr.indices[q]!]! += nbr.weights[q]!;
+      }
+    });
   }
 
   /** The k most similar items of item i and their similarities (for inspection and tests). */

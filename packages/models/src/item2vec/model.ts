@@ -13,6 +13,7 @@ import {
   writeJsonAtomic,
 } from '@embrec/core';
 import { item2vecTrain, sgemm } from '@embrec/native';
+import { rowScorer } from '../baselines/row-scorer.ts';
 import { readArrays, writeArrays } from '../training/checkpoint.ts';
 import { knnContributions, l2Rows, scoreHistory } from './knn.ts';
 import type { Item2VecParams } from './schema.ts';
@@ -235,25 +236,10 @@ export class Item2VecModel implements ModelComponent {
     const f = this.#require('scorer()');
     const knn = f.knn;
     if (!knn) return { kind: 'embeddings', users: f.users, items: f.items };
-    const n = f.itemIds.size;
     const h = f.history;
-    return {
-      kind: 'scores',
-      numItems: n,
-      scoreUsers: (users) => {
-        const out = new Float32Array(users.length * n); // [B, items]
-        for (let b = 0; b < users.length; b++) {
-          const u = users[b]!;
-          if (u < 0 || u >= f.userIds.size) continue;
-          scoreHistory(
-            knn,
-            h.items.subarray(h.indptr[u]!, h.indptr[u + 1]!),
-            out.subarray(b * n, (b + 1) * n),
-          );
-        }
-        return out;
-      },
-    };
+    return rowScorer(f.itemIds.size, f.userIds.size, (u, row) => {
+      scoreHistory(knn, h.items.subarray(h.indptr[u]!, h.indptr[u + 1]!), row);
+    });
   }
 
   /**
