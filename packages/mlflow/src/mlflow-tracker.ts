@@ -183,25 +183,27 @@ export class MlflowTracker implements TrackerComponent {
     });
   }
 
+  /** Ends a run on the server (or in the outbox) and closes its folder; a KILLED run stays open. */
+  async #end(run: OpenRun, status: Status): Promise<void> {
+    await this.#call(run, 'endRun', { status }, () =>
+      this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
+    );
+    await this.#finish(run, status !== 'KILLED');
+  }
+
   async endTrial(status: Status): Promise<void> {
     const run = this.#trial;
     if (!run) return;
     this.#trial = undefined;
-    await this.#call(run, 'endRun', { status }, () =>
-      this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
-    );
     // an interrupted trial is run again later: its run stays open to be continued
-    await this.#finish(run, status !== 'KILLED');
+    await this.#end(run, status);
   }
 
   async endSweep(status: Status): Promise<void> {
     const run = this.#sweep;
     if (!run) return;
     this.#sweep = undefined;
-    await this.#call(run, 'endRun', { status }, () =>
-      this.#o.client.updateRun(run.runId!, { status, endTime: Date.now() }),
-    );
-    await this.#finish(run, status !== 'KILLED');
+    await this.#end(run, status);
     if (this.#failedTotal > 0 && this.#failedTotal !== run.failed)
       this.#o.log.warn(
         `mlflow: ${this.#failedTotal} calls failed in this sweep, run \`embrec track sync\` later`,
