@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { badFile, badValue } from '../../common/errors.ts';
 import { readDelimited } from '../../common/records.ts';
+import { readArrowTable } from '../parquet/load.ts';
 
 /** One row of a table file: its 1-based line (CSV) or row number (Parquet) and its fields by column. */
 export interface TableRow {
@@ -52,19 +52,7 @@ export async function readTable(
 }
 
 async function readParquetTable(file: string): Promise<Table> {
-  const [{ readParquet }, { tableFromIPC }] = await Promise.all([
-    import('parquet-wasm'),
-    import('apache-arrow'),
-  ]);
-  let table: ReturnType<typeof tableFromIPC>;
-  try {
-    table = tableFromIPC(readParquet(readFileSync(file)).intoIPCStream());
-  } catch (e) {
-    throw badFile(
-      file,
-      `expected a Parquet file, found bytes it cannot read (${e instanceof Error ? e.message : String(e)})`,
-    );
-  }
+  const table = await readArrowTable(file);
   const columns = table.schema.fields.map((f) => f.name);
   const cols = columns.map((c) => table.getChild(c)!);
   const text = (v: unknown): string | undefined => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Dataset, makeInteractions } from '@embrec/core';
+import type { Table as ArrowTable } from 'apache-arrow';
 import type { z } from 'zod';
 import { InteractionsBuilder } from '../../common/builder.ts';
 import { badFile, badValue } from '../../common/errors.ts';
@@ -12,19 +13,7 @@ interface Column {
 
 /** Reads a Parquet file into interactions: IDs may be strings or integers, numbers may be any width. */
 export async function loadParquet(file: string, p: z.output<typeof parquetSchema>): Promise<Dataset> {
-  const [{ readParquet }, { tableFromIPC }] = await Promise.all([
-    import('parquet-wasm'),
-    import('apache-arrow'),
-  ]);
-  let table: ReturnType<typeof tableFromIPC>;
-  try {
-    table = tableFromIPC(readParquet(readFileSync(file)).intoIPCStream());
-  } catch (e) {
-    throw badFile(
-      file,
-      `expected a Parquet file, found bytes it cannot read (${e instanceof Error ? e.message : String(e)})`,
-    );
-  }
+  const table = await readArrowTable(file);
   const names = table.schema.fields.map((f) => f.name);
   const col = (role: string, name: string): Column => {
     const c = table.getChild(name);
@@ -82,4 +71,20 @@ export async function loadParquet(file: string, p: z.output<typeof parquetSchema
   }
   const x = b.build();
   return { name: p.name, interactions: makeInteractions({ ...x }) };
+}
+
+/** A Parquet file as an Arrow table (parquet-wasm → Arrow IPC); unreadable bytes are a data error naming the file. */
+export async function readArrowTable(file: string): Promise<ArrowTable> {
+  const [{ readParquet }, { tableFromIPC }] = await Promise.all([
+    import('parquet-wasm'),
+    import('apache-arrow'),
+  ]);
+  try {
+    return tableFromIPC(readParquet(readFileSync(file)).intoIPCStream());
+  } catch (e) {
+    throw badFile(
+      file,
+      `expected a Parquet file, found bytes it cannot read (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
 }
