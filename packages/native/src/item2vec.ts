@@ -1,4 +1,5 @@
 import { addon } from './addon.ts';
+import { type Range, rangeProblem } from './ranges.ts';
 
 /** Item "sentences" in CSR form: sentence s is items[indptr[s] .. indptr[s+1]), in order. */
 export interface Sentences {
@@ -44,7 +45,6 @@ export interface SkipGramResult {
   readonly kept: Float64Array;
 }
 
-type Range = readonly [min: number, max: number, integer: boolean];
 const RANGES: Record<Exclude<keyof SkipGramOptions, 'shuffle'>, Range> = {
   dim: [1, 4096, true],
   window: [0, 1e6, true],
@@ -90,18 +90,8 @@ export function item2vecTrain(
       continue;
     }
     if (value === undefined) continue;
-    const [lo, hi, integer] = range;
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      value < lo ||
-      value > hi ||
-      (integer && !Number.isInteger(value))
-    ) {
-      problems.push(
-        `options.${key}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${String(value)}`,
-      );
-    }
+    const problem = rangeProblem(key, value, range);
+    if (problem) problems.push(problem);
   }
   if (options.minLr !== undefined && options.minLr > (options.lr ?? 0.025)) {
     problems.push(`options.minLr: must not exceed lr (${options.lr ?? 0.025}), got ${options.minLr}`);

@@ -1,4 +1,5 @@
 import { addon } from './addon.ts';
+import { type Range, rangeProblem } from './ranges.ts';
 
 /** Options of the native Barnes-Hut t-SNE (scikit-learn's TSNE parameter names in brackets). */
 export interface TsneBarnesHutOptions {
@@ -22,7 +23,6 @@ export interface TsneBarnesHutOptions {
   readonly threads?: number | undefined;
 }
 
-type Range = readonly [min: number, max: number, integer: boolean];
 const RANGES: Record<Exclude<keyof TsneBarnesHutOptions, 'init' | 'learningRate'>, Range> = {
   perplexity: [1e-3, 1e6, false],
   iterations: [1, 1e7, true],
@@ -67,18 +67,8 @@ export function tsneBarnesHut(
       );
       continue;
     }
-    const [lo, hi, integer] = range;
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      value < lo ||
-      value > hi ||
-      (integer && !Number.isInteger(value))
-    ) {
-      problems.push(
-        `options.${key}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${String(value)}`,
-      );
-    }
+    const problem = rangeProblem(key, value, range);
+    if (problem) problems.push(problem);
   }
   if (problems.length === 0) {
     const perplexity = options.perplexity ?? 30;
