@@ -123,7 +123,10 @@ describe('docs/indexes.md: index sweep and auto-tune', () => {
     );
     expect(sweep.code, said(sweep)).toBe(0);
     expect(sweep.stdout).toContain('## Pareto front');
-    expect(sweep.stdout).toMatch(/^\| exact \| 1 \| 1 \| 1\.0000 \|/m);
+    // exact is measured in every mode; on the front a mode's recall-1 row is exact or a setting that
+    // matches its recall faster (timing decides which), so the front is checked for recall 1 only
+    expect(sweep.stdout).toMatch(/^\| \S[^|]* \| 1 \| 1 \| 1\.0000 \|/m);
+    expect(sweep.stdout).toMatch(/^\| exact \| 1 \| 1 \| (≥ )?\d+ \|/m);
     expect(sweep.stdout).toMatch(/wrote .*artifacts\/index-sweep\/sweep\.json/);
     const tune = await sh(
       shownLine(INDEXES, /^npm run embrec -- index auto-tune experiments\/ex3-ann-recall\.yaml/),
