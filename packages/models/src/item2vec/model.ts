@@ -17,7 +17,7 @@ import { rowScorer } from '../baselines/row-scorer.ts';
 import { readArrays, writeArrays } from '../training/checkpoint.ts';
 import { knnContributions, l2Rows, scoreHistory } from './knn.ts';
 import type { Item2VecParams } from './schema.ts';
-import { itemSequences } from './sentences.ts';
+import { itemSequences, weightedSentences } from './sentences.ts';
 
 const FORMAT = 'embrec-item2vec/1';
 
@@ -103,10 +103,18 @@ export class Item2VecModel implements ModelComponent {
       throw new UsageError(`item2vec: model.minLr (${p.minLr}) must not exceed model.lr (${p.lr})`);
     }
     const seq = itemSequences(train, { sessionGap: p.sessionGap });
+    const sentences =
+      p.weighting === 'sample'
+        ? weightedSentences(seq, {
+            draws: p.draws,
+            power: p.weightPower,
+            rng: ctx.rng.fork('item2vec weights'),
+          })
+        : seq.sentences;
     const ni = train.itemIds.size;
     ctx.signal.throwIfAborted();
     const started = performance.now();
-    const r = item2vecTrain(seq.sentences, ni, {
+    const r = item2vecTrain(sentences, ni, {
       dim: p.dim,
       window: p.window,
       shuffle: p.shuffle,
@@ -125,9 +133,11 @@ export class Item2VecModel implements ModelComponent {
         ctx.logMetrics({ loss, pairs: r.pairs[epoch]! }, epoch + 1);
       });
     }
-    const occurrences = seq.sentences.items.length;
+    const occurrences = sentences.items.length;
+    const drawn =
+      p.weighting === 'sample' ? `, drawn ∝ weight^${p.weightPower} (${p.draws} per history)` : '';
     ctx.log.info(
-      `item2vec: ${seq.sentences.indptr.length - 1} sentences (${seq.timed ? 'time' : 'file'} order), ` +
+      `item2vec: ${sentences.indptr.length - 1} sentences (${seq.timed ? 'time' : 'file'} order${drawn}), ` +
         `${occurrences} items × ${p.epochs} epochs in ${seconds.toFixed(2)} s ` +
         `(${Math.round((occurrences * p.epochs) / seconds)} items/s, ${p.threads} thread${p.threads === 1 ? '' : 's'})`,
     );
@@ -399,7 +409,17 @@ export class Item2VecModel implements ModelComponent {
 }
 
 /** Grid settings that need training; the scoring ones come last, so a grid varies them innermost. */
-const TRAIN_KEYS = ['dim', 'window', 'negative', 'power', 'sample', 'epochs', 'lr'] as const;
+const TRAIN_KEYS = [
+  'dim',
+  'window',
+  'negative',
+  'power',
+  'sample',
+  'epochs',
+  'lr',
+  'weightPower',
+  'draws',
+] as const;
 const GRID_KEYS = [...TRAIN_KEYS, 'neighbours', 'similarityPower'] as const;
 type GridKey = (typeof GRID_KEYS)[number];
 type GridChoice = Partial<Record<GridKey, number>>;

@@ -34,6 +34,29 @@ export const item2vecSchema = z.strictObject({
     .max(1)
     .default(1e-3)
     .describe('frequent-item subsampling threshold [sample]; 0 = off'),
+  weighting: z
+    .enum(['none', 'sample'])
+    .default('none')
+    .describe(
+      "'none': every item of a history counts once; 'sample': each history is redrawn with replacement in proportion to its interactions' weights (portfolio weights) before training, so a pair of items is trained ∝ the product of their weights (edge sampling, as LINE); needs a weights column",
+    ),
+  weightPower: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(1)
+    .describe(
+      "weighting 'sample': items are drawn ∝ weight^weightPower (0 = uniformly, the resampling alone)",
+    ),
+  draws: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(1)
+    .describe(
+      "weighting 'sample': sentences drawn per history, each as long as the history (an epoch costs draws × as much)",
+    ),
   lr: z.number().positive().max(10).default(0.025).describe('initial learning rate [alpha]'),
   minLr: z
     .number()
@@ -109,6 +132,8 @@ export const item2vecSchema = z.strictObject({
       sample: z.array(z.number().min(0).max(1)).min(1).optional(),
       epochs: z.array(z.number().int().min(1).max(100000)).min(1).optional(),
       lr: z.array(z.number().positive().max(10)).min(1).optional(),
+      weightPower: z.array(z.number().min(0).max(10)).min(1).optional(),
+      draws: z.array(z.number().int().min(1).max(1000)).min(1).optional(),
       neighbours: z.array(z.number().int().min(1)).min(1).optional(),
       similarityPower: z.array(z.number().positive().max(100)).min(1).optional(),
     })

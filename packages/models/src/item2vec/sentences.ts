@@ -1,4 +1,4 @@
-import { DataError, type Interactions } from '@embrec/core';
+import { DataError, type Interactions, type Rng, UsageError } from '@embrec/core';
 import type { Sentences } from '@embrec/native';
 
 /** Each user's training items in order (CSR over users), and the sentences Item2Vec trains on. */
@@ -9,6 +9,8 @@ export interface ItemSequences {
   readonly sentences: Sentences;
   /** True when the order comes from timestamps, false when it is the file's order. */
   readonly timed: boolean;
+  /** The interactions' weights aligned with `history.items` (and `sentences.items`), when they have any. */
+  readonly weights?: Float32Array;
 }
 
 /**
@@ -46,7 +48,10 @@ export function itemSequences(
   const items = new Int32Array(n);
   for (let p = 0; p < n; p++) items[p] = train.items[rows[p]!]!;
   const history = { indptr, items };
-  if (opts.sessionGap === undefined || !ts) return { history, sentences: history, timed: ts !== undefined };
+  const w = train.weights;
+  const extra = w ? { weights: Float32Array.from(rows, (r) => w[r]!) } : {};
+  if (opts.sessionGap === undefined || !ts)
+    return { history, sentences: history, timed: ts !== undefined, ...extra };
 
   const gap = opts.sessionGap;
   const cuts: number[] = [0];
@@ -56,5 +61,68 @@ export function itemSequences(
     }
     if (indptr[u + 1]! > indptr[u]!) cuts.push(indptr[u + 1]!);
   }
-  return { history, sentences: { indptr: Int32Array.from(cuts), items }, timed: true };
+  return { history, sentences: { indptr: Int32Array.from(cuts), items }, timed: true, ...extra };
+}
+
+/**
+ * Weighted sentences (`weighting: sample`): each sentence of n items is replaced by `draws`
+ * sentences of n items drawn with replacement ∝ weight^power from it, once, before training. With
+ * the whole sentence as window a pair (i, j) of one portfolio is then trained in proportion to
+ * w_i^power · w_j^power rather than once: edge sampling (LINE, Tang et al. 2015; weighted walks in
+ * DeepWalk / node2vec) instead of multiplying the gradient by the weight, which keeps SGD's step
+ * sizes as they are. power 0 draws uniformly (the resampling alone, for comparison). A sentence
+ * whose weights are all 0 keeps its items once each, unweighted. [draws · total items]
+ */
+export function weightedSentences(
+  seq: ItemSequences,
+  opts: { draws: number; power: number; rng: Rng },
+): Sentences {
+  const w = seq.weights;
+  if (!w) {
+    throw new UsageError(
+      'item2vec: weighting "sample" draws items in proportion to their interaction weights, but the training interactions have no weights column (holdings data sets carry one): remove model.weighting or use weighted data',
+    );
+  }
+  const { indptr, items } = seq.sentences;
+  for (let e = 0; e < w.length; e++) {
+    if (!(w[e]! >= 0) || !Number.isFinite(w[e]!)) {
+      throw new DataError(
+        `item2vec: weighting "sample" needs finite weights ≥ 0, found ${w[e]} (item at position ${e} of the training histories); use weighting: none for short positions or other signed weights`,
+      );
+    }
+  }
+  const ns = indptr.length - 1;
+  const out = new Int32Array(items.length * opts.draws);
+  const outPtr = new Int32Array(ns * opts.draws + 1);
+  let o = 0;
+  let k = 0;
+  let cum = new Float64Array(16);
+  for (let s = 0; s < ns; s++) {
+    const a = indptr[s]!;
+    const n = indptr[s + 1]! - a;
+    if (cum.length < n) cum = new Float64Array(n);
+    let total = 0;
+    for (let e = 0; e < n; e++) {
+      const x = w[a + e]!;
+      total += x > 0 ? x ** opts.power : 0; // power 0: every held item alike (0^0 would count weight-0 items)
+      cum[e] = total;
+    }
+    for (let d = 0; d < opts.draws; d++) {
+      for (let e = 0; e < n; e++) {
+        if (total > 0) {
+          const u = opts.rng.next() * total;
+          let lo = 0;
+          let hi = n - 1; // the first e with cum[e] > u
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (cum[mid]! > u) hi = mid;
+            else lo = mid + 1;
+          }
+          out[o++] = items[a + lo]!;
+        } else out[o++] = items[a + e]!;
+      }
+      outPtr[++k] = o;
+    }
+  }
+  return { indptr: outPtr, items: out };
 }
