@@ -9,7 +9,7 @@ import type {
   SamplerComponent,
   Scorer,
 } from '@embrec/core';
-import { DataError, IdMap, UsageError } from '@embrec/core';
+import { DataError, IdMap, UsageError, userCsr } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { readArrays, writeArrays } from '../training/checkpoint.ts';
 import { BatchLookup } from '../training/lookup.ts';
@@ -65,6 +65,8 @@ export class EmbeddingModel implements ModelComponent {
     this.#items = new Tower('item', tr.itemIds.size, this.cfg.item, dataset.itemFeatures, this.#store, rng);
     const users = this.#users;
     const items = this.#items;
+    // the user's history: training interactions only (never valid or test)
+    if (this.cfg.user.history) users.attachHistory(userCsr(tr), items, this.#store, rng.fork('user.history'));
     this.#lastTrain = await train(
       {
         store: this.#store,

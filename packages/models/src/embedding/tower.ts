@@ -3,6 +3,7 @@ import { UsageError } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchLookup } from '../training/lookup.ts';
 import type { DenseParam, ParamStore, TableParam } from '../training/params.ts';
+import { type HistoryBatch, type HistoryConfig, type HistoryPlanOptions, HistoryPool } from './history.ts';
 import { glorotInit, normalInit } from './init.ts';
 
 /** How one side (users or items) is encoded. */
@@ -19,6 +20,8 @@ export interface TowerConfig {
   /** L2-normalise the output (dot product = cosine). */
   readonly normalize: boolean;
   readonly initStd: number;
+  /** User tower only: mix the ID embedding with the pooled training history (history.ts). */
+  readonly history?: HistoryConfig;
 }
 
 interface Layer {
@@ -35,6 +38,7 @@ export interface TowerBatch {
   readonly cats: number[];
   readonly bags: { handle: number; segments: Int32Array; scale: Float32Array }[];
   readonly numeric?: Float32Array; // [n, numNumeric]
+  readonly history?: HistoryBatch;
 }
 
 /**
@@ -49,6 +53,7 @@ export class Tower {
   readonly numeric: { name: string; values: Float32Array; mean: number; std: number }[] = [];
   readonly layers: Layer[] = [];
   readonly out?: Layer;
+  #history: HistoryPool | undefined;
   /** Widths of the input parts, in forward order. */
   readonly #parts: number[] = [];
 
@@ -173,11 +178,40 @@ export class Tower {
     }
   }
 
-  /** Plan phase: request the embedding rows that `ids` need. */
-  plan(ids: Int32Array, lookup: BatchLookup): TowerBatch {
+  /**
+   * Pools `history` (the users' training items, a users × items CSR) through the item tower's ID
+   * table into this tower's ID embedding (`cfg.history`; user tower only).
+   */
+  attachHistory(history: Csr, items: Tower, store: ParamStore, rng: Rng): HistoryPool {
+    const cfg = this.cfg.history;
+    if (!cfg) throw new UsageError(`the ${this.side} tower has no history option`);
+    if (!this.id)
+      throw new UsageError(
+        `${this.side}.history mixes into the ID embedding: set ${this.side}.idEmbedding: true`,
+      );
+    if (!items.id)
+      throw new UsageError(`${this.side}.history pools item ID embeddings: set item.idEmbedding: true`);
+    if (items.id.dim !== this.id.dim)
+      throw new UsageError(
+        `${this.side}.history: the item ID embedding has ${items.id.dim} dimensions, the ${this.side} one ${this.id.dim}: give both towers the same hidden layers (or none)`,
+      );
+    this.#history = new HistoryPool(history, items.id, cfg, store, rng);
+    return this.#history;
+  }
+
+  get history(): HistoryPool | undefined {
+    return this.#history;
+  }
+
+  /**
+   * Plan phase: request the embedding rows that `ids` need. `opts` reach the history pooling
+   * (training: the step's rng and each row's positive item, left out of its own history).
+   */
+  plan(ids: Int32Array, lookup: BatchLookup, opts?: HistoryPlanOptions): TowerBatch {
     const n = ids.length;
     const batch: { -readonly [K in keyof TowerBatch]: TowerBatch[K] } = { n, cats: [], bags: [] };
     if (this.id) batch.id = lookup.request(this.id, ids);
+    if (this.#history) batch.history = this.#history.plan(ids, lookup, opts);
     for (const c of this.cats) {
       const v = new Int32Array(n);
       for (let i = 0; i < n; i++) v[i] = c.values[ids[i]!]!;
@@ -224,7 +258,10 @@ export class Tower {
   forward(batch: TowerBatch, lookup: BatchLookup): tf.Tensor2D {
     const n = batch.n;
     const parts: tf.Tensor2D[] = [];
-    if (batch.id !== undefined) parts.push(lookup.get(batch.id)); // [n, idDim]
+    if (batch.id !== undefined) {
+      const own = lookup.get(batch.id); // [n, idDim]
+      parts.push(batch.history && this.#history ? this.#history.mix(own, batch.history, lookup) : own);
+    }
     for (const h of batch.cats) parts.push(lookup.get(h)); // [n, fd]
     for (const b of batch.bags) {
       const rows = lookup.get(b.handle); // [nnz, fd]

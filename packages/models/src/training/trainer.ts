@@ -6,6 +6,7 @@ import type {
   LossComponent,
   LossInputs,
   MetricSet,
+  Rng,
   SamplerComponent,
   ScoringView,
   TrialContext,
@@ -148,6 +149,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
         items,
         neg,
         posLogQ,
+        rng,
       );
       state.step++;
       target.touched();
@@ -239,10 +241,12 @@ function step(
   items: Int32Array,
   neg: ReturnType<SamplerComponent['sample']>,
   posLogQ: Float32Array | undefined,
+  rng: Rng,
 ): number {
   const lookup = new BatchLookup(true);
   try {
-    const ub = target.users.plan(users, lookup);
+    // a user tower with a history leaves each row's positive out of that row's history
+    const ub = target.users.plan(users, lookup, { rng, exclude: items });
     const ib = target.items.plan(items, lookup);
     const nb = neg ? target.items.plan(neg.items, lookup) : undefined;
     lookup.materialize();

@@ -16,27 +16,79 @@ const towerSchema = z.strictObject({
     .describe('MLP hidden sizes (default: the model-level hidden)'),
 });
 
-export const twoTowerSchema = z.strictObject({
-  dim: z.number().int().positive().default(64).describe('output dimension of both towers'),
-  featureDim: z.number().int().positive().default(64).describe('dimension of ID and feature embeddings'),
-  hidden: z
-    .array(z.number().int().positive())
-    .default([128])
-    .describe('MLP hidden layer sizes ([] = linear)'),
-  activation: z.enum(['relu', 'tanh', 'gelu']).default('relu'),
-  layerNorm: z.boolean().default(true).describe('LayerNorm after every hidden layer'),
-  normalize: z.boolean().default(true).describe('L2-normalise the outputs (cosine scores)'),
-  pooling: z.enum(['mean', 'sum']).default('mean').describe('pooling of multi-hot bags (genres)'),
-  initStd: z.number().positive().default(0.1),
-  user: towerSchema.prefault({}),
-  item: towerSchema.prefault({}),
-  train: trainSchema.prefault({}),
-});
+const historySchema = z
+  .strictObject({
+    aggregate: z
+      .enum(['mean', 'attention'])
+      .default('mean')
+      .describe('pooling of the history item embeddings: mean, or attention a·tanh(W e + b)'),
+    weight: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('g in g·(user ID embedding) + (1 − g)·(pooled history); 1 = the ID embedding alone'),
+    maxItems: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('items drawn per training step from a longer history (0 = all); encoding uses all'),
+  })
+  .describe(
+    "SimpleX-style user tower: the user's training items (never valid/test) pooled through the item ID table and mixed into the user ID embedding; off when absent",
+  );
+
+const userTowerSchema = towerSchema.extend({ history: historySchema.optional() });
+
+export const twoTowerSchema = z
+  .strictObject({
+    dim: z.number().int().positive().default(64).describe('output dimension of both towers'),
+    featureDim: z.number().int().positive().default(64).describe('dimension of ID and feature embeddings'),
+    hidden: z
+      .array(z.number().int().positive())
+      .default([128])
+      .describe('MLP hidden layer sizes ([] = linear)'),
+    activation: z.enum(['relu', 'tanh', 'gelu']).default('relu'),
+    layerNorm: z.boolean().default(true).describe('LayerNorm after every hidden layer'),
+    normalize: z.boolean().default(true).describe('L2-normalise the outputs (cosine scores)'),
+    pooling: z.enum(['mean', 'sum']).default('mean').describe('pooling of multi-hot bags (genres)'),
+    initStd: z.number().positive().default(0.1),
+    user: userTowerSchema.prefault({}),
+    item: towerSchema.prefault({}),
+    train: trainSchema.prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.user.history) return;
+    const path = ['user', 'history'];
+    if (!p.user.idEmbedding)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: 'user.history mixes into the user ID embedding: needs user.idEmbedding: true',
+      });
+    if (!p.item.idEmbedding)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: 'user.history pools item ID embeddings: needs item.idEmbedding: true',
+      });
+    // the ID embedding is `featureDim` wide under an MLP, `dim` wide without one
+    const idDim = (hidden: readonly number[] | undefined) =>
+      (hidden ?? p.hidden).length > 0 ? p.featureDim : p.dim;
+    if (idDim(p.user.hidden) !== idDim(p.item.hidden))
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `user.history needs ID embeddings of one width on both sides, found user ${idDim(p.user.hidden)} and item ${idDim(p.item.hidden)} (give both towers hidden layers, or neither)`,
+      });
+  });
 
 /**
  * Two-tower retrieval (Yi et al. 2019; Covington et al. 2016): per side an ID embedding plus side
  * features (categorical embeddings, pooled multi-hot bags, standardised numeric values), an MLP
- * with LayerNorm, and optionally L2-normalised outputs; score = dot product.
+ * with LayerNorm, and optionally L2-normalised outputs; score = dot product. With `user.history`
+ * the user's ID embedding is mixed with its pooled training history (SimpleX, Mao et al. 2021).
  */
 export const twoTowerComponent = defineComponent({
   kind: 'model',
@@ -57,8 +109,9 @@ export const twoTowerComponent = defineComponent({
       normalize: p.normalize,
       initStd: p.initStd,
     });
+    const user = p.user.history ? { ...side(p.user), history: p.user.history } : side(p.user);
     return new EmbeddingModel(
-      { type: 'two-tower', user: side(p.user), item: side(p.item), train: p.train },
+      { type: 'two-tower', user, item: side(p.item), train: p.train },
       deps.loss,
       deps.sampler,
       ctx,
