@@ -18,8 +18,8 @@ export interface HistoryConfig {
 export interface HistoryBatch {
   readonly n: number;
   readonly handle: number;
-  readonly segments: Int32Array; // [nnz]: the row of each history entry
-  readonly counts: Float32Array; // [n]: history items used per row
+  /** Row i's history entries are [starts[i], starts[i + 1]) of the request. */
+  readonly starts: Int32Array; // [n + 1]
 }
 
 /** Per-call options of the plan phase (training passes both). */
@@ -87,43 +87,119 @@ export class HistoryPool {
       nnz += h.length;
     }
     const entries = new Int32Array(nnz);
-    const segments = new Int32Array(nnz);
-    const counts = new Float32Array(n);
-    let at = 0;
+    const starts = new Int32Array(n + 1);
     picked.forEach((h, i) => {
-      entries.set(h, at);
-      segments.fill(i, at, at + h.length);
-      at += h.length;
-      counts[i] = h.length;
+      entries.set(h, starts[i]!);
+      starts[i + 1] = starts[i]! + h.length;
     });
-    return { n, handle: lookup.request(this.items, entries), segments, counts };
+    return { n, handle: lookup.request(this.items, entries), starts };
   }
 
   /** Forward phase: the user's ID rows [n, d] mixed with the pooled history → [n, d]. */
   mix(own: tf.Tensor2D, batch: HistoryBatch, lookup: BatchLookup): tf.Tensor2D {
-    const { n, segments, counts } = batch;
+    const { n, starts } = batch;
     const g = this.cfg.weight;
-    const w = Float32Array.from(counts, (c) => (c > 0 ? g : 1)); // empty history: the ID embedding alone
+    const w = new Float32Array(n);
+    for (let i = 0; i < n; i++) w[i] = starts[i + 1]! > starts[i]! ? g : 1; // empty history: e_u alone
     const ownPart = tf.mul(own, tf.tensor2d(w, [n, 1])); // [n, d]
-    if (segments.length === 0) return ownPart as tf.Tensor2D;
-    const rows = lookup.get(batch.handle); // [nnz, d]
-    const seg = tf.tensor1d(segments, 'int32');
-    let pooled: tf.Tensor2D;
+    if (starts[n] === 0) return ownPart as tf.Tensor2D;
+    const { tensor: table, pos } = lookup.rows(batch.handle); // [U, d]: the batch's unique item rows
+    let scores: tf.Tensor1D | undefined;
     if (this.attention) {
+      // one score per unique item row: a·tanh(W e + b)
       const { w: W, b, a } = this.attention;
-      const h = tf.tanh(tf.add(tf.matMul(rows, W.variable as tf.Tensor2D), b.variable)); // [nnz, d]
-      let s = tf.reshape(tf.matMul(h, a.variable as tf.Tensor2D), [-1]); // [nnz]
-      s = tf.sub(s, tf.max(s)); // one shift for every row leaves each row's softmax (and its gradient) as it is
-      const e = tf.exp(s); // [nnz]
-      const denom = tf.unsortedSegmentSum(e, seg, n); // [n]
-      const alpha = tf.div(e, tf.add(tf.gather(denom, seg), 1e-12)); // [nnz], Σ per row = 1
-      pooled = tf.unsortedSegmentSum(tf.mul(rows, tf.reshape(alpha, [-1, 1])), seg, n) as tf.Tensor2D; // [n, d]
-    } else {
-      const inv = Float32Array.from(counts, (c) => (c > 0 ? (1 - g) / c : 0));
-      const sum = tf.unsortedSegmentSum(rows, seg, n) as tf.Tensor2D; // [n, d]
-      return tf.add(ownPart, tf.mul(sum, tf.tensor2d(inv, [n, 1]))) as tf.Tensor2D;
+      const h = tf.tanh(tf.add(tf.matMul(table, W.variable as tf.Tensor2D), b.variable)); // [U, d]
+      scores = tf.reshape(tf.matMul(h, a.variable as tf.Tensor2D), [-1]) as tf.Tensor1D; // [U]
     }
-    const mixW = Float32Array.from(counts, (c) => (c > 0 ? 1 - g : 0));
-    return tf.add(ownPart, tf.mul(pooled, tf.tensor2d(mixW, [n, 1]))) as tf.Tensor2D;
+    const pooled = poolRows(table, scores, pos, starts); // [n, d]; empty rows are 0
+    return tf.add(ownPart, tf.mul(pooled, 1 - g)) as tf.Tensor2D;
   }
+}
+
+/**
+ * out_i = Σ_k α_k T[pos_k] over row i's entries k ∈ [starts[i], starts[i + 1]), with α = softmax of
+ * the entries' scores s[pos_k] within the row, or uniform (the mean) without scores; 0 for an empty
+ * row. Forward and gradient (dT, ds) are O(entries · d) loops: tfjs's segment-sum gradient is
+ * quadratic-time on the cpu backend, this is not.
+ */
+function poolRows(
+  table: tf.Tensor2D,
+  scores: tf.Tensor1D | undefined,
+  pos: Int32Array,
+  starts: Int32Array,
+): tf.Tensor2D {
+  const n = starts.length - 1;
+  const [u, d] = table.shape;
+  const forward = (tv: Float32Array, sv: Float32Array | undefined) => {
+    const out = new Float32Array(n * d);
+    const alpha = new Float32Array(pos.length);
+    for (let i = 0; i < n; i++) {
+      const lo = starts[i]!;
+      const hi = starts[i + 1]!;
+      if (hi === lo) continue;
+      if (sv) {
+        let m = Number.NEGATIVE_INFINITY;
+        for (let k = lo; k < hi; k++) m = Math.max(m, sv[pos[k]!]!);
+        let z = 0;
+        for (let k = lo; k < hi; k++) z += alpha[k] = Math.exp(sv[pos[k]!]! - m);
+        for (let k = lo; k < hi; k++) alpha[k]! /= z;
+      } else alpha.fill(1 / (hi - lo), lo, hi);
+      for (let k = lo; k < hi; k++) {
+        const a = alpha[k]!;
+        const r = pos[k]! * d;
+        for (let j = 0; j < d; j++) out[i * d + j]! += a * tv[r + j]!;
+      }
+    }
+    return { out, alpha };
+  };
+  const backward = (dy: Float32Array, tv: Float32Array, alpha: Float32Array, withScores: boolean) => {
+    const dt = new Float32Array(u * d);
+    const ds = withScores ? new Float32Array(u) : undefined;
+    const da = withScores ? new Float32Array(pos.length) : undefined;
+    for (let i = 0; i < n; i++) {
+      const lo = starts[i]!;
+      const hi = starts[i + 1]!;
+      let dot = 0;
+      for (let k = lo; k < hi; k++) {
+        const a = alpha[k]!;
+        const r = pos[k]! * d;
+        let g = 0;
+        for (let j = 0; j < d; j++) {
+          dt[r + j]! += a * dy[i * d + j]!;
+          g += dy[i * d + j]! * tv[r + j]!;
+        }
+        if (da) {
+          da[k] = g;
+          dot += a * g;
+        }
+      }
+      if (ds && da) for (let k = lo; k < hi; k++) ds[pos[k]!]! += alpha[k]! * (da[k]! - dot);
+    }
+    return { dt, ds };
+  };
+  if (scores) {
+    const op = tf.customGrad((t, s) => {
+      const tv = (t as tf.Tensor).dataSync() as Float32Array;
+      const { out, alpha } = forward(tv, (s as tf.Tensor).dataSync() as Float32Array);
+      return {
+        value: tf.tensor2d(out, [n, d]),
+        gradFunc: (dy: tf.Tensor) => {
+          const { dt, ds } = backward(dy.dataSync() as Float32Array, tv, alpha, true);
+          return [tf.tensor2d(dt, [u, d]), tf.tensor1d(ds!)];
+        },
+      };
+    });
+    return op(table, scores) as tf.Tensor2D;
+  }
+  const op = tf.customGrad((t) => {
+    const tv = (t as tf.Tensor).dataSync() as Float32Array;
+    const { out, alpha } = forward(tv, undefined);
+    return {
+      value: tf.tensor2d(out, [n, d]),
+      gradFunc: (dy: tf.Tensor) => [
+        tf.tensor2d(backward(dy.dataSync() as Float32Array, tv, alpha, false).dt, [u, d]),
+      ],
+    };
+  });
+  return op(table) as tf.Tensor2D;
 }

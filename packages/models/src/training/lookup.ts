@@ -64,6 +64,15 @@ export class BatchLookup {
     return tf.gather(r.t.tensor!, tf.tensor1d(r.pos, 'int32'));
   }
 
+  /**
+   * A request's whole table of unique rows [unique, dim] (the variable when training, so an op on it
+   * sends gradients to those rows) and each requested id's row in it (call after `materialize`).
+   */
+  rows(handle: number): { tensor: tf.Tensor2D; pos: Int32Array } {
+    const r = this.#requests[handle]!;
+    return { tensor: r.t.tensor!, pos: r.pos };
+  }
+
   variables(): tf.Variable[] {
     return this.#vars;
   }
