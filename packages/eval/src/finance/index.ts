@@ -1,5 +1,5 @@
 import type { AnyComponentDefinition } from '@embrec/core';
-import { bm25Model, textSvdModel, topicOracleModel } from './models.ts';
+import { bm25Model, coHoldingModel, textSvdModel, topicOracleModel } from './models.ts';
 
 export {
   cosineNeighbours,
@@ -22,5 +22,10 @@ export {
 } from './report.ts';
 export { TextSvdEncoder, truncatedSvd } from './text.ts';
 
-/** Finance components (built-ins, namespace `embrec`): the text retrieval models (the holdings data sets are @embrec/data's). */
-export const financeComponents: AnyComponentDefinition[] = [textSvdModel, bm25Model, topicOracleModel];
+/** Finance components (built-ins, namespace `embrec`): the text retrieval models, the co-holding representation (the holdings data sets are @embrec/data's). */
+export const financeComponents: AnyComponentDefinition[] = [
+  textSvdModel,
+  bm25Model,
+  topicOracleModel,
+  coHoldingModel,
+];

@@ -150,3 +150,55 @@ export const topicOracleModel = defineComponent({
     };
   },
 });
+
+export const coHoldingModel = defineComponent({
+  kind: 'model',
+  type: 'co-holding',
+  description:
+    "A security is its column of the train holdings matrix (binary, or the portfolios' weights): the finance measures' co-holding baseline as a trial; a portfolio scores securities by its co-holdings with the other portfolios (user kNN)",
+  schema: z.strictObject({
+    values: z
+      .enum(['binary', 'weights'])
+      .default('binary')
+      .describe(
+        "matrix entries: 1 per holding (the finance baseline) or the holding's weight (the interactions' weights column)",
+      ),
+  }),
+  create: (p) => {
+    let scorer: Scorer | undefined;
+    return {
+      async fit({ dataset, splits }) {
+        const train = splits.train;
+        if (p.values === 'weights' && !train.weights)
+          throw new UsageError(
+            'co-holding: values "weights" needs a weights column in the training interactions (holdings data sets carry one); use values: binary',
+          );
+        const nu = train.userIds.size;
+        const ni = train.itemIds.size;
+        // X [users, items]; a repeated pair keeps its last value
+        const x = new Map<number, number>();
+        for (let r = 0; r < train.users.length; r++)
+          x.set(train.users[r]! * ni + train.items[r]!, p.values === 'weights' ? train.weights![r]! : 1);
+        const items = new Float32Array(ni * nu); // column i of X: [items, users]
+        const holders: number[][] = Array.from({ length: ni }, () => []);
+        const held: number[][] = Array.from({ length: nu }, () => []);
+        for (const [key, v] of x) {
+          const u = Math.floor(key / ni);
+          const i = key - u * ni;
+          items[i * nu + u] = v;
+          holders[i]!.push(u);
+          held[u]!.push(i);
+        }
+        // user u: row u of X Xᵀ (co-holdings with every portfolio), so u · item i = Σ_p (X Xᵀ)[u, p] X[p, i]
+        const users = new Float32Array(nu * nu);
+        for (let u = 0; u < nu; u++)
+          for (const i of held[u]!) {
+            const xu = items[i * nu + u]!;
+            for (const q of holders[i]!) users[u * nu + q]! += xu * items[i * nu + q]!;
+          }
+        scorer = tables(dataset, users, items, nu);
+      },
+      scorer: () => fitted(scorer, 'co-holding'),
+    };
+  },
+});

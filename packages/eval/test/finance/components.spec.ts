@@ -9,6 +9,7 @@ describe('finance components', () => {
     for (const c of financeComponents) expect(names).toContain(`${c.kind}/${c.type}`);
     expect(financeComponents.map((c) => `${c.kind}/${c.type}`).sort()).toEqual([
       'model/bm25',
+      'model/co-holding',
       'model/text-svd',
       'model/topic-oracle',
     ]);
