@@ -129,6 +129,35 @@ describe('two-tower user history (SimpleX-style user tower)', () => {
     m.dispose();
   });
 
+  it('weight 1 trains exactly the model without the option', async () => {
+    const fx = fixture();
+    const run = async (history: Record<string, unknown> | undefined) => {
+      const { ctx, cctx } = contexts(13);
+      const loss = await createComponent(infonceComponent, { temperature: 0.2, logQ: true }, {}, cctx);
+      const m = (await createComponent(
+        twoTowerComponent,
+        {
+          dim: 4,
+          hidden: [],
+          normalize: false,
+          ...(history ? { user: { history } } : {}),
+          train: { epochs: 3, batchSize: 4, lr: 0.05, checkpoint: false },
+        },
+        { loss },
+        cctx,
+      )) as EmbeddingModel;
+      await m.fit({ dataset: fx.dataset, splits: fx.splits, ctx });
+      const s = m.scorer();
+      if (s.kind !== 'embeddings') throw new Error('expected embeddings');
+      const out = [...s.users.vectors, ...s.items.vectors];
+      m.dispose();
+      return out;
+    };
+    const off = await run(undefined);
+    expect(await run({ weight: 1 })).toEqual(off);
+    expect(await run({ weight: 0.5 })).not.toEqual(off);
+  });
+
   it('attention pooling trains and its weights move (gradient reaches them)', async () => {
     const { ctx, cctx } = contexts(12);
     const fx = fixture();

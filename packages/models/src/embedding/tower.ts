@@ -211,7 +211,8 @@ export class Tower {
     const n = ids.length;
     const batch: { -readonly [K in keyof TowerBatch]: TowerBatch[K] } = { n, cats: [], bags: [] };
     if (this.id) batch.id = lookup.request(this.id, ids);
-    if (this.#history) batch.history = this.#history.plan(ids, lookup, opts);
+    // weight 1 is the ID embedding alone: no history rows (sparse Adam would move rows with zero gradients)
+    if (this.#history && this.#history.cfg.weight < 1) batch.history = this.#history.plan(ids, lookup, opts);
     for (const c of this.cats) {
       const v = new Int32Array(n);
       for (let i = 0; i < n; i++) v[i] = c.values[ids[i]!]!;
