@@ -5,7 +5,7 @@
  * hnswlib through our binding, hnswlib-node as fallback) against faiss and hnswlib in Python on the same vectors and queries, in the same run.
  *
  *   nice -n 10 node --conditions=source --import tsx bench/ann-1m.ts [--n 1000000] [--nlist 4096]
- *     [--skip hnsw,ivfpq,peers] [--min-time 0.5] [--nq 2000] [--nq-eval 1000]
+ *     [--skip hnsw,ivfpq,peers] [--min-time 0.5] [--nq 2000] [--nq-eval 1000] [--kfactor 4,16]
  *
  * Prints one row per setting (recall@100 against exact; QPS per mode; wall and CPU-time-normalised,
  * since the machine is shared), the best setting at recall ≥ 0.95 per mode for both sides, the
@@ -35,7 +35,7 @@ import {
   type SweepRow,
   writeSweepPlot,
 } from '@embrec/indexes';
-import { setThreads } from '@embrec/native';
+import { faissVersion, setThreads } from '@embrec/native';
 import { peerPython, runPeer, sized, smoke } from './lib/smoke.ts';
 
 const argv = process.argv.slice(2);
@@ -56,6 +56,8 @@ const skip = new Set(arg('skip', '').split(',').filter(Boolean));
 const nprobes = arg('nprobe', '16,32,64,128,256').split(',').map(Number);
 const efs = arg('ef', '128,256,512').split(',').map(Number);
 const efc = Number(arg('efc', '200'));
+// IVF-PQ fast-scan + refine: the refine stage re-ranks kFactor · k candidates exactly
+const kFactors = arg('kfactor', '4').split(',').map(Number);
 const MODES = arg('modes', 'b1_1t,b256_1t,b256_2t').split(',');
 const k = 100;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -216,6 +218,10 @@ if (!skip.has('exact')) {
   measure('embrec', 'exact (native sgemm+heap)', exact, {}, exact.stats().buildMs);
   exact.dispose();
 }
+// the FAISS the addon links: Debian's 1.7.3, or a source tree (EMBREC_FAISS_SRC at build time); a newer
+// one gets its own rows and its own cached indexes, so both can be measured against the same peers
+const faissTag = faissVersion() === '1.7.3' ? '' : ` [FAISS ${faissVersion()}]`;
+console.log(`[embrec] FAISS ${faissVersion()}`);
 const faissOpts = {
   trainSize: 64 * nlist,
   trainSampling: 'random' as const,
@@ -225,28 +231,30 @@ const faissOpts = {
 if (!skip.has('ivfflat')) {
   const f = `IVF${nlist},Flat`;
   const { index, buildMs } = await cachedIndex(
-    f,
+    f + faissTag,
     () => new FaissIndexComponent('ip', { factory: f, ...faissOpts }),
   );
-  for (const p of nprobes) measure('embrec', f, index, { nprobe: p }, buildMs);
+  for (const p of nprobes) measure('embrec', f + faissTag, index, { nprobe: p }, buildMs);
   index.dispose();
 }
 if (!skip.has('ivfpq')) {
   const f = `IVF${nlist},PQ${d / 4}x4fs,RFlat`;
   const { index, buildMs } = await cachedIndex(
-    f,
+    f + faissTag,
     () => new FaissIndexComponent('ip', { factory: f, ...faissOpts }),
   );
-  for (const p of nprobes) measure('embrec', f, index, { nprobe: p, kFactor: 4 }, buildMs);
+  for (const kFactor of kFactors)
+    for (const p of nprobes) measure('embrec', f + faissTag, index, { nprobe: p, kFactor }, buildMs);
   index.dispose();
 }
 if (!skip.has('hnsw')) {
   const f = 'HNSW32';
+  // index_factory's HNSW32 builds with efConstruction 40; the Python peer builds its FAISS HNSW the same way
   const { index, buildMs } = await cachedIndex(
-    `faiss ${f} efc${efc}`,
+    `faiss ${f} efc40${faissTag}`,
     () => new FaissIndexComponent('ip', { factory: f, ...faissOpts }),
   );
-  for (const ef of efs) measure('embrec', `faiss ${f}`, index, { efSearch: ef }, buildMs);
+  for (const ef of efs) measure('embrec', `faiss ${f} efc40${faissTag}`, index, { efSearch: ef }, buildMs);
   index.dispose();
 }
 if (!skip.has('hnswlib')) {
@@ -288,6 +296,8 @@ if (!skip.has('peers') && runPeer('ann_peer.py')) {
       efs.join(','),
       '--efc',
       String(efc),
+      '--kfactor',
+      kFactors.join(','),
       '--modes',
       MODES.join(','),
       '--min-time',
@@ -303,7 +313,7 @@ if (!skip.has('peers') && runPeer('ann_peer.py')) {
 // ---------------------------------------------------------------- report
 const L: string[] = [];
 L.push(
-  `### n = ${n.toLocaleString('en')}, d = ${d}, k = ${k} (${nqEval} recall queries; nlist ${nlist}; HNSW M 32, efConstruction ${efc})`,
+  `### n = ${n.toLocaleString('en')}, d = ${d}, k = ${k} (${nqEval} recall queries; nlist ${nlist}; HNSW M 32, efConstruction: hnswlib ${efc}, FAISS 40)`,
   '',
 );
 L.push(`QPS as wall / CPU-time-normalised (queries ÷ (CPU seconds ÷ threads)); the machine was shared.`, '');

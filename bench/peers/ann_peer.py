@@ -116,20 +116,21 @@ def run_peers(a):
             return idx
         pq, b = cached(os.path.join(cdir, f"py_IVF{nlist}_PQfs_RFlat.faiss"), b_pq)
         ivfp = faiss.extract_index_ivf(pq)
-        for p in [int(x) for x in a.nprobe.split(",")]:
-            ivfp.nprobe = p
-            pq.k_factor = 4
-            run("faiss", f"IVF{nlist},PQ{dim // 4}x4fs,RFlat", f"nprobe={p},kFactor=4", fs(pq), b)
+        for kf in [int(x) for x in a.kfactor.split(",")]:
+            for p in [int(x) for x in a.nprobe.split(",")]:
+                ivfp.nprobe = p
+                pq.k_factor = kf
+                run("faiss", f"IVF{nlist},PQ{dim // 4}x4fs,RFlat", f"nprobe={p},kFactor={kf}", fs(pq), b)
     if "hnsw" not in skip:
         def b_h():
             idx = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            idx.hnsw.efConstruction = a.efc
+            idx.hnsw.efConstruction = a.faiss_efc
             idx.add(xb)
             return idx
-        h, b = cached(os.path.join(cdir, f"py_HNSW32_efc{a.efc}.faiss"), b_h)
+        h, b = cached(os.path.join(cdir, f"py_HNSW32_efc{a.faiss_efc}.faiss"), b_h)
         for ef in [int(x) for x in a.ef.split(",")]:
             h.hnsw.efSearch = ef
-            run("faiss", "HNSW32", f"efSearch={ef}", fs(h), b)
+            run("faiss", f"HNSW32 efc{a.faiss_efc}", f"efSearch={ef}", fs(h), b)
     if "hnswlib" not in skip:
         import hnswlib
         path = os.path.join(cdir, f"hnswlib_M32_efc{a.efc}.bin")
@@ -167,7 +168,10 @@ def main():
     p.add_argument("--nlist", type=int, default=4096)
     p.add_argument("--nprobe", default="16,32,64,128,256")
     p.add_argument("--ef", default="128,256,512")
-    p.add_argument("--efc", type=int, default=200)
+    p.add_argument("--efc", type=int, default=200)  # hnswlib's efConstruction
+    # FAISS HNSW's efConstruction: 40 is index_factory's default, which embrec's `faiss` index builds with
+    p.add_argument("--faiss-efc", type=int, default=40)
+    p.add_argument("--kfactor", default="4")  # IVF-PQ refine: kFactor · k candidates re-ranked exactly
     p.add_argument("--modes", default="b1_1t,b256_1t,b256_2t")
     p.add_argument("--min-time", type=float, default=0.5)
     p.add_argument("--skip", default="")

@@ -160,6 +160,33 @@ const COMMANDS = new Map<string, Entry>([
     'npm run embrec -- index auto-tune experiments/ex3-ann-recall.yaml --target 0.95 --batch 1 --threads 1',
     { spec: CLI },
   ],
+  [
+    'git clone https://github.com/facebookresearch/faiss.git ~/faiss',
+    {
+      manual:
+        'the opt-in FAISS source build: a clone from GitHub (not reachable from CI) and ~10 minutes of compiling; packages/native/test/faiss-source.spec.ts checks how the install script validates EMBREC_FAISS_SRC',
+    },
+  ],
+  [
+    'cmake -S ~/faiss -B ~/faiss/build -DFAISS_ENABLE_GPU=OFF -DFAISS_ENABLE_PYTHON=OFF -DBUILD_TESTING=OFF -DBUILD_SHARED_LIBS=OFF -DFAISS_OPT_LEVEL=avx2 -DCMAKE_BUILD_TYPE=Release -DCMAKE_POSITION_INDEPENDENT_CODE=ON',
+    {
+      manual: 'configures the FAISS clone of the line above (run by hand for docs/benchmarks.md, 2026-12-07)',
+    },
+  ],
+  [
+    'make -C ~/faiss/build -j2 faiss_avx2',
+    {
+      manual:
+        'compiles FAISS from the clone above (~10 minutes on 2 cores; run by hand for docs/benchmarks.md)',
+    },
+  ],
+  [
+    'EMBREC_FAISS_SRC=~/faiss npm run -w @embrec/native rebuild',
+    {
+      manual:
+        'needs the FAISS build of the lines above; without it the install script refuses with the files it looked for (packages/native/test/faiss-source.spec.ts)',
+    },
+  ],
   // docs/plugins.md
   ['npx vitest run embrec-plugin-toy', { spec: PLUGINS }],
   ['npx embrec run toy.yaml', { spec: PLUGINS }],
@@ -209,6 +236,13 @@ const COMMANDS = new Map<string, Entry>([
   ['npx embrec report --mlflow http://127.0.0.1:5000 --run 0c5e…', { spec: SCALE }],
   // docs/serving.md
   ['npx embrec export experiments/runs/quickstart --out runs/quickstart-bundle', { spec: README_SERVE }],
+  [
+    'npx embrec serve runs/quickstart-bundle --workers 2',
+    {
+      spec: 'test/serve/workers.spec.ts',
+      weak: 'runs the line as shown (EMBREC_PORT=0) on a tiny bundle instead of the quickstart one',
+    },
+  ],
 ]);
 
 const ciText = ['.ci/run', 'scripts/test.sh'].map((f) => readFileSync(join(repoRoot, f), 'utf8')).join('\n');

@@ -49,6 +49,37 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
+// Opt-in: build against a FAISS source tree instead of Debian's libfaiss (docs/indexes.md, "A newer
+// FAISS"). EMBREC_FAISS_SRC names the tree (its faiss/*.h headers) where cmake built a static library
+// in build/faiss/; EMBREC_FAISS_LIB may name the library file itself.
+const faissSrc = process.env.EMBREC_FAISS_SRC ?? '';
+if (faissSrc !== '') {
+  if (!existsSync(join(faissSrc, 'faiss', 'Index.h'))) {
+    console.error(
+      `\n@embrec/native: EMBREC_FAISS_SRC=${faissSrc} is not a FAISS source tree (expected ${join(faissSrc, 'faiss', 'Index.h')}).\n` +
+        "  Unset it to build against Debian's libfaiss, or point it at a FAISS checkout (see docs/indexes.md).\n",
+    );
+    process.exit(1);
+  }
+  const avx512 = /\bavx512f\b/.test(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '');
+  const candidates = [
+    process.env.EMBREC_FAISS_LIB,
+    ...(avx512 ? [join(faissSrc, 'build', 'faiss', 'libfaiss_avx512.a')] : []),
+    join(faissSrc, 'build', 'faiss', 'libfaiss_avx2.a'),
+    join(faissSrc, 'build', 'faiss', 'libfaiss.a'),
+  ].filter((f) => f !== undefined && f !== '');
+  const lib = candidates.find((f) => existsSync(f));
+  if (lib === undefined) {
+    console.error(
+      `\n@embrec/native: EMBREC_FAISS_SRC=${faissSrc} has no static FAISS library; looked for:\n  ${candidates.join('\n  ')}\n` +
+        '  Build it first (docs/indexes.md lists the cmake flags), or set EMBREC_FAISS_LIB to the .a file.\n',
+    );
+    process.exit(1);
+  }
+  process.env.EMBREC_FAISS_LIB = lib;
+  console.log(`@embrec/native: building against FAISS from ${faissSrc} (${lib})`);
+}
+
 // node-gyp must build against local Node headers: it cannot download them offline.
 let nodedir = process.env.npm_config_nodedir || '';
 if (!nodedir) {
@@ -105,7 +136,8 @@ for (const f of readdirSync(join(staging, 'src', 'cc'))) {
 }
 // binding.gyp lists src/cc/*.cc when gyp runs: re-configure when that list or binding.gyp changed.
 const listFile = join(staging, 'sources.txt');
-const list = [...sources].sort().join('\n');
+// the FAISS the addon links is part of the layout: switching it re-configures
+const list = [...[...sources].sort(), `faiss=${process.env.EMBREC_FAISS_LIB ?? 'debian'}`].join('\n');
 if (!existsSync(listFile) || readFileSync(listFile, 'utf8') !== list) layoutChanged = true;
 
 const gyp = join(dirname(fileURLToPath(import.meta.resolve('node-gyp/package.json'))), 'bin', 'node-gyp.js');

@@ -61,6 +61,14 @@ interface RawIndex {
   readonly disposed: boolean;
 }
 
+/**
+ * The FAISS version the addon was compiled against: Debian's 1.7.3 by default, or the source tree
+ * named by EMBREC_FAISS_SRC at build time (docs/indexes.md, "A newer FAISS").
+ */
+export function faissVersion(): string {
+  return addon().faissVersion as string;
+}
+
 function rawClass(): RawAddon {
   return addon().FaissIndex as RawAddon;
 }
@@ -74,7 +82,7 @@ function params(o: FaissSearchParams): FaissSearchParams | undefined {
 }
 
 /**
- * A FAISS index (FAISS 1.7.3, linked statically). Vectors are row-major Float32Arrays whose length
+ * A FAISS index (FAISS linked statically: Debian's 1.7.3 unless built from source, see `faissVersion`). Vectors are row-major Float32Arrays whose length
  * is a multiple of `d`; labels are int64 (`BigInt64Array`), or int32 with `searchInt32`.
  * Calls are synchronous. Free the native memory with `dispose()` (or let GC do it).
  */

@@ -11,7 +11,7 @@ export type {
   FaissSearchResult,
   FaissSelector,
 } from './faiss.ts';
-export { FaissIndex } from './faiss.ts';
+export { FaissIndex, faissVersion } from './faiss.ts';
 export type { Sentences, SkipGramOptions, SkipGramResult } from './item2vec.ts';
 export { item2vecTrain } from './item2vec.ts';
 export { NativeAdamOptimizer, nativeAdam } from './kernels/adam.ts';

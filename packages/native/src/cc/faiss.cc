@@ -2,6 +2,7 @@
 // from a file or a Buffer. Arguments are checked here before FAISS sees them (FAISS trusts its
 // callers: a wrong length or an out-of-range key reads out of bounds), and every FAISS or C++
 // exception becomes a JS Error. Calls are synchronous; OpenMP threads are set with setOmpThreads.
+#include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
@@ -25,7 +26,12 @@
 namespace embrec {
 namespace {
 
+// FAISS 1.7.3 (Debian) declares the label type inside Index; later versions at namespace level
+#if FAISS_VERSION_MAJOR == 1 && FAISS_VERSION_MINOR < 8
 using idx_t = faiss::Index::idx_t;
+#else
+using idx_t = faiss::idx_t;
+#endif
 using ops::Present;
 using ops::Throw;
 
@@ -507,5 +513,10 @@ class FaissIndex : public Napi::ObjectWrap<FaissIndex> {
 
 void InitFaiss(Napi::Env env, Napi::Object exports) {
   exports.Set("FaissIndex", FaissIndex::Define(env));
+  // the FAISS this addon was compiled against (faiss/Index.h): Debian's 1.7.3 unless built with
+  // EMBREC_FAISS_SRC (docs/indexes.md)
+  exports.Set("faissVersion", Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +
+                                                         std::to_string(FAISS_VERSION_MINOR) + "." +
+                                                         std::to_string(FAISS_VERSION_PATCH)));
 }
 }  // namespace embrec
