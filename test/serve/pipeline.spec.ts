@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { NcfModel } from '@embrec/models';
+import { NcfModel, NcfRanker } from '@embrec/models';
 import { type Bundle, createServer, Engine, loadBundle } from '@embrec/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../packages/cli/src/builtins.ts';
@@ -48,13 +48,13 @@ async function post(url: string, payload: unknown): Promise<{ status: number; js
 const user = (row: number) => bundle.users.ids.external(row);
 
 describe('export', () => {
-  it('the trial saved its ranker; the bundle carries it, hashed, with the score standardisation', () => {
+  it('the trial saved its ranker with its own save(); the bundle carries it, hashed, with the score standardisation', () => {
     const saved = JSON.parse(readFileSync(join(trial, 'artifacts', 'ranker', 'ranker.json'), 'utf8'));
-    expect(saved).toMatchObject({ format: 'embrec-ranker/1', saved: 'model' });
-    expect(saved.scoreStats.std).toBeGreaterThan(0);
+    expect(saved).toMatchObject({ format: 'embrec-ranker/1', saved: 'component' });
+    const state = JSON.parse(readFileSync(join(bundleDir, 'ranker', 'neumf-ranker.json'), 'utf8'));
+    expect(state.scoreStats.std).toBeGreaterThan(0);
     const p = bundle.pipeline;
     expect(p.ranker).toMatchObject({ type: 'neumf', served: true, candidates: 50, retrievalFeatures: true });
-    expect(p.ranker?.scoreStats).toEqual(saved.scoreStats);
     expect(p.rerankers.map((r) => [r.type, r.served])).toEqual([
       ['mmr', true],
       ['calibrated', true],
@@ -66,6 +66,7 @@ describe('export', () => {
       'ranker/weights.bin',
       'ranker/user-ids.json',
       'ranker/item-ids.json',
+      'ranker/neumf-ranker.json',
     ])
       expect(Object.keys(bundle.manifest.files)).toContain(f);
   });
@@ -91,7 +92,7 @@ describe('retrieval → NeuMF → re-rankers', () => {
     const iids = JSON.parse(readFileSync(join(bundleDir, 'ranker', 'item-ids.json'), 'utf8'));
     const ui = (Array.isArray(uids) ? uids : uids.ids).indexOf(u);
     const ilist: string[] = Array.isArray(iids) ? iids : iids.ids;
-    const st = bundle.pipeline.ranker!.scoreStats!;
+    const st = JSON.parse(readFileSync(join(bundleDir, 'ranker', 'neumf-ranker.json'), 'utf8')).scoreStats;
     const n = base.items.length;
     const extras = new Float32Array(n * 2);
     base.items.forEach((x: Json, j: number) => {
@@ -221,35 +222,56 @@ describe('retrieval → NeuMF → re-rankers', () => {
   });
 });
 
-describe('a ranker that a bundle cannot carry', () => {
-  it('a NeuMF ranker with side features is recorded as not served, with the reason; retrieval is served', async () => {
+describe('a ranker with side features (features: all)', () => {
+  it('the bundle carries the feature tables it was fitted with; the served ranking equals the in-process one', async () => {
     const t = await tinyBundle(
       'tiny-ranker-features',
-      'ranker: { type: neumf, features: all, factors: 4, layers: [16, 8], train: { epochs: 1, batchSize: 256 }, hardNegatives: { epochs: 0 } }',
+      'ranker: { type: neumf, features: all, factors: 4, layers: [16, 8], train: { epochs: 1, batchSize: 256 }, hardNegatives: { epochs: 1, negatives: 4 } }',
+      '{ type: random, ratio: 0.2, valid: true }',
     );
+    const s = await createServer({ bundle: t.bundle, registry: builtinRegistry() });
+    // the trial's fitted ranker, restored in this process from the trial's own files (not the bundle's)
+    const rdir = join(t.trial, 'artifacts', 'ranker');
+    const cfg = JSON.parse(readFileSync(join(rdir, 'ranker.json'), 'utf8')).config;
+    const ranker = new NcfRanker(cfg, undefined, t.root);
     try {
       const b = await loadBundle(t.bundle);
-      expect(b.pipeline.ranker).toMatchObject({ type: 'neumf', served: false });
-      expect(b.pipeline.ranker?.note).toMatch(/side features .*cannot rebuild without the data set/);
-      expect(Object.keys(b.manifest.files).some((f) => f.startsWith('ranker/'))).toBe(false);
-      const s = await createServer({ bundle: t.bundle, registry: builtinRegistry() });
-      const r = await s.inject({
-        method: 'POST',
-        url: '/v1/recommend',
-        payload: { user: b.users.ids.external(0), k: 5 },
-      });
-      expect(r.json().items.every((x: Json) => x.stage === 'retrieval')).toBe(true);
-      expect(
-        (
-          await s.inject({
-            method: 'POST',
-            url: '/v1/recommend',
-            payload: { user: b.users.ids.external(0), rank: true },
-          })
-        ).statusCode,
-      ).toBe(400);
-      await s.close();
+      expect(b.pipeline.ranker).toMatchObject({ type: 'neumf', served: true });
+      expect(Object.keys(b.manifest.files)).toContain('ranker/features.json');
+      const feats = JSON.parse(readFileSync(join(t.bundle, 'ranker', 'features.json'), 'utf8'));
+      expect(Object.keys(feats.item.multiHot)).toContain('genres');
+      await ranker.load(rdir);
+      const { users, items } = ranker.idMaps();
+      const ask = async (payload: unknown) =>
+        (await s.inject({ method: 'POST', url: '/v1/recommend', payload: payload as string })).json() as Json;
+      let compared = 0;
+      for (const row of [0, 3, 8, 21]) {
+        const u = b.users.ids.external(row);
+        if (users.get(u) === undefined) continue;
+        const base = await ask({ user: u, k: 50, rank: false, rerank: false });
+        const served = await ask({ user: u, k: 50, rerank: false });
+        expect(served.items.every((x: Json) => x.stage === 'rank:neumf')).toBe(true);
+        const n = base.items.length;
+        const out = await ranker.rank({
+          candidates: {
+            itemIds: items,
+            users: Int32Array.of(users.get(u)!),
+            k: n,
+            items: Int32Array.from(base.items, (x: Json) => items.get(x.id)!),
+            scores: Float32Array.from(base.items, (x: Json) => x.score),
+          },
+          dataset: undefined as never,
+          splits: undefined as never,
+          ctx: undefined as never,
+        });
+        expect(served.items.map((x: Json) => x.id)).toEqual(Array.from(out.items, (i) => items.external(i)));
+        expect(served.items.map((x: Json) => Math.fround(x.score))).toEqual(Array.from(out.scores));
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(0);
     } finally {
+      ranker.dispose();
+      await s.close();
       rmSync(t.root, { recursive: true, force: true });
     }
   }, 300_000);

@@ -18,7 +18,7 @@ import type { RankerSpec } from './pipeline.ts';
  *   items.json                 per item row: name and attributes
  *   history/indptr.i32, indices.i32   each user row's training items (item rows), CSR int32 LE
  *   index/                     the built index, saved by @embrec/indexes (meta.json, ids.json, …)
- *   ranker/                    the fitted ranker's model when the pipeline serves one (model.json, weights, ids)
+ *   ranker/                    the fitted ranker as its own save() wrote it, when the pipeline serves one
  *   model/                     the retrieval model's saved files when new users fold in through its foldIn
  */
 export const BUNDLE_FORMAT = 'embrec-bundle';

@@ -143,7 +143,7 @@ export class Engine {
 
   /** Frees the models' tensors (the ranker's network, the fold-in model); the engine must be out of use. */
   dispose(): void {
-    (this.#ranker?.scorer as { dispose?(): void } | undefined)?.dispose?.();
+    this.#ranker?.dispose();
     this.#foldModel?.dispose?.();
   }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   CandidateSet,
@@ -24,10 +23,10 @@ import type { Bundle, ItemInfo, RerankerSpec } from './bundle.ts';
  * The served ranker and re-rankers, built from the bundle through a plugin registry (the CLI passes
  * the built-ins; `@embrec/serve` itself depends on no model code).
  *
- * Ranker: a pair-scoring model saved by the trial (artifacts/ranker, copied to the bundle's
- * `ranker/`): the model component of the ranker's type is created, `load`ed from that folder, and
- * scores (user, candidate) pairs with the pair inputs the ranker was trained with (the standardised
- * retrieval score and 1/log2(rank + 2)), exactly as the neumf ranker's `rank` builds them.
+ * Ranker: the ranker component is created from its block and restores itself from the bundle's
+ * `ranker/` (artifacts/ranker of the trial) with its own `load(dir)`; it scores each request's list
+ * with `scoreList` (the neumf ranker: one forward pass with the pair inputs it was trained with, the
+ * standardised retrieval score and 1/log2(rank + 2), side features from the tables it saved).
  *
  * Re-rankers: each re-ranker component of the pipeline is created once and called per request with
  * a one-row candidate set, the item attributes rebuilt from items.json and the requesting user's
@@ -38,9 +37,16 @@ import type { Bundle, ItemInfo, RerankerSpec } from './bundle.ts';
 /** Re-rankers that read statistics over every user's history (fairness: item popularity). */
 const GLOBAL_HISTORY = new Set(['fairness']);
 
-interface PairScorer {
-  scorePairs(users: Int32Array, items: Int32Array, extras?: Float32Array): Float32Array;
+/** A ranker that restores itself and scores one user's list (the neumf ranker). */
+interface ListRanker {
+  load(dir: string): Promise<void>;
+  scoreList(user: number, items: Int32Array, scores: Float32Array): Float32Array;
+  idMaps(): { readonly users: IdMap; readonly items: IdMap };
+  dispose?(): void;
 }
+
+/** Scores one user's list: model rows of the user and the items, retrieval scores in list order. */
+type ListScore = (user: number, items: Int32Array, scores: Float32Array) => Float32Array;
 
 export interface RankerSpec {
   readonly type: string;
@@ -52,7 +58,6 @@ export interface RankerSpec {
   readonly topM?: number;
   /** Whether the model takes the retrieval score and rank as pair inputs. */
   readonly retrievalFeatures?: boolean;
-  readonly scoreStats?: { readonly mean: number; readonly std: number };
   /** The experiment's ranker block (defaults filled in): the component is rebuilt from it. */
   readonly block?: Readonly<Record<string, unknown>>;
 }
@@ -120,11 +125,13 @@ function rowMap(from: IdMap, to: IdMap): Int32Array {
 export class BundleRanker {
   constructor(
     readonly spec: RankerSpec,
-    readonly scorer: PairScorer,
+    readonly score: ListScore,
     /** Bundle user row → the model's user index (-1: unknown to the model). */
     readonly users: Int32Array,
     /** Bundle item row → the model's item index. */
     readonly items: Int32Array,
+    /** Frees the ranker's tensors (the engine must be out of use). */
+    readonly dispose: () => void = () => {},
   ) {}
 
   /** Can this user (bundle row) be ranked? New users and users the model never saw cannot. */
@@ -136,7 +143,6 @@ export class BundleRanker {
   rank(userRow: number, rows: Int32Array, scores: Float32Array): { order: number[]; scores: Float32Array } {
     const n = rows.length;
     const u = this.users[userRow]!;
-    const users = new Int32Array(n).fill(u);
     const items = new Int32Array(n);
     for (let j = 0; j < n; j++) {
       const i = this.items[rows[j]!]!;
@@ -146,16 +152,7 @@ export class BundleRanker {
         );
       items[j] = i;
     }
-    let extras: Float32Array | undefined;
-    if (this.spec.retrievalFeatures) {
-      const st = this.spec.scoreStats ?? { mean: 0, std: 1 };
-      extras = new Float32Array(n * 2);
-      for (let j = 0; j < n; j++) {
-        extras[2 * j] = (scores[j]! - st.mean) / st.std;
-        extras[2 * j + 1] = 1 / Math.log2(j + 2);
-      }
-    }
-    const s = this.scorer.scorePairs(users, items, extras);
+    const s = this.score(u, items, scores);
     const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => s[b]! - s[a]! || a - b);
     return { order: order.slice(0, Math.min(n, this.spec.topM ?? n)), scores: s };
   }
@@ -163,8 +160,7 @@ export class BundleRanker {
 
 /**
  * Loads the bundle's `ranker/` folder: the ranker component is rebuilt from its experiment block and
- * the pair-scoring model it is built on (`ranker.model`, the neumf ranker's network with its pair
- * inputs) loads the saved weights.
+ * restores itself with its own `load(dir)`; requests are scored with its `scoreList`.
  */
 export async function loadRanker(
   dir: string,
@@ -175,7 +171,7 @@ export async function loadRanker(
   const rdir = join(dir, 'ranker');
   const file = join(dir, 'pipeline.json');
   await setupBackend('auto', { threads: 1 });
-  let ranker: { model?: Partial<PairScorer> & { load?(dir: string): Promise<void> } };
+  let ranker: Partial<ListRanker>;
   try {
     ranker = (await assembler(registry, file).createRaw(
       'ranker',
@@ -185,22 +181,28 @@ export async function loadRanker(
   } catch (e) {
     throw new DataError(`${file}: ranker "${spec.type}" cannot be built: ${(e as Error).message}`);
   }
-  const model = ranker.model;
-  if (typeof model?.load !== 'function' || typeof model.scorePairs !== 'function')
+  if (
+    typeof ranker.load !== 'function' ||
+    typeof ranker.scoreList !== 'function' ||
+    typeof ranker.idMaps !== 'function'
+  )
     throw new DataError(
-      `${file}: ranker "${spec.type}" is not built on a pair-scoring model that loads saved weights; it cannot be served`,
+      `${file}: ranker "${spec.type}" defines no load(), scoreList() and idMaps(); it cannot be served`,
     );
+  const r = ranker as ListRanker;
   try {
-    await model.load(rdir);
+    await r.load(rdir);
   } catch (e) {
-    throw new DataError(`${rdir}: the ranker's model could not be loaded: ${(e as Error).message}`);
+    r.dispose?.();
+    throw new DataError(`${rdir}: the ranker could not be loaded: ${(e as Error).message}`);
   }
-  const ids = (f: string) => IdMap.fromJSON(JSON.parse(readFileSync(join(rdir, f), 'utf8')));
+  const own = r.idMaps();
   return new BundleRanker(
     spec,
-    model as PairScorer,
-    rowMap(bundle.users.ids, ids('user-ids.json')),
-    rowMap(bundle.items.ids, ids('item-ids.json')),
+    (u, items, scores) => r.scoreList(u, items, scores),
+    rowMap(bundle.users.ids, own.users),
+    rowMap(bundle.items.ids, own.items),
+    () => r.dispose?.(),
   );
 }
 

@@ -33,8 +33,7 @@ interface ExportArgs {
 interface SavedRanker {
   type: string;
   saved: 'component' | 'model' | null;
-  config: { retrievalFeatures?: boolean; topM?: number; features?: unknown; [key: string]: unknown };
-  scoreStats?: { mean: number; std: number };
+  config: { retrievalFeatures?: boolean; topM?: number; [key: string]: unknown };
   note?: string;
 }
 
@@ -98,8 +97,16 @@ function pick(sections: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** The bundle's ranker entry: served when the trial saved a pair-scoring model that loads without the data set. */
-function rankerSpec(trial: string, type: string, retrieveN: number): { spec: RankerSpec; dir?: string } {
+/**
+ * The bundle's ranker entry: served when the trial saved the built-in ranker with its own save() (the
+ * network, the side-feature tables it uses, the retrieval-score standardisation).
+ */
+function rankerSpec(
+  trial: string,
+  type: string,
+  retrieveN: number,
+  builtin: boolean,
+): { spec: RankerSpec; dir?: string } {
   const dir = join(layout.artifacts(trial), 'ranker');
   const file = join(dir, 'ranker.json');
   const t = type.replace(/^embrec\//, '');
@@ -112,24 +119,22 @@ function rankerSpec(trial: string, type: string, retrieveN: number): { spec: Ran
       },
     };
   const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedRanker;
-  if (saved.saved !== 'model')
+  if (saved.saved === null)
+    return { spec: { type: t, served: false, note: saved.note ?? 'the ranker could not be saved' } };
+  if (saved.saved === 'model')
     return {
       spec: {
         type: t,
         served: false,
-        note:
-          saved.saved === null
-            ? (saved.note ?? 'the ranker could not be saved')
-            : 'the ranker saved itself with its own save(); embrec serve loads pair-scoring ranker models only',
+        note: "the trial saved only the ranker's network (an earlier embrec): run it again to serve the ranker",
       },
     };
-  const f = saved.config.features;
-  if (f !== undefined && f !== 'none')
+  if (!builtin)
     return {
       spec: {
         type: t,
         served: false,
-        note: `the ranker uses side features (features: ${JSON.stringify(f)}), which a bundle cannot rebuild without the data set`,
+        note: 'a plugin ranker: embrec serve serves the built-in neumf ranker only',
       },
     };
   return {
@@ -140,7 +145,6 @@ function rankerSpec(trial: string, type: string, retrieveN: number): { spec: Ran
       candidates: retrieveN,
       retrievalFeatures: saved.config.retrievalFeatures === true,
       ...(saved.config.topM !== undefined ? { topM: saved.config.topM } : {}),
-      ...(saved.scoreStats ? { scoreStats: saved.scoreStats } : {}),
     },
     dir,
   };
@@ -199,7 +203,9 @@ export async function exportRun(
   onStep('loading the model for new-user fold-in');
   const fold = await foldInSpec(dir, cfg as never, registry, items.dim);
   const retrieveN = cfg.retrieve?.k ?? 100;
-  const ranker = cfg.ranker ? rankerSpec(dir, cfg.ranker.type, retrieveN) : undefined;
+  const ranker = cfg.ranker
+    ? rankerSpec(dir, cfg.ranker.type, retrieveN, builtins.lookup('ranker', cfg.ranker.type).ok)
+    : undefined;
   const pipeline: PipelineConfig = {
     retrieveN,
     index: spec,

@@ -169,6 +169,10 @@ export interface RankerFitInput extends FitInput {
 export interface RankerComponent {
   fit?(input: RankerFitInput): Promise<void>;
   rank(input: RankInput): Promise<CandidateSet>;
+  /** Saves the fitted ranker into a folder (the runner's export stage calls it; `embrec serve` loads it). */
+  save?(dir: string): Promise<void>;
+  /** Restores a ranker saved by `save` (created from the same config block). */
+  load?(dir: string): Promise<void>;
   dispose?(): void;
 }
 

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readArrays, writeArrays } from '../training/checkpoint.ts';
 import { BatchLookup } from '../training/lookup.ts';
 import { ParamStore } from '../training/params.ts';
+import { readFeatures, type SideFeatures, usedFeatures, writeFeatures } from './features-io.ts';
 import { checkFeatures, NcfNet } from './net.ts';
 import type { NcfConfig } from './schema.ts';
 import {
@@ -40,6 +41,8 @@ export class NcfModel implements ModelComponent {
   protected net: NcfNet | undefined;
   protected userIds: IdMap | undefined;
   protected itemIds: IdMap | undefined;
+  /** The side-feature tables the network was built with (saved with it: features-io.ts). */
+  #side: SideFeatures = {};
   /** Sees every training batch (tests: no test item may enter training). */
   onBatch: ((g: Groups) => void) | undefined;
 
@@ -67,6 +70,10 @@ export class NcfModel implements ModelComponent {
     this.#dispose();
     this.userIds = tr.userIds;
     this.itemIds = tr.itemIds;
+    this.#side = {
+      user: usedFeatures(dataset?.userFeatures, this.cfg.features),
+      item: usedFeatures(dataset?.itemFeatures, this.cfg.features),
+    };
     this.net = new NcfNet(
       { ...this.cfg, extras: this.extras },
       tr.userIds.size,
@@ -203,6 +210,12 @@ export class NcfModel implements ModelComponent {
     return out;
   }
 
+  /** The user and item ID maps of the fitted or loaded network (its rows). */
+  idMaps(): { readonly users: IdMap; readonly items: IdMap } {
+    this.#net('idMaps()');
+    return { users: this.userIds!, items: this.itemIds! };
+  }
+
   #net(what: string): NcfNet {
     if (!this.net)
       throw new UsageError(`${this.type}: ${what} needs a trained model: call fit() or load() first`);
@@ -228,30 +241,55 @@ export class NcfModel implements ModelComponent {
     );
     writeFileAtomic(join(dir, 'user-ids.json'), JSON.stringify(this.userIds!.toJSON()));
     writeFileAtomic(join(dir, 'item-ids.json'), JSON.stringify(this.itemIds!.toJSON()));
+    if (this.cfg.features !== 'none') writeFeatures(dir, this.#side);
   }
 
+  /**
+   * Loads a saved model (model.json, weights, ID maps, and features.json when it uses side features).
+   * A missing or unreadable file, ID maps or weights that do not fit model.json, or pair inputs other
+   * than this model's are refused, naming the file, what was expected and what was found.
+   */
   async load(dir: string): Promise<void> {
     const meta = readMeta(dir);
     const c = meta.config as NcfConfig;
-    if (c.features !== 'none') {
-      throw new UsageError(
-        `${dir}: the saved ${this.type} model uses side features, which load() cannot rebuild without the dataset: fit it again`,
+    const extras = meta.extras ?? 0;
+    if (extras !== this.extras)
+      throw new DataError(
+        `${join(dir, 'model.json')}: the saved model takes ${extras} pair inputs, this ${this.type} expects ${this.extras}`,
       );
-    }
-    const userIds = IdMap.fromJSON(JSON.parse(readFileSync(join(dir, 'user-ids.json'), 'utf8')));
-    const itemIds = IdMap.fromJSON(JSON.parse(readFileSync(join(dir, 'item-ids.json'), 'utf8')));
+    const userIds = readIds(join(dir, 'user-ids.json'), meta.numUsers, 'users');
+    const itemIds = readIds(join(dir, 'item-ids.json'), meta.numItems, 'items');
+    const side = c.features !== 'none' ? readFeatures(dir, { user: meta.numUsers, item: meta.numItems }) : {};
+    const weights = readWeights(dir);
     this.#dispose();
     this.userIds = userIds;
     this.itemIds = itemIds;
+    this.#side = side;
     this.net = new NcfNet(
-      { ...c, extras: meta.extras ?? 0 },
+      { ...c, extras },
       userIds.size,
       itemIds.size,
-      undefined,
+      { userFeatures: side.user, itemFeatures: side.item } as unknown as Dataset,
       this.store,
       new Rng(0),
     );
-    this.store.restore(readArrays(dir, 'weights'), `${dir}/weights.bin`);
+    const missing = [...this.store.params.keys()].filter((k) => !weights.has(k));
+    const extra = [...weights.keys()].filter((k) => !this.store.params.has(k));
+    if (missing.length > 0 || extra.length > 0) {
+      const expected = [...this.store.params.keys()].join(', ');
+      this.#dispose();
+      throw new DataError(
+        missing.length > 0
+          ? `${join(dir, 'weights.json')}: expected the parameters ${missing.join(', ')} of the saved ${c.variant} network, found ${[...weights.keys()].join(', ') || 'none'}`
+          : `${join(dir, 'weights.json')}: parameters ${extra.join(', ')} are not in the network model.json and features.json describe (expected ${expected})`,
+      );
+    }
+    try {
+      this.store.restore(weights, join(dir, 'weights.bin'));
+    } catch (e) {
+      this.#dispose();
+      throw new DataError((e as Error).message, { cause: e });
+    }
   }
 
   #dispose(): void {
@@ -263,6 +301,35 @@ export class NcfModel implements ModelComponent {
   dispose(): void {
     this.#dispose();
     this.loss?.dispose?.();
+  }
+}
+
+/** An ID map file of a saved model, with the row count model.json records. */
+function readIds(file: string, expected: number, what: string): IdMap {
+  let ids: IdMap;
+  try {
+    ids = IdMap.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (e) {
+    throw new DataError(`${file}: cannot read the saved model's ${what} ID map (${(e as Error).message})`, {
+      cause: e,
+    });
+  }
+  if (ids.size !== expected)
+    throw new DataError(`${file}: expected ${expected} ${what} (model.json), found ${ids.size}`);
+  return ids;
+}
+
+function readWeights(dir: string): Map<string, Float32Array> {
+  try {
+    return readArrays(dir, 'weights');
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw new DataError(
+      `${join(dir, 'weights.bin')}: cannot read the saved weights (${(e as Error).message})`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   CandidateSet,
   IdMap,
@@ -8,13 +10,19 @@ import type {
   RankInput,
   Rng,
 } from '@embrec/core';
-import { candidateScoreStats, UsageError } from '@embrec/core';
+import { candidateScoreStats, DataError, UsageError, writeFileAtomic } from '@embrec/core';
 import { NcfModel } from './model.ts';
 import type { NcfRankerConfig } from './schema.ts';
 import { type EpochSource, fitNcf, type Groups, type SortedRows, sortedRows } from './train.ts';
 
 /** Pair inputs from the first stage: the standardised retrieval score and 1/log2(rank + 2). */
 const EXTRAS = 2;
+
+/** The ranker's own state beside its network's files (`save(dir)`). */
+const STATE_FORMAT = 'embrec-neumf-ranker/1';
+const STATE_FILE = 'neumf-ranker.json';
+/** The network settings a saved ranker must share with the one loading it. */
+const NET_KEYS = ['variant', 'factors', 'layers', 'features', 'featureDim', 'retrievalFeatures'] as const;
 
 /**
  * NeuMF as a ranker: re-scores the retrieval candidates of each user with the NCF network plus what
@@ -144,9 +152,97 @@ export class NcfRanker implements RankerComponent {
   }
 
   #extrasAt(c: CandidateSet, q: number, j: number, out: Float32Array, at: number): void {
+    this.#extra(c.scores[q * c.k + j]!, j, out, at);
+  }
+
+  /** The pair inputs of the candidate at list position j with retrieval score `score`. */
+  #extra(score: number, j: number, out: Float32Array, at: number): void {
     const st = this.#stats ?? { mean: 0, std: 1 };
-    out[at] = (c.scores[q * c.k + j]! - st.mean) / st.std;
+    out[at] = (score - st.mean) / st.std;
     out[at + 1] = 1 / Math.log2(j + 2);
+  }
+
+  /** The ranker's user and item ID maps (the rows `scoreList` takes). */
+  idMaps(): { readonly users: IdMap; readonly items: IdMap } {
+    return this.model.idMaps();
+  }
+
+  /**
+   * Scores one user's retrieval list, as `rank` scores each row of a candidate set: `user` and `items`
+   * are rows of the ranker's ID maps (`idMaps()`), `scores` the retrieval scores in list order. [n]
+   */
+  scoreList(user: number, items: Int32Array, scores: Float32Array): Float32Array {
+    if (!this.#fitted)
+      throw new UsageError('neumf ranker: scoreList() needs a trained ranker: call fit() or load() first');
+    const n = items.length;
+    let extras: Float32Array | undefined;
+    if (this.cfg.retrievalFeatures) {
+      if (this.#stats === undefined)
+        throw new UsageError(
+          'neumf ranker: scoreList() needs the retrieval-score statistics: rank() a candidate set first, or load() a saved ranker',
+        );
+      extras = new Float32Array(n * EXTRAS);
+      for (let j = 0; j < n; j++) this.#extra(scores[j]!, j, extras, j * EXTRAS);
+    }
+    return this.model.scorePairs(new Int32Array(n).fill(user), items, extras);
+  }
+
+  /**
+   * Saves the fitted ranker into `dir`: its network (model.json, weights, ID maps, and features.json
+   * with the side-feature tables when it uses them) and `neumf-ranker.json` with the mean and standard
+   * deviation of the retrieval scores its pair inputs are standardised with. Each file is written
+   * atomically.
+   */
+  async save(dir: string): Promise<void> {
+    if (!this.#fitted) throw new UsageError('neumf ranker: save() needs a trained ranker: call fit() first');
+    await this.model.save(dir);
+    writeFileAtomic(
+      join(dir, STATE_FILE),
+      JSON.stringify({ format: STATE_FORMAT, scoreStats: this.#stats ?? null }),
+    );
+  }
+
+  /**
+   * Loads a ranker saved by `save(dir)`. The saved network must have this ranker's settings
+   * (variant, factors, layers, features, retrieval features): a missing, unreadable or mismatched file
+   * is refused, naming it with what was expected and what was found.
+   */
+  async load(dir: string): Promise<void> {
+    const file = join(dir, STATE_FILE);
+    let state: { format?: unknown; scoreStats?: unknown };
+    try {
+      state = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new DataError(`${file}: cannot read the saved neumf ranker (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+    if (state?.format !== STATE_FORMAT)
+      throw new DataError(`${file}: expected format ${STATE_FORMAT}, found ${JSON.stringify(state?.format)}`);
+    const st = state.scoreStats as { mean?: unknown; std?: unknown } | null | undefined;
+    const okStats = st === null || (typeof st?.mean === 'number' && typeof st.std === 'number' && st.std > 0);
+    if (!okStats)
+      throw new DataError(
+        `${file}: expected "scoreStats" {mean, std > 0} or null, found ${JSON.stringify(state.scoreStats)}`,
+      );
+    const mfile = join(dir, 'model.json');
+    let saved: Record<string, unknown>;
+    try {
+      saved = (JSON.parse(readFileSync(mfile, 'utf8')) as { config?: Record<string, unknown> }).config ?? {};
+    } catch (e) {
+      throw new DataError(`${mfile}: cannot read the ranker's saved network (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+    for (const k of NET_KEYS) {
+      const want = JSON.stringify(this.cfg[k] ?? null);
+      const found = JSON.stringify(saved[k] ?? null);
+      if (want !== found)
+        throw new DataError(`${mfile}: the saved ranker has ${k} ${found}, this ranker expects ${k} ${want}`);
+    }
+    await this.model.load(dir);
+    this.#stats = st === null ? undefined : (st as { mean: number; std: number });
+    this.#fitted = true;
   }
 
   /** Dense index in the ranker's item map of every candidate item; undefined when the maps are the same. */
@@ -160,8 +256,9 @@ export class NcfRanker implements RankerComponent {
   async rank(input: RankInput): Promise<CandidateSet> {
     if (!this.#fitted) throw new UsageError('neumf ranker: rank() needs a trained ranker: call fit() first');
     const c = input.candidates;
-    const itemIds = input.splits.train.itemIds;
-    const numUsers = input.splits.train.userIds.size;
+    const own = this.model.idMaps();
+    const itemIds = own.items;
+    const numUsers = own.users.size;
     const map = this.#itemMap(c.itemIds, itemIds);
     this.#stats ??= candidateScoreStats(c);
     const M = this.cfg.topM ?? c.k;
