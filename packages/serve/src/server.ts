@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry as MetricsRegistry } from 'prom-client';
 import { loadBundle } from './bundle.ts';
+import type { SwapResult, WorkerLink } from './cluster.ts';
 import { BadRequest, Engine, NotFound, type RecommendOptions } from './engine.ts';
 
 export interface ServeOptions {
@@ -27,6 +28,11 @@ export interface ServeOptions {
    * one, a bundle that serves more than retrieval and MMR is refused.
    */
   readonly registry?: Registry | undefined;
+  /**
+   * Set in a worker of `embrec serve --workers N` (cluster.ts): a reload is done by every worker,
+   * /metrics sums every worker's, and responses carry the worker's id (`x-embrec-worker`).
+   */
+  readonly worker?: ((registry: MetricsRegistry) => WorkerLink) | undefined;
 }
 
 const PAGE_DIR = fileURLToPath(new URL('../page/', import.meta.url));
@@ -80,7 +86,13 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     help: 'The bundle being served (value 1), by version and source run',
     labelNames: ['version', 'run'],
     registers: [registry],
+    aggregator: 'max',
   });
+  new Gauge({
+    name: 'embrec_serve_workers',
+    help: 'Server processes whose metrics these are (--workers: summed over the workers)',
+    registers: [registry],
+  }).set(1);
   const reloads = new Counter({
     name: 'embrec_reloads_total',
     help: 'Hot reloads by outcome',
@@ -92,6 +104,25 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     bundleInfo.set({ version: current.version, run: current.bundle.manifest.source.run }, 1);
   };
   setInfo();
+  /** Loads the bundle at `dir` beside the current one, verifies it, and swaps it in (one assignment). */
+  const swap = async (dir: string): Promise<SwapResult> => {
+    try {
+      const next = await Engine.create(await loadBundle(dir), opts.registry);
+      const previous = current.version;
+      const old = current;
+      current = next; // one assignment: a request reads `current` once, at its start
+      // requests that started on the old engine finish within its grace period, then its models go
+      setTimeout(() => old.dispose(), 30_000).unref();
+      setInfo();
+      reloads.inc({ outcome: 'ok' });
+      return { ok: true, previous, version: next.version, bundle: next.bundle.dir };
+    } catch (err) {
+      reloads.inc({ outcome: 'refused' });
+      return { ok: false, message: (err as Error).message };
+    }
+  };
+  const link = opts.worker?.(registry);
+  link?.onSwap(swap);
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -108,6 +139,13 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
     return503OnClosing: true,
   }) as unknown as FastifyInstance & { engine(): Engine };
   app.decorate('engine', () => current);
+  if (link) {
+    const id = String(link.id);
+    app.addHook('onRequest', (_req, reply, done) => {
+      reply.header('x-embrec-worker', id);
+      done();
+    });
+  }
   app.addHook('onClose', async () => current.dispose());
 
   await app.register(swagger, {
@@ -316,7 +354,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
   );
   app.get('/metrics', { schema: { description: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
     reply.header('content-type', registry.contentType);
-    return registry.metrics();
+    return link ? link.metrics() : registry.metrics();
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
@@ -544,26 +582,39 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance 
             .code(409)
             .send({ statusCode: 409, error: 'Conflict', message: 'a reload is already running' });
         const dir = (req.body as { bundle?: string } | null)?.bundle ?? current.bundle.dir;
-        const job = loadBundle(dir);
+        const job = link ? link.reloadAll(dir) : swap(dir).then((r) => [r]);
         reloading = job;
+        let results: readonly SwapResult[] | null;
         try {
-          const next = await Engine.create(await job, opts.registry);
-          const previous = current.version;
-          const old = current;
-          current = next; // one assignment: a request reads `current` once, at its start
-          // requests that started on the old engine finish within its grace period, then its models go
-          setTimeout(() => old.dispose(), 30_000).unref();
-          setInfo();
-          reloads.inc({ outcome: 'ok' });
-          return { reloaded: true, previous, version: next.version, bundle: next.bundle.dir };
-        } catch (err) {
-          reloads.inc({ outcome: 'refused' });
-          return reply
-            .code(422)
-            .send({ statusCode: 422, error: 'Unprocessable Entity', message: (err as Error).message });
+          results = await job;
         } finally {
           reloading = undefined;
         }
+        if (results === null)
+          return reply
+            .code(409)
+            .send({ statusCode: 409, error: 'Conflict', message: 'a reload is already running' });
+        const ok = results.filter((r) => r.ok);
+        const refused = results.filter((r) => !r.ok);
+        if (ok.length > 0 && refused.length === 0) {
+          const r = ok[0]!;
+          return {
+            reloaded: true,
+            previous: r.previous,
+            version: r.version,
+            bundle: r.bundle,
+            ...(link ? { workers: ok.length } : {}),
+          };
+        }
+        // every worker refused the same bundle: it is bad input; some refused and some swapped: a fault
+        const message = refused.map((r) => r.message).find((m) => m) ?? 'no worker answered';
+        return ok.length === 0
+          ? reply.code(422).send({ statusCode: 422, error: 'Unprocessable Entity', message })
+          : reply.code(500).send({
+              statusCode: 500,
+              error: 'Internal Server Error',
+              message: `${ok.length} of ${results.length} workers swapped in ${dir}, the others refused it: ${message}`,
+            });
       },
     );
   }
