@@ -87,7 +87,9 @@ export class FaissIndexComponent extends BaseIndex {
         `faiss ${this.#p.factory}: trained on ${size} vectors in ${(performance.now() - t0).toFixed(0)} ms`,
       );
     }
-    const chunk = 65_536;
+    // HNSW gets one add call, as FAISS's own users (and the Python peer) make it: FAISS inserts a
+    // batch level by level in parallel, so 64k-row chunks build a different, lower-recall graph
+    const chunk = /HNSW/.test(this.#p.factory) ? Math.max(n, 1) : 65_536;
     const progress = ctx?.progress('faiss add', n);
     for (let i = 0; i < n; i += chunk) {
       const end = Math.min(n, i + chunk);
