@@ -6,6 +6,10 @@
  *   node --conditions=source --import tsx bench/serve.ts [--run <trial folder> | --bundle DIR]
  *        [--index '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'] [--seconds 8] [--rounds 2]
  *        [--rates 50,100,…,4000] [--fixed 1000] [--no-peer] [--python PATH] [--node-flags '--max-semi-space-size=32']
+ *        [--workers N]
+ * `--workers N` starts `embrec serve --workers N` (node:cluster; its /metrics CPU is the workers' sum).
+ * EMBREC_BENCH_SMOKE=1 (bench/lib/smoke.ts): a tiny random catalogue, 1 s steps at 50 req/s, no peer
+ * (test/serve/bench-smoke.spec.ts runs it so; the numbers mean nothing).
  * With a bundle whose pipeline has a NeuMF ranker every request is ranked (`rank` defaults to on):
  * `--fixed 200 --no-peer` measures the issue's ranking goal (the peer does no ranking).
  *
@@ -28,6 +32,7 @@ import autocannon from 'autocannon';
 import { builtinRegistry } from '../packages/cli/src/builtins.ts';
 import { exportRun } from '../packages/cli/src/commands/export.ts';
 import { table } from './eval-common.ts';
+import { runPeer, sized, smoke } from './lib/smoke.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,13 +40,20 @@ const arg = (name: string, dflt: string) => {
 };
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const root = path.resolve(import.meta.dirname, '..');
-const seconds = Number(arg('seconds', '8'));
+const seconds = sized(Number(arg('seconds', '8')), 1);
 /** The fixed rate of the round, paced and reload rows (the issue's goals: 1,000; 200 with a NeuMF ranker). */
-const fixedRate = Number(arg('fixed', '1000'));
-const rates = arg('rates', '50,100,200,300,500,750,1000,1500,2000,3000,4000').split(',').map(Number);
+const fixedRate = sized(Number(arg('fixed', '1000')), 50);
+const rates = sized(
+  arg('rates', '50,100,200,300,500,750,1000,1500,2000,3000,4000').split(',').map(Number),
+  [50],
+);
+/** embrec serve's worker processes (--workers; 1: one process, no cluster). */
+const workers = Number(arg('workers', '1'));
+if (!Number.isInteger(workers) || workers < 1)
+  throw new Error(`--workers must be a whole number >= 1, found ${workers}`);
 const indexSpec = parseIndexSpec(arg('index', '{type: faiss, factory: "IVF256,Flat", nprobe: 16}'));
 const python = arg('python', path.join(homedir(), '.cache/embrec/serve-venv/bin/python'));
-const peer = !flag('no-peer');
+const peer = runPeer('serve_fastapi.py', !flag('no-peer'));
 const TOKEN = 'bench-token';
 const tmp = mkdtempSync(path.join(tmpdir(), 'embrec-bench-serve-'));
 
@@ -57,8 +69,8 @@ else if (arg('run', '')) {
   catalogue = `${r.manifest.source.experiment} (${r.manifest.source.model}, ${r.manifest.items} items, ${r.manifest.users} users, dim ${r.manifest.dim})`;
 } else {
   bundle = path.join(tmp, 'bundle');
-  const nu = 29_858;
-  const ni = 40_981;
+  const nu = sized(29_858, 300);
+  const ni = sized(40_981, 2_000);
   const dim = 64;
   const rng = new Rng(16);
   const unit = (n: number) => {
@@ -106,21 +118,23 @@ console.log(
   const app = await createServer({ bundle, registry: builtinRegistry() });
   const rng = new Rng(3);
   const ms: number[] = [];
-  for (let i = 0; i < 2200; i++) {
+  const n = sized(2200, 60);
+  const warm = sized(200, 10);
+  for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const r = await app.inject({
       method: 'POST',
       url: '/v1/recommend',
       payload: { user: userIds[rng.int(userIds.length)], k: 20, rerank: false },
     });
-    if (i >= 200) ms.push(performance.now() - t0);
+    if (i >= warm) ms.push(performance.now() - t0);
     if (r.statusCode !== 200) throw new Error(`inject: ${r.statusCode} ${r.body}`);
   }
   await app.close();
   ms.sort((a, b) => a - b);
   const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!;
   console.log(
-    `service time in process (2,000 sequential requests): p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(2)} ms`,
+    `service time in process (${n - warm} sequential requests): p50 ${q(0.5).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(2)} ms`,
   );
 }
 
@@ -160,6 +174,7 @@ children.push(
       bundle,
       '--port',
       '18081',
+      ...(workers > 1 ? ['--workers', String(workers)] : []),
     ],
     {
       EMBREC_ADMIN_TOKEN: TOKEN,
@@ -171,7 +186,7 @@ const theirs = 'http://127.0.0.1:18082';
 if (peer) {
   if (!existsSync(python))
     throw new Error(`no Python at ${python}; see the peer setup in this file's header, or pass --no-peer`);
-  const workers = String(cpus().length);
+  const peerWorkers = String(cpus().length);
   children.push(
     start(
       python,
@@ -186,7 +201,7 @@ if (peer) {
         '--port',
         '18082',
         '--workers',
-        workers,
+        peerWorkers,
         '--log-level',
         'warning',
       ],
@@ -321,15 +336,17 @@ async function serverCpu(base: string): Promise<number> {
   return Number(/^process_cpu_seconds_total (\S+)/m.exec(t)?.[1] ?? Number.NaN);
 }
 
-const servers: [string, string][] = [['embrec serve (1 Node process)', ours]];
+const servers: [string, string][] = [
+  [workers > 1 ? `embrec serve (--workers ${workers})` : 'embrec serve (1 Node process)', ours],
+];
 if (peer) servers.push([`FastAPI + uvicorn + faiss (${cpus().length} workers)`, theirs]);
 const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 const rows: string[][] = [['server', 'target req/s', 'achieved req/s', 'p50 ms', 'p99 ms', 'failed']];
 const results: Record<string, unknown> = { catalogue, index: indexSpec, seconds };
 // Interleaved: the servers take turns at each step (the machine's load from others drifts), and
 // the fixed-rate step is measured in --rounds rounds, each row its own measurement.
-const rounds = Number(arg('rounds', '2'));
-for (const [, base] of servers) await load(base, 200, 2); // warm-up
+const rounds = sized(Number(arg('rounds', '2')), 1);
+for (const [, base] of servers) await load(base, sized(200, 50), sized(2, 1)); // warm-up
 for (let round = 1; round <= rounds; round++) {
   for (const [name, base] of servers) {
     const fixed = await load(base, fixedRate, seconds);
@@ -366,7 +383,7 @@ const done = new Set<string>();
 for (const rate of rates) {
   for (const [name, base] of servers) {
     if (done.has(name)) continue;
-    const l = await load(base, rate, Math.max(3, seconds / 2));
+    const l = await load(base, rate, sized(Math.max(3, seconds / 2), 1));
     console.log(`  ${name} @ ${rate}: ${l.rps.toFixed(0)} req/s, p99 ${l.p99} ms, failed ${l.failed}`);
     if (l.p99 > 10 || l.rps < 0.9 * rate || l.failed > 0) done.add(name);
     else best.set(name, l);
@@ -408,9 +425,10 @@ const ratio = ours1 !== undefined && peer1 !== undefined ? ours1 / peer1 : Numbe
 console.log(
   `throughput at p99 ≤ 10 ms, embrec / peer: ${Number.isNaN(ratio) ? `n/a (reached p99 ≤ 10 ms: embrec ${ours1 !== undefined}, peer ${peer1 !== undefined}; lowest rate ${rates[0]} req/s)` : `${ratio.toFixed(2)}×`}; reload took ${reloadMs.toFixed(0)} ms`,
 );
+if (smoke) process.exit(0); // smoke: nothing to keep
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(
   path.join(root, 'bench/results', `serve-${Date.now()}.json`),
-  JSON.stringify({ ...results, ratio }, null, 2),
+  JSON.stringify({ ...results, workers, ratio }, null, 2),
 );
 process.exit(0);
