@@ -37,6 +37,7 @@ describe('finance experiment files through the CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('co-holding cosine (baseline)');
     expect(r.stdout).toContain('embrec/item2vec embeddings');
+    expect(r.stdout).toContain('embrec/co-holding embeddings');
     expect(r.stdout).toMatch(/chance \(random neighbours\), seed 6: SectorPurity@10 0\.1\d+/);
     expect(r.stdout).toContain('Pooled over worlds');
     const report = json(join(sweep, 'finance-securities.json')) as unknown as {
@@ -48,7 +49,9 @@ describe('finance experiment files through the CLI', () => {
       pooled: { measure: string; worlds: number; test: { n: number; meanDiff: number } }[];
     };
     const rows = report.rows;
-    expect(rows.length).toBe(18); // three models × three worlds, each beside its world's baseline
+    // five models (weighted and unweighted Item2Vec, MF, two-tower, weighted co-holding) × three
+    // worlds, each beside its world's baseline
+    expect(rows.length).toBe(30);
     expect(new Set(rows.map((r) => r.world))).toEqual(new Set(['seed 5', 'seed 6', 'seed 7']));
     for (const row of rows) {
       const v = row.values;
@@ -59,7 +62,7 @@ describe('finance experiment files through the CLI', () => {
     const model = rows.find((r) => r.ci['SectorPurity@10'])!;
     expect(model.ci['SectorPurity@10']!.low).toBeLessThanOrEqual(model.ci['SectorPurity@10']!.high);
     // per model and measure, the pairs of the three worlds pooled: securities of all worlds
-    expect(report.pooled.length).toBe(6);
+    expect(report.pooled.length).toBe(10);
     for (const p of report.pooled) expect(p.worlds).toBe(3);
     const perWorld = new Map(rows.map((r) => [r.world, r.values.securities!]));
     const pooledPurity = report.pooled.find((p) => p.measure === 'SectorPurity@10')!;
