@@ -71,14 +71,20 @@ def run_peers(a):
     modes = a.modes.split(",")
     rows = []
 
-    def run(lib, method, params, search, build_s, k=100):
+    def run(lib, method, params, search, build_s, k=100, lib_threads=None):
+        # lib_threads: the library's own thread setting (hnswlib's set_num_threads), which
+        # A.set_threads (OpenMP/BLAS pools) does not reach
         row = dict(lib=lib, method=method, params=params, k=k, build_s=build_s)
         A.set_threads(2)
+        if lib_threads:
+            lib_threads(2)
         _, _, I = A.time_batched(search, xq, k, 256, 0, 2, max_q=a.nq_eval)
         row["recall"] = A.recall(I, gt[:len(I)].astype(np.int64), k)
         for m in modes:
             bs, th = (1 if m.startswith("b1_") else 256), int(m[-2])
             A.set_threads(th)
+            if lib_threads:
+                lib_threads(th)
             if bs == 1:
                 w, c = A.time_single(search, xq, k, a.min_time, 5, 1, th)
             else:
@@ -151,8 +157,7 @@ def run_peers(a):
             return p.knn_query(x, k=k)[0]
         for ef in [int(x) for x in a.ef.split(",")]:
             p.set_ef(ef)
-            p.set_num_threads(1)
-            run("hnswlib", "HNSW M=32", f"efSearch={ef}", hs, b)
+            run("hnswlib", "HNSW M=32", f"efSearch={ef}", hs, b, lib_threads=p.set_num_threads)
     json.dump(rows, open(a.out, "w"), indent=1)
 
 

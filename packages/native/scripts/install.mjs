@@ -77,7 +77,9 @@ if (faissSrc !== '') {
     process.exit(1);
   }
   process.env.EMBREC_FAISS_LIB = lib;
-  console.log(`@embrec/native: building against FAISS from ${faissSrc} (${lib})`);
+  // said once: the flock(1) re-run below (EMBREC_NATIVE_BUILD_LOCKED) checks again but stays quiet
+  if (process.env.EMBREC_NATIVE_BUILD_LOCKED !== '1')
+    console.log(`@embrec/native: building against FAISS from ${faissSrc} (${lib})`);
 }
 
 // node-gyp must build against local Node headers: it cannot download them offline.
