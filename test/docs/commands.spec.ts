@@ -94,7 +94,7 @@ const COMMANDS = new Map<string, Entry>([
     bench,
   ],
   [
-    'nice -n 10 node --conditions=source --import tsx bench/ann-1m.ts --n 1000000 --nlist 4096 --ef 64,128,256,512,1024 --nprobe 16,32,64,128,256',
+    'node --conditions=source --import tsx bench/ann-1m.ts --n 1000000 --nlist 4096 --ef 64,128,256,512,1024,2048,4096 --nprobe 16,32,64,128,256 --kfactor 4,16,64',
     bench,
   ],
   [
