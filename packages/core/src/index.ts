@@ -131,7 +131,7 @@ export type { Logger, LogLevel } from './util/log.ts';
 export { createLogger, silentLogger } from './util/log.ts';
 export { ensureAllocatable, formatBytes, LimitError, MAX_TYPED_ARRAY_LENGTH } from './util/memory.ts';
 export { mmrSelect } from './util/mmr.ts';
-export { Rng } from './util/rng.ts';
+export { cumulativeIndex, Rng } from './util/rng.ts';
 export { didYouMean } from './util/suggest.ts';
 export type { TopKLists } from './util/topk.ts';
 export { dot, sliceLists, TopK, topkDotJs, topkRowsJs } from './util/topk.ts';

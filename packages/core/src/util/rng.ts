@@ -83,6 +83,21 @@ export class Rng {
   }
 }
 
+/**
+ * Index of the first cumulative weight above `x` in cum[lo..hi), clamped to hi − 1 (a draw
+ * `rng.next() · total` that rounds up to the total stays in range): how a discrete distribution is
+ * sampled from its running sums.
+ */
+export function cumulativeIndex(cum: ArrayLike<number>, x: number, lo = 0, hi = cum.length): number {
+  const last = hi - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cum[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.min(lo, last);
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

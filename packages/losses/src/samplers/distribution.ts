@@ -1,5 +1,5 @@
 import type { Interactions, Rng } from '@embrec/core';
-import { itemCounts, UsageError } from '@embrec/core';
+import { cumulativeIndex, itemCounts, UsageError } from '@embrec/core';
 
 /** A discrete distribution over items, sampled by binary search on the cumulative weights. */
 export class ItemDistribution {
@@ -26,15 +26,7 @@ export class ItemDistribution {
 
   draw(rng: Rng): number {
     const cum = this.#cum;
-    const x = rng.next() * cum[cum.length - 1]!;
-    let lo = 0;
-    let hi = cum.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cum[mid]! > x) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return cumulativeIndex(cum, rng.next() * cum[cum.length - 1]!);
   }
 
   /** n draws with their log probabilities. */

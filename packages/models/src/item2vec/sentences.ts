@@ -1,4 +1,4 @@
-import { DataError, type Interactions, type Rng, UsageError } from '@embrec/core';
+import { cumulativeIndex, DataError, type Interactions, type Rng, UsageError } from '@embrec/core';
 import type { Sentences } from '@embrec/native';
 
 /** Each user's training items in order (CSR over users), and the sentences Item2Vec trains on. */
@@ -109,17 +109,7 @@ export function weightedSentences(
     }
     for (let d = 0; d < opts.draws; d++) {
       for (let e = 0; e < n; e++) {
-        if (total > 0) {
-          const u = opts.rng.next() * total;
-          let lo = 0;
-          let hi = n - 1; // the first e with cum[e] > u
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (cum[mid]! > u) hi = mid;
-            else lo = mid + 1;
-          }
-          out[o++] = items[a + lo]!;
-        } else out[o++] = items[a + e]!;
+        out[o++] = items[a + (total > 0 ? cumulativeIndex(cum, opts.rng.next() * total, 0, n) : e)]!;
       }
       outPtr[++k] = o;
     }

@@ -1,4 +1,4 @@
-import { type Dataset, ensureAllocatable, IdMap, makeInteractions, Rng } from '@embrec/core';
+import { cumulativeIndex, type Dataset, ensureAllocatable, IdMap, makeInteractions, Rng } from '@embrec/core';
 
 export interface DemoParams {
   readonly users: number;
@@ -48,16 +48,6 @@ const EPOCH = 1_577_836_800; // 2020-01-01T00:00:00Z, seconds
 
 export function genreName(g: number): string {
   return GENRE_NAMES[g] ?? `Genre ${g + 1}`;
-}
-
-/** Index of the first cumulative weight above `x` in cum[lo..hi). */
-function search(cum: Float64Array, lo: number, hi: number, x: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cum[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
@@ -111,7 +101,7 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
     const lo = gptr[g]!;
     const hi = gptr[g + 1]!;
     const x = rng.next() * genreMass[g]!; // cum restarts at 0 in each genre
-    return byGenre[Math.min(search(cum, lo, hi, x), hi - 1)]!;
+    return byGenre[cumulativeIndex(cum, x, lo, hi)]!;
   };
   // users: 1-2 preferred genres (chosen ∝ genre popularity), a count, a start time
   const userGenres = new Int32Array(nU * 2).fill(-1);
@@ -119,8 +109,7 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
   const maxPerUser = Math.max(1, Math.floor(nI / 2));
   let total = 0;
   for (let u = 0; u < nU; u++) {
-    const g1 = search(genreCum, 0, G, rng.next() * tot);
-    userGenres[2 * u] = Math.min(g1, G - 1);
+    userGenres[2 * u] = cumulativeIndex(genreCum, rng.next() * tot);
     if (G > 1 && rng.next() < p.twoGenreProb) {
       let g2 = rng.int(G - 1);
       if (g2 >= userGenres[2 * u]!) g2++;
@@ -148,10 +137,10 @@ export function generateDemo(p: DemoParams): { dataset: Dataset; truth: DemoTrut
         ? g2 >= 0 && rng.next() < 0.5
           ? g2
           : g1
-        : Math.min(search(genreCum, 0, G, rng.next() * tot), G - 1);
+        : cumulativeIndex(genreCum, rng.next() * tot);
       let item = -1;
       for (let attempt = 0; attempt < 40 && item < 0; attempt++) {
-        const gg = attempt < 20 ? g : Math.min(search(genreCum, 0, G, rng.next() * tot), G - 1);
+        const gg = attempt < 20 ? g : cumulativeIndex(genreCum, rng.next() * tot);
         const cand = drawInGenre(gg);
         if (!seen.has(cand)) item = cand;
       }
