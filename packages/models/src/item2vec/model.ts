@@ -14,7 +14,7 @@ import {
 } from '@embrec/core';
 import { item2vecTrain, sgemm } from '@embrec/native';
 import { rowScorer } from '../baselines/row-scorer.ts';
-import { readArrays, writeArrays } from '../training/checkpoint.ts';
+import { readArrays, readSavedJson, writeArrays } from '../training/checkpoint.ts';
 import { knnContributions, l2Rows, scoreHistory } from './knn.ts';
 import type { Item2VecParams } from './schema.ts';
 import { itemSequences, weightedSentences } from './sentences.ts';
@@ -334,12 +334,10 @@ export class Item2VecModel implements ModelComponent {
 
   async load(dir: string): Promise<void> {
     const metaFile = join(dir, 'model.json');
-    let meta: { format?: string; dim?: number; params?: unknown };
-    try {
-      meta = JSON.parse(readFileSync(metaFile, 'utf8'));
-    } catch (e) {
-      throw new DataError(`${metaFile}: cannot read the saved model (${(e as Error).message})`, { cause: e });
-    }
+    const meta = readSavedJson<{ format?: string; dim?: number; params?: unknown }>(
+      metaFile,
+      'the saved model',
+    );
     // with a selection grid, the saved model carries the chosen settings (its dim among them)
     if (this.#base.select && meta.params && typeof meta.params === 'object') {
       this.#p = { ...this.#base, ...pickGrid(meta.params as Partial<Item2VecParams>) };

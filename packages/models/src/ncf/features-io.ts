@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureTable } from '@embrec/core';
 import { DataError, writeFileAtomic } from '@embrec/core';
+import { readSavedJson } from '../training/checkpoint.ts';
 import type { NcfNetConfig } from './net.ts';
 
 /**
@@ -76,15 +76,10 @@ export function writeFeatures(dir: string, f: SideFeatures): void {
  */
 export function readFeatures(dir: string, rows: { user: number; item: number }): SideFeatures {
   const file = join(dir, FILE);
-  let raw: { format?: unknown; user?: SavedTable; item?: SavedTable };
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new DataError(
-      `${file}: cannot read the side-feature tables the saved model was fitted with (${(e as Error).message})`,
-      { cause: e },
-    );
-  }
+  const raw = readSavedJson<{ format?: unknown; user?: SavedTable; item?: SavedTable }>(
+    file,
+    'the side-feature tables the saved model was fitted with',
+  );
   if (raw?.format !== FORMAT)
     throw new DataError(`${file}: expected format ${FORMAT}, found ${JSON.stringify(raw?.format)}`);
   const side = (s: 'user' | 'item'): FeatureTable | undefined => {

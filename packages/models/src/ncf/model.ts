@@ -11,7 +11,7 @@ import type {
 } from '@embrec/core';
 import { DataError, IdMap, Rng, UsageError, writeFileAtomic } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { readArrays, writeArrays } from '../training/checkpoint.ts';
+import { readArrays, readSavedJson, writeArrays } from '../training/checkpoint.ts';
 import { BatchLookup } from '../training/lookup.ts';
 import { ParamStore } from '../training/params.ts';
 import { readFeatures, type SideFeatures, usedFeatures, writeFeatures } from './features-io.ts';
@@ -335,12 +335,13 @@ function readWeights(dir: string): Map<string, Float32Array> {
 
 function readMeta(dir: string): { config: unknown; extras?: number; numUsers: number; numItems: number } {
   const file = join(dir, 'model.json');
-  let meta: { format?: string; config?: unknown; extras?: number; numUsers?: number; numItems?: number };
-  try {
-    meta = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new DataError(`${file}: cannot read the saved ncf model (${(e as Error).message})`, { cause: e });
-  }
+  const meta = readSavedJson<{
+    format?: string;
+    config?: unknown;
+    extras?: number;
+    numUsers?: number;
+    numItems?: number;
+  }>(file, 'the saved ncf model');
   if (meta.format !== FORMAT || typeof meta.numUsers !== 'number' || typeof meta.numItems !== 'number') {
     throw new DataError(
       `${file}: expected a saved ncf model (format ${FORMAT}), found format "${meta.format}"`,

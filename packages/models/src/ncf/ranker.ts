@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   CandidateSet,
@@ -11,6 +10,7 @@ import type {
   Rng,
 } from '@embrec/core';
 import { candidateScoreStats, DataError, UsageError, writeFileAtomic } from '@embrec/core';
+import { readSavedJson } from '../training/checkpoint.ts';
 import { NcfModel } from './model.ts';
 import type { NcfRankerConfig } from './schema.ts';
 import { type EpochSource, fitNcf, type Groups, type SortedRows, sortedRows } from './train.ts';
@@ -209,14 +209,7 @@ export class NcfRanker implements RankerComponent {
    */
   async load(dir: string): Promise<void> {
     const file = join(dir, STATE_FILE);
-    let state: { format?: unknown; scoreStats?: unknown };
-    try {
-      state = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new DataError(`${file}: cannot read the saved neumf ranker (${(e as Error).message})`, {
-        cause: e,
-      });
-    }
+    const state = readSavedJson<{ format?: unknown; scoreStats?: unknown }>(file, 'the saved neumf ranker');
     if (state?.format !== STATE_FORMAT)
       throw new DataError(`${file}: expected format ${STATE_FORMAT}, found ${JSON.stringify(state?.format)}`);
     const st = state.scoreStats as { mean?: unknown; std?: unknown } | null | undefined;
@@ -226,14 +219,8 @@ export class NcfRanker implements RankerComponent {
         `${file}: expected "scoreStats" {mean, std > 0} or null, found ${JSON.stringify(state.scoreStats)}`,
       );
     const mfile = join(dir, 'model.json');
-    let saved: Record<string, unknown>;
-    try {
-      saved = (JSON.parse(readFileSync(mfile, 'utf8')) as { config?: Record<string, unknown> }).config ?? {};
-    } catch (e) {
-      throw new DataError(`${mfile}: cannot read the ranker's saved network (${(e as Error).message})`, {
-        cause: e,
-      });
-    }
+    const saved =
+      readSavedJson<{ config?: Record<string, unknown> }>(mfile, "the ranker's saved network").config ?? {};
     for (const k of NET_KEYS) {
       const want = JSON.stringify(this.cfg[k] ?? null);
       const found = JSON.stringify(saved[k] ?? null);

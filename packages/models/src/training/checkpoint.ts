@@ -2,6 +2,18 @@ import { copyFileSync, existsSync, linkSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesOf, DataError, writeFileAtomic } from '@embrec/core';
 
+/**
+ * A saved model's JSON file, parsed; a missing or unparsable file is a DataError naming it:
+ * "<file>: cannot read <what> (<reason>)".
+ */
+export function readSavedJson<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new DataError(`${file}: cannot read ${what} (${(e as Error).message})`, { cause: e });
+  }
+}
+
 /** Named float arrays written as one binary file plus a JSON index (name → offset, length). */
 export function writeArrays(dir: string, base: string, arrays: ReadonlyMap<string, Float32Array>): void {
   const index: { name: string; offset: number; length: number }[] = [];

@@ -12,7 +12,7 @@ import { DataError, IdMap, UsageError, writeJsonAtomic } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { normalInit } from '../../embedding/init.ts';
 import type { Tower, TowerBatch } from '../../embedding/tower.ts';
-import { readArrays, writeArrays } from '../../training/checkpoint.ts';
+import { readArrays, readSavedJson, writeArrays } from '../../training/checkpoint.ts';
 import type { BatchLookup } from '../../training/lookup.ts';
 import { type DenseParam, ParamStore } from '../../training/params.ts';
 import { type TrainResult, train } from '../../training/trainer.ts';
@@ -270,12 +270,7 @@ export class LightGcnModel implements ModelComponent {
   /** Loads what `save` wrote: the tables and the fold-in basis (and the ego embeddings when fitted). */
   async load(dir: string): Promise<void> {
     const metaFile = join(dir, 'model.json');
-    let meta: { format?: string; type?: string; dim?: number };
-    try {
-      meta = JSON.parse(readFileSync(metaFile, 'utf8'));
-    } catch (e) {
-      throw new DataError(`${metaFile}: cannot read the saved model (${(e as Error).message})`, { cause: e });
-    }
+    const meta = readSavedJson<{ format?: string; type?: string; dim?: number }>(metaFile, 'the saved model');
     if (meta.format !== FORMAT || meta.dim !== this.cfg.dim) {
       throw new DataError(
         `${metaFile}: expected a saved ${this.type} model (format ${FORMAT}, dim ${this.cfg.dim}), found format "${meta.format}" dim ${meta.dim}`,
