@@ -6,6 +6,7 @@ import { item2vecComponent } from '../src/item2vec/component.ts';
 import type { Item2VecModel } from '../src/item2vec/model.ts';
 import { item2vecSchema } from '../src/item2vec/schema.ts';
 import { itemSequences, weightedSentences } from '../src/item2vec/sentences.ts';
+import { halvesPurity } from './purity.ts';
 
 const run = nativeAvailable() || !!process.env.CI; // in CI a missing addon fails, it does not skip
 const ids = (n: number, p: string) => new IdMap(Array.from({ length: n }, (_, i) => `${p}${i}`));
@@ -86,27 +87,9 @@ function weightedWorld() {
   });
 }
 
-/** Share of each security's 3 nearest securities (cosine of the input vectors) in its group. */
+/** Share of each security's 3 nearest securities (cosine of the input vectors) in its group (0–7, 8–15). */
 function groupPurity(model: Item2VecModel): number {
-  const t = model.itemEmbeddings();
-  const d = t.dim;
-  const cos = (a: number, b: number) => {
-    let x = 0;
-    let na = 0;
-    let nb = 0;
-    for (let j = 0; j < d; j++) {
-      x += t.vectors[a * d + j]! * t.vectors[b * d + j]!;
-      na += t.vectors[a * d + j]! ** 2;
-      nb += t.vectors[b * d + j]! ** 2;
-    }
-    return x / Math.sqrt(na * nb);
-  };
-  let hits = 0;
-  for (let i = 0; i < 16; i++) {
-    const others = [...Array(16).keys()].filter((j) => j !== i).sort((a, b) => cos(i, b) - cos(i, a));
-    for (const j of others.slice(0, 3)) if (j < 8 === i < 8) hits++;
-  }
-  return hits / (16 * 3);
+  return halvesPurity(model.itemEmbeddings(), 16, 3);
 }
 
 describe.skipIf(!run)('item2vec weighting: sample', () => {

@@ -9,6 +9,7 @@ import { item2vecComponent } from '../src/item2vec/component.ts';
 import { knnContributions, scoreHistory } from '../src/item2vec/knn.ts';
 import type { Item2VecModel } from '../src/item2vec/model.ts';
 import { itemSequences } from '../src/item2vec/sentences.ts';
+import { halvesPurity } from './purity.ts';
 
 const small = { dim: 16, window: 3, epochs: 20, sample: 0, lr: 0.05 };
 const run = nativeAvailable() || !!process.env.CI; // in CI a missing addon fails, it does not skip
@@ -150,26 +151,8 @@ describe.skipIf(!run)('item2vec model', () => {
 
   it('item neighbours recover the planted clusters; unseen items score zero', async () => {
     const { model, half } = await fit({});
-    const t = model.itemEmbeddings();
-    const d = t.dim;
-    const cos = (a: number, b: number) => {
-      let x = 0;
-      let na = 0;
-      let nb = 0;
-      for (let j = 0; j < d; j++) {
-        x += t.vectors[a * d + j]! * t.vectors[b * d + j]!;
-        na += t.vectors[a * d + j]! ** 2;
-        nb += t.vectors[b * d + j]! ** 2;
-      }
-      return x / Math.sqrt(na * nb);
-    };
-    let hits = 0;
-    for (let i = 0; i < 2 * half; i++) {
-      const others = [...Array(2 * half).keys()].filter((j) => j !== i);
-      others.sort((a, b) => cos(i, b) - cos(i, a));
-      for (const j of others.slice(0, 5)) if (j < half === i < half) hits++;
-    }
-    expect(hits / (2 * half * 5)).toBeGreaterThan(0.95);
+    const d = model.itemEmbeddings().dim;
+    expect(halvesPurity(model.itemEmbeddings(), 2 * half, 5)).toBeGreaterThan(0.95);
     const s = model.scorer();
     if (s.kind !== 'embeddings') throw new Error('expected embeddings');
     expect(Array.from(s.items.vectors.subarray(2 * half * d))).toEqual(new Array(d).fill(0));

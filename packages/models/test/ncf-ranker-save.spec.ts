@@ -2,27 +2,19 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CandidateSet, Dataset, Splits } from '@embrec/core';
-import { selectRows } from '@embrec/core';
-import { makeTestCreateContext, tinyClusteredDataset } from '@embrec/core/testing';
+import { makeTestCreateContext } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
 import { NcfRanker } from '../src/ncf/ranker.ts';
 import { ncfRankerSchema } from '../src/ncf/schema.ts';
+import { withValid } from './ncf-fixture.ts';
 
 const train = { epochs: 2, batchSize: 32, lr: 0.02 };
 const base = { factors: 8, layers: [16, 8], train, hardNegatives: { epochs: 2, negatives: 4 } };
 
 /** The tiny fixture with one training item per user in validation, and a numeric user feature. */
 function fixture(): { dataset: Dataset; splits: Splits } {
-  const fx = tinyClusteredDataset();
-  const tr = fx.splits.train;
-  const taken = new Set<number>();
-  const isValid = new Uint8Array(tr.users.length);
-  for (let r = 0; r < tr.users.length; r++)
-    if (!taken.has(tr.users[r]!)) {
-      taken.add(tr.users[r]!);
-      isValid[r] = 1;
-    }
-  const nu = tr.userIds.size;
+  const { fx, splits } = withValid();
+  const nu = fx.splits.train.userIds.size;
   const dataset: Dataset = {
     ...fx.dataset,
     userFeatures: {
@@ -30,14 +22,6 @@ function fixture(): { dataset: Dataset; splits: Splits } {
       multiHot: {},
       numeric: { age: Float32Array.from({ length: nu }, (_, u) => (u % 5 === 0 ? Number.NaN : 20 + u)) },
     },
-  };
-  const splits = {
-    train: selectRows(
-      tr,
-      isValid.map((v) => 1 - v),
-    ),
-    valid: selectRows(tr, isValid),
-    test: fx.splits.test,
   };
   return { dataset, splits };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CandidateSet, CreateContext, Splits } from '@embrec/core';
-import { IdMap, selectRows } from '@embrec/core';
+import { IdMap } from '@embrec/core';
 import {
   createComponent,
   describeModel,
@@ -18,6 +18,7 @@ import { NcfModel } from '../src/ncf/model.ts';
 import { NcfRanker } from '../src/ncf/ranker.ts';
 import { ncfRankerSchema, ncfSchema } from '../src/ncf/schema.ts';
 import type { Groups } from '../src/ncf/train.ts';
+import { withValid } from './ncf-fixture.ts';
 
 const train = { epochs: 6, batchSize: 32, lr: 0.02 };
 const small = { factors: 8, layers: [16, 8], train };
@@ -45,24 +46,6 @@ describeModel('neumf + bpr, pre-trained parts', {
       ctx.configDir,
     ),
 });
-
-/** The tiny fixture with one training item per user moved to validation. */
-function withValid(): { splits: Splits; fx: ReturnType<typeof tinyClusteredDataset> } {
-  const fx = tinyClusteredDataset();
-  const tr = fx.splits.train;
-  const taken = new Set<number>();
-  const isValid = new Uint8Array(tr.users.length);
-  for (let r = 0; r < tr.users.length; r++)
-    if (!taken.has(tr.users[r]!)) {
-      taken.add(tr.users[r]!);
-      isValid[r] = 1;
-    }
-  const keep = isValid.map((v) => 1 - v);
-  return {
-    fx,
-    splits: { train: selectRows(tr, keep), valid: selectRows(tr, isValid), test: fx.splits.test },
-  };
-}
 
 /** Candidate lists for the validation users: the validation item, the planted test item, then others. */
 function candidatesFor(splits: Splits, k: number): CandidateSet {

@@ -98,6 +98,29 @@ async function model(cctx: CreateContext, history: Record<string, unknown>): Pro
   )) as EmbeddingModel;
 }
 
+/** Item and user towers over fixture()'s ids (dim 4, ID embeddings only), the user tower with `history`. */
+function historyTowers(history: NonNullable<TowerConfig['history']>, normalize: boolean, seed: number) {
+  const fx = fixture();
+  const store = new ParamStore();
+  const rng = new Rng(seed);
+  const cfg: TowerConfig = {
+    dim: 4,
+    idEmbedding: true,
+    features: 'none',
+    featureDim: 4,
+    pooling: 'mean',
+    hidden: [],
+    activation: 'relu',
+    layerNorm: false,
+    normalize,
+    initStd: 0.1,
+  };
+  const items = new Tower('item', 10, cfg, undefined, store, rng);
+  const users = new Tower('user', 6, { ...cfg, history }, undefined, store, rng);
+  const pool = users.attachHistory(userCsr(fx.splits.train), items, store, rng);
+  return { store, users, pool };
+}
+
 describe('two-tower user history (SimpleX-style user tower)', () => {
   it('encodes g·e_u + (1 − g)·mean(training items): no valid or test item, empty history → e_u', async () => {
     const { ctx, cctx } = contexts(11);
@@ -173,31 +196,7 @@ describe('two-tower user history (SimpleX-style user tower)', () => {
 
   for (const aggregate of ['mean', 'attention'] as const) {
     it(`sends the gradient to the history items' embeddings (${aggregate}); the training positive is left out`, () => {
-      const fx = fixture();
-      const store = new ParamStore();
-      const rng = new Rng(5);
-      const cfg: TowerConfig = {
-        dim: 4,
-        idEmbedding: true,
-        features: 'none',
-        featureDim: 4,
-        pooling: 'mean',
-        hidden: [],
-        activation: 'relu',
-        layerNorm: false,
-        normalize: true,
-        initStd: 0.1,
-      };
-      const items = new Tower('item', 10, cfg, undefined, store, rng);
-      const users = new Tower(
-        'user',
-        6,
-        { ...cfg, history: { aggregate, weight: 0.5, maxItems: 0 } },
-        undefined,
-        store,
-        rng,
-      );
-      users.attachHistory(userCsr(fx.splits.train), items, store, rng);
+      const { store, users } = historyTowers({ aggregate, weight: 0.5, maxItems: 0 }, true, 5);
       const lookup = new BatchLookup(true);
       try {
         // u0 with positive item 1 (left out of its history: 0 and 2 remain), u5 (empty history)
@@ -259,31 +258,7 @@ describe('two-tower user history (SimpleX-style user tower)', () => {
   }
 
   it('draws maxItems history items per training step; encoding uses them all', () => {
-    const fx = fixture();
-    const store = new ParamStore();
-    const rng = new Rng(6);
-    const cfg: TowerConfig = {
-      dim: 4,
-      idEmbedding: true,
-      features: 'none',
-      featureDim: 4,
-      pooling: 'mean',
-      hidden: [],
-      activation: 'relu',
-      layerNorm: false,
-      normalize: false,
-      initStd: 0.1,
-    };
-    const items = new Tower('item', 10, cfg, undefined, store, rng);
-    const users = new Tower(
-      'user',
-      6,
-      { ...cfg, history: { aggregate: 'mean', weight: 0.5, maxItems: 2 } },
-      undefined,
-      store,
-      rng,
-    );
-    const pool = users.attachHistory(userCsr(fx.splits.train), items, store, rng);
+    const { store, pool } = historyTowers({ aggregate: 'mean', weight: 0.5, maxItems: 2 }, false, 6);
     const train = pool.plan(Int32Array.from([0]), new BatchLookup(false), { rng: new Rng(1) });
     expect(train.starts[1]! - train.starts[0]!).toBe(2);
     const enc = pool.plan(Int32Array.from([0]), new BatchLookup(false));
