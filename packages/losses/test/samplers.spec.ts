@@ -1,7 +1,7 @@
-import { Rng } from '@embrec/core';
+import { Rng, userCsr } from '@embrec/core';
 import { createComponent, fakeScoringView, tinyClusteredDataset } from '@embrec/core/testing';
 import { describe, expect, it } from 'vitest';
-import { hardSampler, popularitySampler } from '../src/index.ts';
+import { hardSampler, popularitySampler, uniformSampler } from '../src/index.ts';
 import { ItemDistribution } from '../src/samplers/distribution.ts';
 
 describe('samplers', () => {
@@ -75,5 +75,47 @@ describe('samplers', () => {
   it('names the missing feature of a static sampler', async () => {
     const s = await createComponent(hardSampler, { strategy: 'static', feature: 'colour' });
     expect(() => s.init(train, fx.dataset)).toThrow(/"colour".*available: genre, tags/);
+  });
+
+  it("excludePositives never draws a training item of the row's user and reports the conditional logQ", async () => {
+    const csr = userCsr(train);
+    const own = (u: number) => new Set(csr.indices.subarray(csr.indptr[u]!, csr.indptr[u + 1]!));
+    const nItems = train.itemIds.size;
+    for (const [component, params] of [
+      [uniformSampler, {}],
+      [popularitySampler, { alpha: 1 }],
+    ] as const) {
+      const plain = await createComponent(component, { ...params, num: 4 });
+      plain.init(train);
+      let hits = 0;
+      for (let s = 0; s < 20; s++) {
+        const out = plain.sample(batch, new Rng(s))!;
+        out.items.forEach((it, k) => {
+          if (own(batch.users[Math.floor(k / 4)]!).has(it)) hits++;
+        });
+      }
+      expect(hits).toBeGreaterThan(0); // without the option, positives are drawn
+      const s = await createComponent(component, { ...params, num: 4, excludePositives: true });
+      s.init(train);
+      for (let step = 0; step < 20; step++) {
+        const out = s.sample(batch, new Rng(step))!;
+        expect(out.items.length).toBe(batch.users.length * 4);
+        expect(out.shared).toBe(false);
+        out.items.forEach((it, k) => {
+          expect(own(batch.users[Math.floor(k / 4)]!).has(it)).toBe(false);
+        });
+      }
+      if (component === uniformSampler) {
+        const out = s.sample(batch, new Rng(99))!;
+        const u = batch.users[0]!;
+        expect(out.logQ![0]).toBeCloseTo(-Math.log(nItems - own(u).size), 5);
+      }
+    }
+  });
+
+  it('refuses excludePositives with shared negatives', async () => {
+    await expect(createComponent(uniformSampler, { shared: true, excludePositives: true })).rejects.toThrow(
+      /excludePositives/,
+    );
   });
 });

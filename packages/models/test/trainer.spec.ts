@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import type { CreateContext, MetricSet } from '@embrec/core';
+import { IdMap, makeInteractions, Rng } from '@embrec/core';
 import {
   createComponent,
   makeTestContext,
@@ -14,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddingModel } from '../src/embedding/model.ts';
 import { mfComponent } from '../src/mf/component.ts';
 import { learningRate, trainSchema } from '../src/training/schema.ts';
+import { epochRows, rowsByUser } from '../src/training/trainer.ts';
 import { twoTowerComponent } from '../src/two-tower/component.ts';
 
 beforeAll(async () => {
@@ -166,5 +168,34 @@ describe('trainer', () => {
     expect(learningRate(step, 19, 10)).toBe(1);
     expect(learningRate(step, 20, 10)).toBe(0.5);
     expect(learningRate(step, 45, 10)).toBe(0.25);
+  });
+
+  it('sampling: users draws users uniformly whatever their number of rows (rows: every row once)', () => {
+    // user 0 has 90 rows, user 1 has 10, user 2 none
+    const users = Int32Array.from({ length: 100 }, (_, i) => (i < 90 ? 0 : 1));
+    const items = Int32Array.from({ length: 100 }, (_, i) => i % 7);
+    const data = makeInteractions({ userIds: IdMap.range(3), itemIds: IdMap.range(7), users, items });
+    const rows = epochRows(100, undefined, new Rng(1));
+    expect([...rows].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const byUser = rowsByUser(data);
+    expect(Array.from(byUser.users)).toEqual([0, 1]);
+    const perUser = [0, 0, 0];
+    const perRow = new Int32Array(100);
+    for (let e = 0; e < 200; e++)
+      for (const r of epochRows(100, byUser, new Rng(e))) {
+        perUser[users[r]!]!++;
+        perRow[r]!++;
+      }
+    expect(perUser[0]! / 20000).toBeCloseTo(0.5, 1);
+    expect(perUser[1]! / 20000).toBeCloseTo(0.5, 1);
+    // within a user, rows uniform: user 1's 10 rows each ≈ 1000 draws, user 0's 90 rows ≈ 111
+    expect(Math.min(...perRow.subarray(90))).toBeGreaterThan(800);
+    expect(Math.max(...perRow.subarray(0, 90))).toBeLessThan(200);
+  });
+
+  it('accepts sampling users and refuses an unknown value', () => {
+    expect(trainSchema.parse({ sampling: 'users' }).sampling).toBe('users');
+    expect(trainSchema.parse({}).sampling).toBe('rows');
+    expect(trainSchema.safeParse({ sampling: 'edges' }).success).toBe(false);
   });
 });

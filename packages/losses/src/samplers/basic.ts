@@ -1,5 +1,5 @@
-import type { Interactions, SamplerComponent } from '@embrec/core';
-import { defineComponent, UsageError } from '@embrec/core';
+import type { Csr, Interactions, NegativeSample, Rng, SamplerComponent } from '@embrec/core';
+import { defineComponent, UsageError, userCsr } from '@embrec/core';
 import { z } from 'zod';
 import {
   type ItemDistribution,
@@ -38,28 +38,108 @@ export const inBatchSampler = defineComponent({
 const explicitSchema = {
   num: z.number().int().positive().default(1).describe('negatives per row (or per batch when shared)'),
   shared: z.boolean().default(false).describe('one set of negatives shared by the whole batch'),
+  excludePositives: z
+    .boolean()
+    .default(false)
+    .describe(
+      "redraw a negative that is one of the row's user's training items (LightGCN's reference sampler); per-row draws only",
+    ),
 };
+
+/** `excludePositives` filters per row, so it cannot be combined with one shared set per batch. */
+function perRowOnly(p: { shared: boolean; excludePositives: boolean }, ctx: z.RefinementCtx): void {
+  if (p.shared && p.excludePositives)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['excludePositives'],
+      message: "a negative is filtered by the row's user, so excludePositives needs shared: false",
+    });
+}
 
 function explicitSampler(
   name: string,
   make: (train: Interactions) => ItemDistribution,
-  num: number,
-  shared: boolean,
+  p: { num: number; shared: boolean; excludePositives: boolean },
 ): SamplerComponent {
+  const { num, shared } = p;
   let dist: ItemDistribution | undefined;
+  let positives: PositiveFilter | undefined;
   return {
     mode: 'explicit',
     init(train) {
       dist = make(train);
+      positives = p.excludePositives ? new PositiveFilter(train, dist) : undefined;
     },
     positiveLogQ: () => undefined,
     sample(batch, rng) {
       const d = dist ?? notInit(name);
+      if (positives) return positives.draw(d, batch.users, num, rng);
       const count = shared ? num : num * batch.users.length;
       const { items, logQ } = d.drawMany(count, rng);
       return { items, logQ, perRow: num, shared };
     },
   };
+}
+
+/** Draws this many times before keeping a positive (a user holding almost every item). */
+const MAX_REDRAWS = 1000;
+
+/**
+ * Per-row negatives that are not the row's user's training items: a rejected draw is drawn again,
+ * as LightGCN's reference sampler does. The reported log probability is the conditional one,
+ * log q(i) − log(1 − q(positives of u)), so a logQ correction sees the distribution actually drawn.
+ * A user whose training items hold (almost) all the mass keeps an unfiltered draw after 1000 tries.
+ */
+class PositiveFilter {
+  readonly #csr: Csr;
+  /** log(1 − q(positives of u)) per user (0 for users without training items). */
+  readonly #logRest: Float64Array;
+
+  constructor(train: Interactions, d: ItemDistribution) {
+    const csr = userCsr(train);
+    const { indptr, indices, rows } = csr;
+    this.#logRest = new Float64Array(rows);
+    for (let u = 0; u < rows; u++) {
+      const row = indices.subarray(indptr[u]!, indptr[u + 1]!);
+      row.sort();
+      let mass = 0;
+      for (let k = 0; k < row.length; k++)
+        if (k === 0 || row[k] !== row[k - 1]) mass += Math.exp(d.logProb[row[k]!]!);
+      this.#logRest[u] = mass < 1 - 1e-9 ? Math.log(1 - mass) : 0;
+    }
+    this.#csr = csr;
+  }
+
+  #has(u: number, item: number): boolean {
+    const { indptr, indices, rows } = this.#csr;
+    if (u < 0 || u >= rows) return false;
+    let lo = indptr[u]!;
+    let hi = indptr[u + 1]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = indices[mid]!;
+      if (v === item) return true;
+      if (v < item) lo = mid + 1;
+      else hi = mid;
+    }
+    return false;
+  }
+
+  draw(d: ItemDistribution, users: Int32Array, num: number, rng: Rng): NegativeSample {
+    const items = new Int32Array(users.length * num);
+    const logQ = new Float32Array(users.length * num);
+    for (let r = 0; r < users.length; r++) {
+      const u = users[r]!;
+      const rest = u < this.#logRest.length ? this.#logRest[u]! : 0;
+      for (let j = 0; j < num; j++) {
+        let it = d.draw(rng);
+        for (let t = 0; t < MAX_REDRAWS && this.#has(u, it); t++) it = d.draw(rng);
+        items[r * num + j] = it;
+        logQ[r * num + j] = d.logProb[it]! - rest;
+      }
+    }
+    return { items, logQ, perRow: num, shared: false };
+  }
 }
 
 /** Uniform negatives over the item catalogue. */
@@ -68,8 +148,8 @@ export const uniformSampler = defineComponent({
   type: 'uniform',
   mode: 'explicit',
   description: 'Negatives drawn uniformly from all items',
-  schema: z.strictObject(explicitSchema),
-  create: (p): SamplerComponent => explicitSampler('uniform', uniformDistribution, p.num, p.shared),
+  schema: z.strictObject(explicitSchema).superRefine(perRowOnly),
+  create: (p): SamplerComponent => explicitSampler('uniform', uniformDistribution, p),
 });
 
 /** Negatives drawn with probability ∝ (count + 1)^α (word2vec's unigram^0.75 for α = 0.75). */
@@ -78,9 +158,11 @@ export const popularitySampler = defineComponent({
   type: 'popularity',
   mode: 'explicit',
   description: 'Negatives drawn with probability proportional to popularity^α',
-  schema: z.strictObject({ ...explicitSchema, alpha: z.number().min(0).default(0.75) }),
+  schema: z
+    .strictObject({ ...explicitSchema, alpha: z.number().min(0).default(0.75) })
+    .superRefine(perRowOnly),
   create: (p): SamplerComponent =>
-    explicitSampler('popularity', (t) => popularityDistribution(t, p.alpha), p.num, p.shared),
+    explicitSampler('popularity', (t) => popularityDistribution(t, p.alpha), p),
 });
 
 /**

@@ -32,6 +32,12 @@ export const trainSchema = z.strictObject({
     })
     .optional(),
   validateEvery: z.number().int().positive().default(1).describe('epochs between validations'),
+  sampling: z
+    .enum(['rows', 'users'])
+    .default('rows')
+    .describe(
+      "rows: each epoch visits every training row once, shuffled; users: each epoch draws as many rows, each a user drawn uniformly (among users with training rows) and one of its training rows (LightGCN's reference sampler)",
+    ),
   checkpoint: z.boolean().default(true).describe('write a checkpoint each epoch and resume from it'),
   viewRefresh: z
     .number()

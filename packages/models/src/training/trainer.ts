@@ -59,6 +59,55 @@ interface State {
   history: { epoch: number; values: Record<string, number> }[];
 }
 
+/** Training row indices grouped by user: rows of users[k] are rows[starts[k]..starts[k + 1]). */
+interface RowsByUser {
+  readonly users: Int32Array;
+  readonly starts: Int32Array;
+  readonly rows: Int32Array;
+}
+
+/** Groups the training rows by user (users with at least one row, in index order). */
+export function rowsByUser(data: Interactions): RowsByUser {
+  const n = data.users.length;
+  const rowsPerUser = new Int32Array(data.userIds.size + 1);
+  for (let i = 0; i < n; i++) rowsPerUser[data.users[i]! + 1]!++;
+  for (let u = 0; u < data.userIds.size; u++) rowsPerUser[u + 1]! += rowsPerUser[u]!;
+  const fill = rowsPerUser.slice(0, data.userIds.size);
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[fill[data.users[i]!]!++] = i;
+  const users: number[] = [];
+  const starts: number[] = [];
+  for (let u = 0; u < data.userIds.size; u++)
+    if (rowsPerUser[u + 1]! > rowsPerUser[u]!) {
+      users.push(u);
+      starts.push(rowsPerUser[u]!);
+    }
+  starts.push(n);
+  return { users: Int32Array.from(users), starts: Int32Array.from(starts), rows };
+}
+
+/**
+ * The rows one epoch visits, in order: every row once, shuffled; or (`byUser`) as many draws of
+ * a uniform user and then a uniform row of that user, so each user weighs the same whatever its
+ * number of rows (LightGCN's reference sampler, `UniformSample_original`).
+ */
+export function epochRows(n: number, byUser: RowsByUser | undefined, rng: Rng): Int32Array {
+  const order = new Int32Array(n);
+  if (!byUser) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    rng.shuffle(order);
+    return order;
+  }
+  const { starts, rows } = byUser;
+  const m = byUser.users.length;
+  for (let i = 0; i < n; i++) {
+    const k = rng.int(m);
+    const lo = starts[k]!;
+    order[i] = rows[lo + rng.int(starts[k + 1]! - lo)]!;
+  }
+  return order;
+}
+
 /** An epoch loss this many times the first epoch's fails the trial. */
 const DIVERGED = 100;
 
@@ -98,6 +147,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
   const stepsPerEpoch = Math.ceil(n / cfg.batchSize);
   const base = ctx.rng.fork('trainer');
   const view = makeView(target, data, cfg.viewRefresh);
+  const byUser = cfg.sampling === 'users' ? rowsByUser(data) : undefined;
   const ckDir = join(ctx.checkpointDir, 'trainer');
   let state: State = { epoch: 0, step: 0, bad: 0, history: [] };
   let bestSnapshot: Map<string, Float32Array> | undefined;
@@ -120,9 +170,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
   let stopped = false;
   for (let epoch = state.epoch; epoch < cfg.epochs && !stopped; epoch++) {
     const rng = base.fork(`epoch-${epoch}`);
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    rng.shuffle(order);
+    const order = epochRows(n, byUser, rng);
     const bar = ctx.progress(`epoch ${epoch + 1}/${cfg.epochs}`, stepsPerEpoch);
     let lossSum = 0;
     const t0 = performance.now();
