@@ -4,15 +4,21 @@
  * (bench/peers/torch_train.py) run in the same invocation on the same CPU threads. Both time
  * `--steps` steps after a warm-up and extrapolate to one epoch of the training file.
  *
+ * `--history g` adds the SimpleX-style user tower (`model.user.history` mean, weight g; the row's
+ * positive left out of its history) to both. `--pool N` adds N uniform negatives shared by the batch
+ * (the `mixed` sampler: in-batch plus the pool, logQ on both, accidental hits masked) to both; a list
+ * (`--pool 0,1024,4096`) times each size in turn.
+ *
  *   node --conditions=source --import tsx bench/train-epoch.ts [--data ml-1m-lightgcnpp] [--steps 60]
- *        [--batch 1024] [--dim 64] [--threads 1] [--no-torch]
+ *        [--batch 1024] [--dim 64] [--tau 0.1] [--history 0.5] [--pool 0,1024] [--threads 1]
+ *        [--no-torch]
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeInteractions, Rng, setupBackend } from '@embrec/core';
 import { createComponent, makeTestContext, makeTestCreateContext } from '@embrec/core/testing';
-import { inBatchSampler, infonceComponent } from '@embrec/losses';
+import { inBatchSampler, infonceComponent, mixedSampler } from '@embrec/losses';
 import { twoTowerComponent } from '@embrec/models';
 import { lightgcnSchema, loadLightGcn } from '../packages/data/src/datasets/lightgcn/component.ts';
 import { peerPython, runPeer, sized } from './lib/smoke.ts';
@@ -28,6 +34,9 @@ const steps = sized(Number(arg('steps', '60')), 2);
 const batch = Number(arg('batch', '1024'));
 const dim = Number(arg('dim', '64'));
 const threads = Number(arg('threads', '1'));
+const tau = Number(arg('tau', '0.1'));
+const history = process.argv.includes('--history') ? Number(arg('history', '0.5')) : undefined;
+const pools = arg('pool', '0').split(',').map(Number);
 
 const info = await setupBackend('native', { threads });
 const data = loadLightGcn(dataDir, lightgcnSchema.parse({ valid: null }));
@@ -38,7 +47,7 @@ const stepsPerEpoch = Math.ceil(n / batch);
 const order = new Rng(1).shuffle(Int32Array.from({ length: n }, (_, i) => i));
 const warm = sized(5, 1);
 const take = (k: number) => order.subarray(0, Math.min(k * batch, n));
-async function timeSteps(k: number): Promise<number> {
+async function timeSteps(k: number, pool: number): Promise<number> {
   const rows = take(k);
   const sub = makeInteractions({
     userIds: train.userIds,
@@ -48,8 +57,11 @@ async function timeSteps(k: number): Promise<number> {
   });
   const ctx = makeTestContext({ seed: 1 });
   const cctx = { ...makeTestCreateContext({ seed: 1 }), ...ctx };
-  const loss = await createComponent(infonceComponent, { temperature: 0.1, logQ: true }, {}, cctx);
-  const sampler = await createComponent(inBatchSampler, {}, {}, cctx);
+  const loss = await createComponent(infonceComponent, { temperature: tau, logQ: true }, {}, cctx);
+  const sampler =
+    pool > 0
+      ? await createComponent(mixedSampler, { num: pool, distribution: 'uniform' }, {}, cctx)
+      : await createComponent(inBatchSampler, {}, {}, cctx);
   const model = await createComponent(
     twoTowerComponent,
     {
@@ -57,7 +69,10 @@ async function timeSteps(k: number): Promise<number> {
       featureDim: dim,
       hidden: [],
       normalize: true,
-      user: { features: 'none' },
+      user: {
+        features: 'none',
+        ...(history === undefined ? {} : { history: { aggregate: 'mean', weight: history } }),
+      },
       item: { features: 'none' },
       train: { epochs: 1, batchSize: batch, lr: 0.005, checkpoint: false },
     },
@@ -70,19 +85,19 @@ async function timeSteps(k: number): Promise<number> {
   model.dispose?.();
   return ms;
 }
-const tWarm = await timeSteps(warm);
-const tAll = await timeSteps(warm + steps);
-const msPerStep = (tAll - tWarm) / steps;
-const rows: string[][] = [
-  ['implementation', 'ms/step', 's/epoch', 'ratio'],
-  [
+const rows: string[][] = [['implementation', 'shared pool', 'ms/step', 's/epoch', 'ratio']];
+for (const pool of pools) {
+  const tWarm = await timeSteps(warm, pool);
+  const tAll = await timeSteps(warm + steps, pool);
+  const msPerStep = (tAll - tWarm) / steps;
+  rows.push([
     `embrec (${info.name}: ${info.detail})`,
+    String(pool),
     msPerStep.toFixed(1),
     ((msPerStep * stepsPerEpoch) / 1000).toFixed(1),
     '1.00',
-  ],
-];
-if (runPeer('torch_train.py', !process.argv.includes('--no-torch'))) {
+  ]);
+  if (!runPeer('torch_train.py', !process.argv.includes('--no-torch'))) continue;
   for (const sparse of [false, true]) {
     const r = spawnSync(
       peerPython(),
@@ -98,6 +113,11 @@ if (runPeer('torch_train.py', !process.argv.includes('--no-torch'))) {
         String(steps),
         '--threads',
         String(threads),
+        '--tau',
+        String(tau),
+        '--pool',
+        String(pool),
+        ...(history === undefined ? [] : ['--history', String(history)]),
         ...(sparse ? ['--sparse'] : []),
       ],
       { encoding: 'utf8' },
@@ -105,6 +125,7 @@ if (runPeer('torch_train.py', !process.argv.includes('--no-torch'))) {
     if (r.status !== 0) {
       rows.push([
         `pytorch${sparse ? ' sparse' : ''}`,
+        String(pool),
         'failed',
         r.stderr.split('\n').slice(-3).join(' '),
         '',
@@ -118,6 +139,7 @@ if (runPeer('torch_train.py', !process.argv.includes('--no-torch'))) {
     };
     rows.push([
       j.peer,
+      String(pool),
       j.msPerStep.toFixed(1),
       j.secondsPerEpoch.toFixed(1),
       (msPerStep / j.msPerStep).toFixed(2),
@@ -125,6 +147,6 @@ if (runPeer('torch_train.py', !process.argv.includes('--no-torch'))) {
   }
 }
 console.log(
-  `${arg('data', 'ml-1m-lightgcnpp')}: ${n} training interactions, batch ${batch}, dim ${dim}, ${stepsPerEpoch} steps/epoch, ${threads} thread(s), ${steps} timed steps`,
+  `${arg('data', 'ml-1m-lightgcnpp')}: ${n} training interactions, batch ${batch}, dim ${dim}, τ ${tau}${history === undefined ? '' : `, user history mean g ${history}`}, ${stepsPerEpoch} steps/epoch, ${threads} thread(s), ${steps} timed steps`,
 );
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -1,10 +1,12 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { ensureGradients } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bpr, infonce, sampledSoftmax, triplet } from '../src/index.ts';
 
 beforeAll(async () => {
   await tf.ready();
+  await ensureGradients(); // tfjs-core's Node entry registers no gradients (the trainer does this too)
 });
 
 const opts = { temperature: 1, learnable: false, logQ: false, maskHits: false };
@@ -75,6 +77,57 @@ describe('infonce', () => {
     );
     expect(unmasked).toBeGreaterThan(v);
   });
+});
+
+describe('infonce with negatives shared by the batch (mixed sampling)', () => {
+  // the fused path (a number τ) against the tfjs formula (a tensor τ): values and all three gradients
+  const b = 6;
+  const n = 4;
+  const d = 5;
+  const rand = (len: number, seed: number) =>
+    Float32Array.from({ length: len }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.8);
+  const base = {
+    positiveIds: Int32Array.from([3, 7, 3, 9, 11, 12]), // 3 twice: an in-batch hit
+    logQPositive: Float32Array.from([-2, -3, -2, -4, -1.5, -2.5]),
+    negativeIds: Int32Array.from([7, 20, 21, 22]), // 7 is row 1's positive: a hit in that row
+    logQNegative: Float32Array.from([-3.2, -3.2, -3.2, -3.2]),
+  };
+  const lossAndGrads = (tau: number | 'tensor', bare: boolean, o: typeof opts) =>
+    tf.tidy(() => {
+      const f = (qq: tf.Tensor, pp: tf.Tensor, nn: tf.Tensor) =>
+        infonce(
+          {
+            ...(bare ? { positiveIds: base.positiveIds, logQPositive: base.logQPositive } : base),
+            query: qq as tf.Tensor2D,
+            positive: pp as tf.Tensor2D,
+            negatives: nn,
+          },
+          tau === 'tensor' ? tf.scalar(0.3) : 0.3,
+          o,
+        );
+      const x = [
+        tf.tensor2d(rand(b * d, 1), [b, d]),
+        tf.tensor2d(rand(b * d, 2), [b, d]),
+        tf.tensor2d(rand(n * d, 3), [n, d]),
+      ];
+      const { value, grads } = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => f(a, c, e))(x);
+      return [value.dataSync()[0]!, ...grads.map((g) => Array.from(g.dataSync()))] as const;
+    });
+  for (const [name, bare, o] of [
+    ['logQ and hits', false, { ...opts, logQ: true, maskHits: true }],
+    ['no logQ, no masking', false, opts],
+    ['negatives without ids or logQ', true, { ...opts, logQ: true, maskHits: true }],
+  ] as const) {
+    it(`gives the tfjs formula's value and gradients (${name})`, () => {
+      const [v1, ...g1] = lossAndGrads(0.3, bare, o);
+      const [v2, ...g2] = lossAndGrads('tensor', bare, o);
+      expect(v1).toBeCloseTo(v2, 5);
+      for (let k = 0; k < 3; k++)
+        g1[k]!.forEach((x, i) => {
+          expect(x).toBeCloseTo(g2[k]![i]!, 5);
+        });
+    });
+  }
 });
 
 describe('pairwise losses', () => {

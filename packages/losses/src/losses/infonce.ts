@@ -23,6 +23,7 @@ export type InfoNceOptions = Readonly<z.output<typeof infonceSchema>>;
  */
 export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoNceOptions): tf.Scalar {
   if (typeof tau === 'number' && !inputs.negatives) return fused(inputs, tau, opts);
+  if (typeof tau === 'number' && inputs.negatives?.rank === 2) return fusedShared(inputs, tau, opts);
   return tf.tidy(() => {
     const { query, positive } = inputs;
     const b = query.shape[0];
@@ -61,6 +62,38 @@ export function infonce(inputs: LossInputs, tau: tf.Scalar | number, opts: InfoN
     }
     return tf.mean(tf.sub(lse, pos)) as tf.Scalar;
   });
+}
+
+/**
+ * In-batch softmax plus negatives shared by the batch (mixed negative sampling) through the same fused
+ * op: the shared negatives are extra columns after the batch's, [B + N] candidates, with their logQ
+ * (+ log N) and item ids (a negative equal to the row's positive is masked, as `hitMask`). The values
+ * and gradients of the tfjs formula above, without its [B, B + N] elementwise ops.
+ */
+function fusedShared(inputs: LossInputs, tau: number, opts: InfoNceOptions): tf.Scalar {
+  const b = inputs.query.shape[0];
+  const negatives = inputs.negatives as tf.Tensor2D;
+  const n = negatives.shape[0];
+  const o: InBatchSoftmaxOptions = { temperature: tau };
+  if (opts.logQ && (inputs.logQPositive || inputs.logQNegative)) {
+    const lq = new Float32Array(b + n);
+    if (inputs.logQPositive) {
+      const lb = Math.log(b);
+      for (let j = 0; j < b; j++) lq[j] = inputs.logQPositive[j]! + lb;
+    }
+    if (inputs.logQNegative) {
+      const ln = Math.log(n);
+      for (let j = 0; j < n; j++) lq[b + j] = inputs.logQNegative[j]! + ln;
+    }
+    o.logQ = lq;
+  }
+  if (opts.maskHits && inputs.positiveIds) {
+    const ids = new Int32Array(b + n).fill(-1); // −1: a negative without an id is never a hit
+    ids.set(inputs.positiveIds);
+    if (inputs.negativeIds) ids.set(inputs.negativeIds, b);
+    o.ids = ids;
+  }
+  return tf.tidy(() => inBatchSoftmaxLoss(inputs.query, tf.concat([inputs.positive, negatives], 0), o));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Csr, Rng } from '@embrec/core';
+import { csrMatMul, nativeAvailable } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchLookup } from '../training/lookup.ts';
 import type { DenseParam, ParamStore, TableParam } from '../training/params.ts';
@@ -57,42 +58,44 @@ export class HistoryPool {
     }
   }
 
-  /** The history items of one user (training rows only). */
-  itemsOf(user: number): Int32Array {
-    const { indptr, indices, rows } = this.csr;
-    return user < rows ? indices.subarray(indptr[user]!, indptr[user + 1]!) : new Int32Array(0);
-  }
-
   plan(ids: Int32Array, lookup: BatchLookup, opts: HistoryPlanOptions = {}): HistoryBatch {
     const n = ids.length;
     const max = opts.rng && this.cfg.maxItems > 0 ? this.cfg.maxItems : Number.POSITIVE_INFINITY;
-    const picked: Int32Array[] = [];
-    let nnz = 0;
+    const { indptr, indices, rows } = this.csr;
+    let bound = 0;
     for (let i = 0; i < n; i++) {
-      let h = this.itemsOf(ids[i]!);
-      const ex = opts.exclude?.[i];
-      if (ex !== undefined && h.includes(ex)) h = h.filter((x) => x !== ex);
-      if (h.length > max) {
-        // a uniform draw of `max` items (partial Fisher-Yates on a copy)
-        const c = Int32Array.from(h);
-        for (let k = 0; k < max; k++) {
-          const j = k + opts.rng!.int(c.length - k);
-          const t = c[k]!;
-          c[k] = c[j]!;
-          c[j] = t;
-        }
-        h = c.subarray(0, max);
-      }
-      picked.push(h);
-      nnz += h.length;
+      const u = ids[i]!;
+      if (u < rows) bound += indptr[u + 1]! - indptr[u]!;
     }
-    const entries = new Int32Array(nnz);
+    // one pass into one buffer: row i's items without its excluded positive, then (when longer than
+    // `max`) a uniform draw of `max` of them by a partial Fisher-Yates in place; the draw's tail is
+    // overwritten by the next row
+    const entries = new Int32Array(bound);
     const starts = new Int32Array(n + 1);
-    picked.forEach((h, i) => {
-      entries.set(h, starts[i]!);
-      starts[i + 1] = starts[i]! + h.length;
-    });
-    return { n, handle: lookup.request(this.items, entries), starts };
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const u = ids[i]!;
+      const from = at;
+      if (u < rows) {
+        const ex = opts.exclude?.[i];
+        for (let k = indptr[u]!; k < indptr[u + 1]!; k++) {
+          const it = indices[k]!;
+          if (it !== ex) entries[at++] = it;
+        }
+      }
+      const len = at - from;
+      if (len > max) {
+        for (let k = 0; k < max; k++) {
+          const j = from + k + opts.rng!.int(len - k);
+          const t = entries[from + k]!;
+          entries[from + k] = entries[j]!;
+          entries[j] = t;
+        }
+        at = from + max;
+      }
+      starts[i + 1] = at;
+    }
+    return { n, handle: lookup.request(this.items, entries.subarray(0, at)), starts };
   }
 
   /** Forward phase: the user's ID rows [n, d] mixed with the pooled history → [n, d]. */
@@ -120,7 +123,8 @@ export class HistoryPool {
  * out_i = Σ_k α_k T[pos_k] over row i's entries k ∈ [starts[i], starts[i + 1]), with α = softmax of
  * the entries' scores s[pos_k] within the row, or uniform (the mean) without scores; 0 for an empty
  * row. Forward and gradient (dT, ds) are O(entries · d) loops: tfjs's segment-sum gradient is
- * quadratic-time on the cpu backend, this is not.
+ * quadratic-time on the cpu backend, this is not. The mean runs on the native CSR product when the
+ * addon is there (the JS loops otherwise).
  */
 function poolRows(
   table: tf.Tensor2D,
@@ -190,6 +194,12 @@ function poolRows(
       };
     });
     return op(table, scores) as tf.Tensor2D;
+  }
+  if (nativeAvailable()) {
+    // the mean is a CSR product: row i holds 1/|h_i| at its entries (the native kernel and its transpose)
+    const values = new Float32Array(pos.length);
+    for (let i = 0; i < n; i++) values.fill(1 / (starts[i + 1]! - starts[i]!), starts[i]!, starts[i + 1]!);
+    return csrMatMul(tf, { rows: n, cols: u, indptr: starts, indices: pos, values }, table);
   }
   const op = tf.customGrad((t) => {
     const tv = (t as tf.Tensor).dataSync() as Float32Array;

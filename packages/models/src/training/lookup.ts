@@ -3,7 +3,8 @@ import type { TableParam } from './params.ts';
 
 interface TableRows {
   readonly table: TableParam;
-  readonly slot: Map<number, number>;
+  /** Each table row's index among the batch's unique rows (−1: not requested). */
+  readonly slot: Int32Array;
   readonly rows: number[];
   tensor?: tf.Tensor2D;
 }
@@ -24,16 +25,18 @@ export class BatchLookup {
   request(table: TableParam, ids: Int32Array): number {
     let t = this.#tables.get(table.name);
     if (!t) {
-      t = { table, slot: new Map(), rows: [] };
+      t = { table, slot: new Int32Array(table.rows).fill(-1), rows: [] };
       this.#tables.set(table.name, t);
     }
     const pos = new Int32Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      let s = t.slot.get(id);
-      if (s === undefined) {
+      const inTable = id >= 0 && id < table.rows;
+      let s = inTable ? t.slot[id]! : -1;
+      if (s < 0) {
+        // a row outside the table gets a slot of its own each time: materialize leaves it zero
         s = t.rows.length;
-        t.slot.set(id, s);
+        if (inTable) t.slot[id] = s;
         t.rows.push(id);
       }
       pos[i] = s;
