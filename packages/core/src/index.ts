@@ -107,14 +107,16 @@ export type { MetricPhase } from './runner/run-names.ts';
 export { flattenParams, metricKey, paramsHash, phaseMetrics, TAGS } from './runner/run-names.ts';
 export type { RecommendationSample } from './runner/samples.ts';
 export { IdMap } from './types/ids.ts';
-export type { Csr, Interactions } from './types/interactions.ts';
+export type { Csr, Interactions, SortedRows } from './types/interactions.ts';
 export {
+  hasItem,
   itemCounts,
   makeInteractions,
   numItems,
   numUsers,
   selectRows,
   size,
+  sortedRows,
   transposeCsr,
   userCsr,
 } from './types/interactions.ts';

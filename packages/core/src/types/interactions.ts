@@ -114,6 +114,39 @@ export function userCsr(x: Interactions, opts: { values?: 'none' | 'weights' | '
     : { rows, cols: x.itemIds.size, indptr, indices };
 }
 
+/** Per-user item rows (CSR) sorted within each row, for membership tests (`hasItem`) while sampling negatives. */
+export interface SortedRows {
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array; // sorted within each row
+}
+
+/** The (user, item) pairs as sorted per-user rows; duplicates stay, next to each other. */
+export function sortedRows(numUsers: number, users: Int32Array, items: Int32Array): SortedRows {
+  const indptr = new Int32Array(numUsers + 1);
+  for (const u of users) indptr[u + 1]!++;
+  for (let u = 0; u < numUsers; u++) indptr[u + 1]! += indptr[u]!;
+  const fill = indptr.slice(0, numUsers);
+  const indices = new Int32Array(users.length);
+  for (let i = 0; i < users.length; i++) indices[fill[users[i]!]!++] = items[i]!;
+  for (let u = 0; u < numUsers; u++) indices.subarray(indptr[u]!, indptr[u + 1]!).sort();
+  return { indptr, indices };
+}
+
+/** Whether user `u`'s row holds `item` (binary search; false for a user outside the rows). */
+export function hasItem(rows: SortedRows, u: number, item: number): boolean {
+  if (u < 0 || u + 1 >= rows.indptr.length) return false;
+  let lo = rows.indptr[u]!;
+  let hi = rows.indptr[u + 1]! - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = rows.indices[mid]!;
+    if (v === item) return true;
+    if (v < item) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 /** The transpose of a CSR matrix (items × users from users × items). */
 export function transposeCsr(m: Csr): Csr {
   const indptr = new Int32Array(m.cols + 1);

@@ -1,5 +1,5 @@
-import type { Csr, Interactions, NegativeSample, Rng, SamplerComponent } from '@embrec/core';
-import { defineComponent, UsageError, userCsr } from '@embrec/core';
+import type { Interactions, NegativeSample, Rng, SamplerComponent, SortedRows } from '@embrec/core';
+import { defineComponent, hasItem, sortedRows, UsageError } from '@embrec/core';
 import { z } from 'zod';
 import {
   type ItemDistribution,
@@ -91,38 +91,21 @@ const MAX_REDRAWS = 1000;
  * A user whose training items hold (almost) all the mass keeps an unfiltered draw after 1000 tries.
  */
 class PositiveFilter {
-  readonly #csr: Csr;
+  readonly #rows: SortedRows;
   /** log(1 − q(positives of u)) per user (0 for users without training items). */
   readonly #logRest: Float64Array;
 
   constructor(train: Interactions, d: ItemDistribution) {
-    const csr = userCsr(train);
-    const { indptr, indices, rows } = csr;
-    this.#logRest = new Float64Array(rows);
-    for (let u = 0; u < rows; u++) {
-      const row = indices.subarray(indptr[u]!, indptr[u + 1]!);
-      row.sort();
+    const rows = sortedRows(train.userIds.size, train.users, train.items);
+    const { indptr, indices } = rows;
+    this.#logRest = new Float64Array(train.userIds.size);
+    for (let u = 0; u < this.#logRest.length; u++) {
       let mass = 0;
-      for (let k = 0; k < row.length; k++)
-        if (k === 0 || row[k] !== row[k - 1]) mass += Math.exp(d.logProb[row[k]!]!);
+      for (let k = indptr[u]!; k < indptr[u + 1]!; k++)
+        if (k === indptr[u] || indices[k] !== indices[k - 1]) mass += Math.exp(d.logProb[indices[k]!]!);
       this.#logRest[u] = mass < 1 - 1e-9 ? Math.log(1 - mass) : 0;
     }
-    this.#csr = csr;
-  }
-
-  #has(u: number, item: number): boolean {
-    const { indptr, indices, rows } = this.#csr;
-    if (u < 0 || u >= rows) return false;
-    let lo = indptr[u]!;
-    let hi = indptr[u + 1]!;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = indices[mid]!;
-      if (v === item) return true;
-      if (v < item) lo = mid + 1;
-      else hi = mid;
-    }
-    return false;
+    this.#rows = rows;
   }
 
   draw(d: ItemDistribution, users: Int32Array, num: number, rng: Rng): NegativeSample {
@@ -133,7 +116,7 @@ class PositiveFilter {
       const rest = u < this.#logRest.length ? this.#logRest[u]! : 0;
       for (let j = 0; j < num; j++) {
         let it = d.draw(rng);
-        for (let t = 0; t < MAX_REDRAWS && this.#has(u, it); t++) it = d.draw(rng);
+        for (let t = 0; t < MAX_REDRAWS && hasItem(this.#rows, u, it); t++) it = d.draw(rng);
         items[r * num + j] = it;
         logQ[r * num + j] = d.logProb[it]! - rest;
       }

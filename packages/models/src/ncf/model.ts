@@ -7,9 +7,10 @@ import type {
   LossComponent,
   ModelComponent,
   Scorer,
+  SortedRows,
   TrialContext,
 } from '@embrec/core';
-import { DataError, IdMap, Rng, UsageError, writeFileAtomic } from '@embrec/core';
+import { DataError, IdMap, Rng, sortedRows, UsageError, writeFileAtomic } from '@embrec/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { readArrays, readSavedJson, writeArrays } from '../training/checkpoint.ts';
 import { BatchLookup } from '../training/lookup.ts';
@@ -17,14 +18,7 @@ import { ParamStore } from '../training/params.ts';
 import { readFeatures, type SideFeatures, usedFeatures, writeFeatures } from './features-io.ts';
 import { checkFeatures, NcfNet } from './net.ts';
 import type { NcfConfig } from './schema.ts';
-import {
-  type EpochSource,
-  fitNcf,
-  type Groups,
-  type SortedRows,
-  sampledNegatives,
-  sortedRows,
-} from './train.ts';
+import { type EpochSource, fitNcf, type Groups, sampledNegatives } from './train.ts';
 
 const FORMAT = 'embrec-ncf/1';
 

@@ -8,12 +8,13 @@ import type {
   RankerFitInput,
   RankInput,
   Rng,
+  SortedRows,
 } from '@embrec/core';
-import { candidateScoreStats, DataError, UsageError, writeFileAtomic } from '@embrec/core';
+import { candidateScoreStats, DataError, sortedRows, UsageError, writeFileAtomic } from '@embrec/core';
 import { readSavedJson } from '../training/checkpoint.ts';
 import { NcfModel } from './model.ts';
 import type { NcfRankerConfig } from './schema.ts';
-import { type EpochSource, fitNcf, type Groups, type SortedRows, sortedRows } from './train.ts';
+import { type EpochSource, fitNcf, type Groups } from './train.ts';
 
 /** Pair inputs from the first stage: the standardised retrieval score and 1/log2(rank + 2). */
 const EXTRAS = 2;

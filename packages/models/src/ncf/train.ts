@@ -1,5 +1,5 @@
-import type { LossComponent, LossInputs, MetricSet, Rng, TrialContext } from '@embrec/core';
-import { UsageError } from '@embrec/core';
+import type { LossComponent, LossInputs, MetricSet, Rng, SortedRows, TrialContext } from '@embrec/core';
+import { hasItem, UsageError } from '@embrec/core';
 import { ensureGradients } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchLookup } from '../training/lookup.ts';
@@ -170,36 +170,6 @@ function step(
   } finally {
     lookup.dispose();
   }
-}
-
-/** Sorted per-user item rows (CSR), for membership tests while sampling negatives. */
-export interface SortedRows {
-  readonly indptr: Int32Array;
-  readonly indices: Int32Array; // sorted within each row
-}
-
-export function sortedRows(numUsers: number, users: Int32Array, items: Int32Array): SortedRows {
-  const indptr = new Int32Array(numUsers + 1);
-  for (const u of users) indptr[u + 1]!++;
-  for (let u = 0; u < numUsers; u++) indptr[u + 1]! += indptr[u]!;
-  const fill = indptr.slice(0, numUsers);
-  const indices = new Int32Array(users.length);
-  for (let i = 0; i < users.length; i++) indices[fill[users[i]!]!++] = items[i]!;
-  for (let u = 0; u < numUsers; u++) indices.subarray(indptr[u]!, indptr[u + 1]!).sort();
-  return { indptr, indices };
-}
-
-export function hasItem(rows: SortedRows, u: number, item: number): boolean {
-  let lo = rows.indptr[u]!;
-  let hi = rows.indptr[u + 1]! - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = rows.indices[mid]!;
-    if (v === item) return true;
-    if (v < item) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
 }
 
 /**
