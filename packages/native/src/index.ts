@@ -44,6 +44,8 @@ export {
   symInverse,
   topkDot,
   topkRows,
+  unitRows,
+  unitRowsGrad,
 } from './ops.ts';
 export type { ThreadSettings } from './threads.ts';
 export { getThreads, setThreads } from './threads.ts';

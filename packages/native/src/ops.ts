@@ -185,6 +185,26 @@ export function rowNormalize(
 }
 
 /**
+ * y = x·(‖x‖² + 1e-24)^-½ per row of x [rows, cols] (all-zero rows stay zero), with the row factors r
+ * as float32 for {@link unitRowsGrad}. Sums in double: the same bits as the straightforward JavaScript.
+ */
+export function unitRows(x: Float32Array, rows: number, cols: number): { y: Float32Array; r: Float32Array } {
+  const [y, r] = addon().unitRows(x, rows, cols) as [Float32Array, Float32Array];
+  return { y, r };
+}
+
+/** The gradient of {@link unitRows}: dx = r·(dy − y·(y·dy)) per row. */
+export function unitRowsGrad(
+  y: Float32Array,
+  r: Float32Array,
+  dy: Float32Array,
+  rows: number,
+  cols: number,
+): Float32Array {
+  return addon().unitRowsGrad(y, r, dy, rows, cols) as Float32Array;
+}
+
+/**
  * Normalised values for a CSR matrix (the structure is unchanged): `row` divides by row sums
  * (D_r⁻¹A), `sym` by sqrt(rowSum · colSum) (D_r^-½ A D_c^-½, LightGCN's Â for a bipartite or
  * symmetric adjacency). Entries of empty rows/columns stay 0.

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../src/addon.ts';
 import { csrMatMul } from '../src/csr-matmul.ts';
-import { csrNormalize, rowNormalize, spmm, spmmT } from '../src/ops.ts';
+import { csrNormalize, rowNormalize, spmm, spmmT, unitRows, unitRowsGrad } from '../src/ops.ts';
 import { randomCsr, rng } from './helpers.ts';
 
 function denseOf(csr: ReturnType<typeof randomCsr>): Float32Array {
@@ -75,6 +75,39 @@ describe.skipIf(!nativeAvailable())('rowNormalize / csrNormalize', () => {
     rowNormalize(x, 3, 2, { inPlace: true });
     expect(x[1]).toBeCloseTo(0.8, 6);
     expect(() => rowNormalize(x, 4, 2)).toThrow(/expected length 8/);
+  });
+
+  it('unitRows and its gradient: the same bits as the JavaScript formula, zero rows stay zero', () => {
+    const rand = rng(7);
+    const [n, d] = [6, 5];
+    const x = Float32Array.from({ length: n * d }, () => (rand() - 0.5) * 8);
+    x.fill(0, 2 * d, 3 * d); // an all-zero row (a node without edges)
+    const dy = Float32Array.from({ length: n * d }, () => rand() - 0.5);
+    const { y, r } = unitRows(x, n, d);
+    const yRef = new Float32Array(n * d);
+    const rRef = new Float32Array(n);
+    const dxRef = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) {
+      let ss = 0;
+      for (let j = i * d; j < (i + 1) * d; j++) ss += (x[j] as number) * (x[j] as number);
+      const f = 1 / Math.sqrt(ss + 1e-24);
+      rRef[i] = f;
+      for (let j = i * d; j < (i + 1) * d; j++) yRef[j] = (x[j] as number) * f;
+      let dot = 0;
+      for (let j = i * d; j < (i + 1) * d; j++) dot += (yRef[j] as number) * (dy[j] as number);
+      for (let j = i * d; j < (i + 1) * d; j++)
+        dxRef[j] = (rRef[i] as number) * ((dy[j] as number) - (yRef[j] as number) * dot);
+    }
+    expect(Array.from(y)).toEqual(Array.from(yRef));
+    expect(Array.from(r)).toEqual(Array.from(rRef));
+    expect(Array.from(unitRowsGrad(y, r, dy, n, d))).toEqual(Array.from(dxRef));
+    for (let i = 0; i < n; i++) {
+      const norm = Math.hypot(...Array.from(y.subarray(i * d, (i + 1) * d)));
+      expect(norm).toBeCloseTo(i === 2 ? 0 : 1, 6);
+    }
+    expect(Array.from(y.subarray(2 * d, 3 * d))).toEqual(new Array(d).fill(0));
+    expect(() => unitRows(x, n + 1, d)).toThrow(/x: expected length 35/);
+    expect(() => unitRowsGrad(y, r, dy.subarray(1), n, d)).toThrow(/dy: expected length 30/);
   });
 
   it('csrNormalize row and sym', () => {

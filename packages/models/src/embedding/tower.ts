@@ -22,6 +22,12 @@ export interface TowerConfig {
   readonly initStd: number;
   /** User tower only: mix the ID embedding with the pooled training history (history.ts). */
   readonly history?: HistoryConfig;
+  /**
+   * Dropout rate on the tower's inputs (the ID embedding, mixed with the history when there is one,
+   * and the feature embeddings) in training steps; inverted (kept values scaled by 1/(1 − rate)), so
+   * encoding for evaluation and export uses the inputs as they are. 0 or absent: off.
+   */
+  readonly dropout?: number;
 }
 
 interface Layer {
@@ -255,10 +261,13 @@ export class Tower {
     return batch;
   }
 
-  /** Forward phase: [n, dim] output vectors. */
-  forward(batch: TowerBatch, lookup: BatchLookup): tf.Tensor2D {
+  /**
+   * Forward phase: [n, dim] output vectors. `train` marks a training step: input dropout
+   * (`cfg.dropout`) draws its masks from `train.rng`.
+   */
+  forward(batch: TowerBatch, lookup: BatchLookup, train?: { rng: Rng }): tf.Tensor2D {
     const n = batch.n;
-    const parts: tf.Tensor2D[] = [];
+    let parts: tf.Tensor2D[] = [];
     if (batch.id !== undefined) {
       const own = lookup.get(batch.id); // [n, idDim]
       parts.push(batch.history && this.#history ? this.#history.mix(own, batch.history, lookup) : own);
@@ -272,6 +281,8 @@ export class Tower {
           : tf.unsortedSegmentSum(rows, tf.tensor1d(b.segments, 'int32'), n); // [n, fd]
       parts.push(tf.mul(pooled, tf.tensor2d(b.scale, [n, 1])) as tf.Tensor2D);
     }
+    const rate = this.cfg.dropout ?? 0;
+    if (train && rate > 0) parts = parts.map((x) => dropout(x, rate, train.rng)); // [n, w] each
     if (batch.numeric) parts.push(tf.tensor2d(batch.numeric, [n, this.numeric.length])); // [n, numeric]
     let xs: tf.Tensor2D[] = parts;
     for (const l of this.layers) {
@@ -284,6 +295,14 @@ export class Tower {
     if (this.cfg.normalize) x = tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))); // [n, dim], ‖x‖ = 1
     return x;
   }
+}
+
+/** Inverted dropout with a mask drawn from `rng`: each value kept with probability 1 − rate, scaled by 1/(1 − rate). */
+function dropout(x: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
+  const mask = new Float32Array(x.size);
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
+  return tf.mul(x, tf.tensor2d(mask, x.shape)) as tf.Tensor2D;
 }
 
 /** Σ_k x_k W_k + b: a linear layer over input parts (the same as concatenating them first). */

@@ -308,11 +308,12 @@ function step(
     const dense = target.store.denseParams();
     const vars = [...dense.map((p) => p.variable), ...lookup.variables()];
     const { value, grads } = tf.variableGrads(() => {
-      const query = target.users.forward(ub, lookup); // [B, D]
-      const positive = target.items.forward(ib, lookup); // [B, D]
+      const train = { rng }; // input dropout masks, when a tower has dropout
+      const query = target.users.forward(ub, lookup, train); // [B, D]
+      const positive = target.items.forward(ib, lookup, train); // [B, D]
       let negatives: tf.Tensor | undefined;
       if (nb && neg) {
-        const nv = target.items.forward(nb, lookup); // [B*N, D] or [N, D]
+        const nv = target.items.forward(nb, lookup, train); // [B*N, D] or [N, D]
         negatives = neg.shared ? nv : tf.reshape(nv, [b, neg.perRow, -1]); // [B, N, D]
       }
       return loss.compute({ ...extra, query, positive, ...(negatives ? { negatives } : {}) } as LossInputs);

@@ -14,6 +14,12 @@ const towerSchema = z.strictObject({
     .array(z.number().int().positive())
     .optional()
     .describe('MLP hidden sizes (default: the model-level hidden)'),
+  dropout: z
+    .number()
+    .min(0)
+    .lt(1)
+    .optional()
+    .describe('input dropout of this tower (default: the model-level dropout)'),
 });
 
 const historySchema = z
@@ -54,6 +60,14 @@ export const twoTowerSchema = z
     normalize: z.boolean().default(true).describe('L2-normalise the outputs (cosine scores)'),
     pooling: z.enum(['mean', 'sum']).default('mean').describe('pooling of multi-hot bags (genres)'),
     initStd: z.number().positive().default(0.1),
+    dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe(
+        "dropout rate on each tower's input embeddings in training steps (inverted; none at inference); 0 = off",
+      ),
     user: userTowerSchema.prefault({}),
     item: towerSchema.prefault({}),
     train: trainSchema.prefault({}),
@@ -108,6 +122,7 @@ export const twoTowerComponent = defineComponent({
       layerNorm: p.layerNorm,
       normalize: p.normalize,
       initStd: p.initStd,
+      dropout: t.dropout ?? p.dropout,
     });
     const user = p.user.history ? { ...side(p.user), history: p.user.history } : side(p.user);
     return new EmbeddingModel(

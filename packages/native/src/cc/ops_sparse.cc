@@ -104,12 +104,72 @@ Napi::Value RowNormalize(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// unitRows(x, rows, cols) -> [y, r]: y = x·(‖x‖² + 1e-24)^-½ per row (LightGCN++'s per-layer
+// normalisation), r the row factors as float32 (what the backward pass needs). Sums in double, in row
+// order, and each product rounded once to float32: the same bits as the JavaScript version it replaces.
+Napi::Value UnitRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto x = F32Arg(info, 0, "x");
+  int64_t rows = IntArg(info, 1, "rows"), cols = IntArg(info, 2, "cols");
+  CheckLen(env, "x", x.ElementLength(), static_cast<size_t>(rows * cols), "rows * cols");
+  auto y = Napi::Float32Array::New(env, x.ElementLength());
+  auto r = Napi::Float32Array::New(env, static_cast<size_t>(rows));
+  const float* src = x.Data();
+  float* dst = y.Data();
+  float* fac = r.Data();
+  for (int64_t i = 0; i < rows; i++) {
+    const float* a = src + i * cols;
+    double ss = 0;
+    for (int64_t j = 0; j < cols; j++) ss += static_cast<double>(a[j]) * static_cast<double>(a[j]);
+    double f = 1.0 / std::sqrt(ss + 1e-24);
+    fac[i] = static_cast<float>(f);
+    float* b = dst + i * cols;
+    for (int64_t j = 0; j < cols; j++) b[j] = static_cast<float>(static_cast<double>(a[j]) * f);
+  }
+  auto result = Napi::Array::New(env, 2);
+  result.Set(0u, y);
+  result.Set(1u, r);
+  return result;
+}
+
+// unitRowsGrad(y, r, dy, rows, cols) -> dx = r·(dy − y·(y·dy)) per row (the gradient of unitRows).
+Napi::Value UnitRowsGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto y = F32Arg(info, 0, "y");
+  auto r = F32Arg(info, 1, "r");
+  auto dy = F32Arg(info, 2, "dy");
+  int64_t rows = IntArg(info, 3, "rows"), cols = IntArg(info, 4, "cols");
+  CheckLen(env, "y", y.ElementLength(), static_cast<size_t>(rows * cols), "rows * cols");
+  CheckLen(env, "r", r.ElementLength(), static_cast<size_t>(rows), "rows");
+  CheckLen(env, "dy", dy.ElementLength(), static_cast<size_t>(rows * cols), "rows * cols");
+  auto out = Napi::Float32Array::New(env, y.ElementLength());
+  const float* Y = y.Data();
+  const float* G = dy.Data();
+  const float* R = r.Data();
+  float* D = out.Data();
+  for (int64_t i = 0; i < rows; i++) {
+    const float* yi = Y + i * cols;
+    const float* gi = G + i * cols;
+    double dot = 0;
+    for (int64_t j = 0; j < cols; j++) dot += static_cast<double>(yi[j]) * static_cast<double>(gi[j]);
+    double f = R[i];
+    float* di = D + i * cols;
+    for (int64_t j = 0; j < cols; j++) {
+      double t = static_cast<double>(yi[j]) * dot;
+      di[j] = static_cast<float>(f * (static_cast<double>(gi[j]) - t));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void InitSparse(Napi::Env env, Napi::Object exports) {
   exports.Set("spmm", Napi::Function::New(env, Spmm, "spmm"));
   exports.Set("spmmT", Napi::Function::New(env, SpmmT, "spmmT"));
   exports.Set("rowNormalize", Napi::Function::New(env, RowNormalize, "rowNormalize"));
+  exports.Set("unitRows", Napi::Function::New(env, UnitRows, "unitRows"));
+  exports.Set("unitRowsGrad", Napi::Function::New(env, UnitRowsGrad, "unitRowsGrad"));
 }
 
 }  // namespace ops

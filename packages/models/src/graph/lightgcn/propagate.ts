@@ -1,4 +1,4 @@
-import { csrMatMul } from '@embrec/native';
+import { csrMatMul, unitRowsGrad, unitRows as unitRowsNative } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adjacency } from './adjacency.ts';
 
@@ -45,36 +45,21 @@ export function propagate(adj: Adjacency, ego: tf.Tensor2D, opts: PropagateOptio
 }
 
 /**
- * y = x · (‖x‖² + 1e-24)^-½ per row, as one op with its gradient dx = r·(dy − y·(y·dy)) (r the row's
- * factor): two passes over [N, D] instead of five tfjs ops and their gradients (a LastFM LightGCN++
- * epoch 2.2–2.6 s instead of 2.4–2.8 s). All-zero rows stay zero, with a zero gradient.
+ * y = x · (‖x‖² + 1e-24)^-½ per row, as one native op with its gradient dx = r·(dy − y·(y·dy)) (r the
+ * row's factor): two passes over [N, D] instead of five tfjs ops and their gradients. All-zero rows
+ * stay zero, with a zero gradient. The native op gives the same bits as the JavaScript loops it
+ * replaced; two calls forward and backward on ML-1M's 9,746 × 64 table, tfjs overhead included, took
+ * 11 ms instead of 27 ms (a LightGCN++ ML-1M epoch 33 s instead of 37 s, with another run on the
+ * second core).
  */
 export function unitRows(x: tf.Tensor2D): tf.Tensor2D {
   const [n, d] = x.shape;
   const op = tf.customGrad((input) => {
-    const xv = (input as tf.Tensor).dataSync() as Float32Array;
-    const y = new Float32Array(n * d);
-    const r = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let ss = 0;
-      for (let j = i * d; j < (i + 1) * d; j++) ss += xv[j]! * xv[j]!;
-      const f = 1 / Math.sqrt(ss + 1e-24);
-      r[i] = f;
-      for (let j = i * d; j < (i + 1) * d; j++) y[j] = xv[j]! * f;
-    }
+    const { y, r } = unitRowsNative((input as tf.Tensor).dataSync() as Float32Array, n, d);
     return {
       value: tf.tensor2d(y, [n, d]),
-      gradFunc: (dy: tf.Tensor) => {
-        const g = dy.dataSync() as Float32Array;
-        const dx = new Float32Array(n * d);
-        for (let i = 0; i < n; i++) {
-          let dot = 0;
-          for (let j = i * d; j < (i + 1) * d; j++) dot += y[j]! * g[j]!;
-          const f = r[i]!;
-          for (let j = i * d; j < (i + 1) * d; j++) dx[j] = f * (g[j]! - y[j]! * dot);
-        }
-        return tf.tensor2d(dx, [n, d]);
-      },
+      gradFunc: (dy: tf.Tensor) =>
+        tf.tensor2d(unitRowsGrad(y, r, dy.dataSync() as Float32Array, n, d), [n, d]),
     };
   });
   return op(x) as tf.Tensor2D;
