@@ -24,7 +24,7 @@ export interface FakeTrial {
 export function writeSweep(
   dir: string,
   trials: readonly FakeTrial[],
-  opts: { baseline?: string; experimentFile?: string } = {},
+  opts: { baseline?: string; experimentFile?: string; axes?: Record<string, Record<string, string>> } = {},
 ): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -37,6 +37,7 @@ export function writeSweep(
       groups: Object.fromEntries(trials.map((t) => [t.name, t.group])),
       createdAt: 0,
       ...(opts.baseline ? { baseline: opts.baseline } : {}),
+      ...(opts.axes ? { axes: opts.axes } : {}),
     }),
   );
   for (const t of trials) {

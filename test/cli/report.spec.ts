@@ -105,6 +105,39 @@ describe('baseline matching by axis values', () => {
   });
 });
 
+describe('shortened group names (whole component blocks as sweep values)', () => {
+  // `model: [{ type: lightgcn, … }, { type: lightgcn++, … }]` gives names over 96 bytes, cut with a hash
+  const long = (t: string) =>
+    `model=${t}(dim=64,layers=2,l2=0.0001,train={epochs=240,batchSize=2048,lr=0.001,validateEvery=5})`;
+  const cut = (t: string) =>
+    `${long(t).slice(0, 70)}^${t === 'lightgcn' ? '0123456789abcdef' : 'fedcba9876543210'}`;
+  const trials = grid()
+    .filter((t) => t.group.endsWith('dim=8'))
+    .map((t) => {
+      const type = t.group.startsWith('power=1,') ? 'lightgcn' : 'lightgcn++';
+      const seed = t.name.split(',').pop()!;
+      return { ...t, name: `${cut(type)},${seed}`, group: cut(type) };
+    });
+  it('match the baseline on the axis values sweep.json recorded', () => {
+    const dir = join(root, 'cut');
+    const axes = Object.fromEntries(
+      ['lightgcn', 'lightgcn++'].map((t) => [cut(t), { model: long(t).slice('model='.length) }]),
+    );
+    writeSweep(dir, trials, { baseline: 'model=lightgcn', axes });
+    const r = sweepReport(dir, { format: 'md' });
+    expect(r.warnings).toEqual([]);
+    const row = r.text.split('\n').find((l) => l.startsWith(`| ${cut('lightgcn++')} `))!;
+    expect(row).toMatch(/\| \+0\.05000 \(\+/);
+    expect(r.text.split('\n').find((l) => l.startsWith(`| ${cut('lightgcn')} `))).toContain('baseline');
+  });
+  it('without recorded axes (a sweep.json from before) the baseline is a warning, not a wrong match', () => {
+    const dir = join(root, 'cut-old');
+    writeSweep(dir, trials, { baseline: 'model=lightgcn' });
+    const r = sweepReport(dir, { format: 'md' });
+    expect(r.warnings[0]).toMatch(/baseline "model=lightgcn" matches no trial group/);
+  });
+});
+
 describe('sweepReport on a synthetic sweep', () => {
   const dir = join(root, 'grid');
   const trials = grid();

@@ -25,7 +25,10 @@ export interface ReportGroup {
   readonly trials: string[];
   /** Final (test) metric values per trial, by metric. */
   readonly values: Record<string, number[]>;
-  /** The sweep axes of the group, parsed from its name (undefined for a shortened name). */
+  /**
+   * The sweep axes of the group, parsed from its name, or for a shortened name the values the sweep
+   * recorded (sweep.json `axes`); undefined when neither is there.
+   */
   readonly axes: Map<string, string> | undefined;
   /** With --select: the validation metric per trial. */
   valid?: number[];
@@ -206,6 +209,8 @@ export interface ReportTrial {
   readonly name: string;
   /** The trial group (trials differing only by seed). */
   readonly group: string;
+  /** The group's sweep axis values, unshortened, when the source recorded them. */
+  readonly axes?: Readonly<Record<string, string>> | undefined;
   readonly status: string;
   /** Final (test) metrics by display name. */
   readonly values: Record<string, number>;
@@ -242,6 +247,7 @@ export function folderSource(dir: string): ReportSource {
     const tdir = layout.trialDir(dir, trial);
     const st = readStatus(tdir);
     const group = sweep.groups?.[trial] ?? trial;
+    const axes = sweep.axes?.[group];
     if (st?.status === 'FAILED') {
       trials.push({
         name: trial,
@@ -254,7 +260,7 @@ export function folderSource(dir: string): ReportSource {
       continue;
     }
     if (!existsSync(layout.metrics(tdir)) || st?.status !== 'FINISHED') continue;
-    trials.push({ name: trial, group, status: 'FINISHED', values: readRun(tdir).values });
+    trials.push({ name: trial, group, axes, status: 'FINISHED', values: readRun(tdir).values });
   }
   return {
     where: dir,
@@ -313,7 +319,8 @@ export function sourceReport(src: ReportSource, opts: ReportOptions): ReportResu
     const gname = trial.group;
     let g = groups.get(gname);
     if (!g) {
-      g = { name: gname, trials: [], values: {}, axes: parseAssignments(gname) };
+      const recorded = trial.axes ? new Map(Object.entries(trial.axes)) : undefined;
+      g = { name: gname, trials: [], values: {}, axes: parseAssignments(gname) ?? recorded };
       groups.set(gname, g);
     }
     g.trials.push(trial.name);

@@ -137,6 +137,14 @@ export function pointName(point: SweepPoint): string {
   return safeTrialName(parts.join(',') || 'run');
 }
 
+/**
+ * The axis values of a point as its name writes them before any shortening (`model` →
+ * `lightgcn(dim=64,…)`): what `embrec report` matches a baseline against when the name was cut.
+ */
+export function axisLabels(assignments: SweepPoint['assignments']): Record<string, string> {
+  return Object.fromEntries(assignments.map(([p, v]) => [p, shortValue(v)]));
+}
+
 /** The name of a point without its seed: trials that differ only by seed form one group. */
 export function groupName(point: SweepPoint): string {
   return pointName({ assignments: point.assignments });

@@ -51,6 +51,8 @@ export interface SweepRecord {
   file: string;
   trials: string[];
   groups: Record<string, string>;
+  /** Per group: its sweep axis values, unshortened (group names over 96 bytes are cut). */
+  axes?: Record<string, Record<string, string>>;
   baseline?: string;
   createdAt: number;
 }

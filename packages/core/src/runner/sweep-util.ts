@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { setupBackend } from '../backend.ts';
 import type { LoadedExperiment } from '../config/load.ts';
 import type { TrialConfig } from '../config/sections.ts';
+import { axisLabels } from '../config/sweep.ts';
 import { EmbrecError } from '../errors.ts';
 import { writeJsonAtomic } from './fs.ts';
 import { layout, type SweepRecord } from './layout.ts';
@@ -45,13 +46,18 @@ export async function defaultSetupBackend(
 /** Writes sweep.json (the trials, their groups, the baseline), keeping the first run's creation time. */
 export function writeSweepRecord(dir: string, exp: LoadedExperiment): void {
   const groups: Record<string, string> = {};
-  for (const t of exp.trials) groups[t.name] = t.group;
+  const axes: Record<string, Record<string, string>> = {};
+  for (const t of exp.trials) {
+    groups[t.name] = t.group;
+    axes[t.group] ??= axisLabels(t.assignments);
+  }
   const record: SweepRecord = {
     name: exp.name,
     experiment: exp.name,
     file: exp.file,
     trials: exp.trials.map((t) => t.name),
     groups,
+    axes,
     createdAt: Date.now(),
   };
   if (exp.sweep?.baseline) record.baseline = exp.sweep.baseline;

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { axisLabels } from '../../src/config/sweep.ts';
 import {
   ConfigError,
   coreVersion,
@@ -11,6 +12,8 @@ import {
   loadExperiment,
   Registry,
 } from '../../src/index.ts';
+import type { SweepRecord } from '../../src/runner/layout.ts';
+import { writeSweepRecord } from '../../src/runner/sweep-util.ts';
 
 /** A registry of tiny components, enough to validate experiment files without the real plugins. */
 function registry(): Registry {
@@ -133,6 +136,21 @@ describe('experiment files', () => {
     expect(t.config.seed).toBe(2);
     expect(t.config.model).toEqual({ type: 'embrec/tt', dim: 4, hidden: [16] });
     expect(t.config.loss).toEqual({ type: 'embrec/infonce', temperature: 0.5 });
+  });
+
+  it("sweep.json records each group's axis values unshortened (long names are cut with a hash)", async () => {
+    const dir = write({
+      'e.yaml': `${base}sweep:\n  seeds: [1]\n  params:\n    model: [{ type: mf }, { type: tt, dim: 4, hidden: [${'128, '.repeat(20)}128] }]\n`,
+    });
+    const exp = await loadExperiment(join(dir, 'e.yaml'), { registry: registry() });
+    const out = mkdtempSync(join(tmpdir(), 'embrec-sweep-'));
+    writeSweepRecord(out, exp);
+    const rec = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepRecord;
+    const long = exp.trials[1]!.group;
+    expect(long).toMatch(/\^[0-9a-f]{16}$/); // shortened
+    expect(rec.axes?.[long]).toEqual({ model: `tt(dim=4,hidden=[${'128,'.repeat(20)}128])` });
+    expect(rec.axes?.[exp.trials[0]!.group]).toEqual({ model: 'mf' });
+    expect(axisLabels([['loss.temperature', 0.5]])).toEqual({ 'loss.temperature': '0.5' });
   });
 
   it('draws a seeded random search: same seed, same trials; ranges respected', async () => {
