@@ -174,14 +174,17 @@ export function spmmT(
   ) as Float32Array;
 }
 
-/** Divides each row of x [rows, cols] by its L2 norm; all-zero rows stay zero. */
+/** Divides each row of x [rows, cols] by its L2 norm ({@link unitRows}); all-zero rows stay zero. */
 export function rowNormalize(
   x: Float32Array,
   rows: number,
   cols: number,
   options: { inPlace?: boolean } = {},
 ): Float32Array {
-  return addon().rowNormalize(x, rows, cols, options.inPlace === true) as Float32Array;
+  const { y } = unitRows(x, rows, cols);
+  if (!options.inPlace) return y;
+  x.set(y);
+  return x;
 }
 
 /**

@@ -83,29 +83,8 @@ Napi::Value SpmmT(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// rowNormalize(x, rows, cols, inPlace?) -> each row divided by its L2 norm (zero rows stay zero)
-Napi::Value RowNormalize(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto x = F32Arg(info, 0, "x");
-  int64_t rows = IntArg(info, 1, "rows"), cols = IntArg(info, 2, "cols");
-  CheckLen(env, "x", x.ElementLength(), static_cast<size_t>(rows * cols), "rows * cols");
-  bool inPlace = Present(info, 3) && info[3].ToBoolean().Value();
-  Napi::Float32Array out = inPlace ? x : Napi::Float32Array::New(env, x.ElementLength());
-  const float* src = x.Data();
-  float* dst = out.Data();
-  for (int64_t r = 0; r < rows; r++) {
-    const float* a = src + r * cols;
-    double ss = 0;
-    for (int64_t j = 0; j < cols; j++) ss += static_cast<double>(a[j]) * a[j];
-    float inv = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
-    float* b = dst + r * cols;
-    for (int64_t j = 0; j < cols; j++) b[j] = a[j] * inv;
-  }
-  return out;
-}
-
 // unitRows(x, rows, cols) -> [y, r]: y = x·(‖x‖² + 1e-24)^-½ per row (LightGCN++'s per-layer
-// normalisation), r the row factors as float32 (what the backward pass needs). Sums in double, in row
+// normalisation; rowNormalize in ops.ts), r the row factors as float32 (what the backward pass needs). Sums in double, in row
 // order, and each product rounded once to float32: the same bits as the JavaScript version it replaces.
 Napi::Value UnitRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -167,7 +146,6 @@ Napi::Value UnitRowsGrad(const Napi::CallbackInfo& info) {
 void InitSparse(Napi::Env env, Napi::Object exports) {
   exports.Set("spmm", Napi::Function::New(env, Spmm, "spmm"));
   exports.Set("spmmT", Napi::Function::New(env, SpmmT, "spmmT"));
-  exports.Set("rowNormalize", Napi::Function::New(env, RowNormalize, "rowNormalize"));
   exports.Set("unitRows", Napi::Function::New(env, UnitRows, "unitRows"));
   exports.Set("unitRowsGrad", Napi::Function::New(env, UnitRowsGrad, "unitRowsGrad"));
 }
