@@ -31,8 +31,15 @@ export {
   inBatchSoftmaxCrossEntropyTfjs,
   inBatchSoftmaxLoss,
 } from './kernels/softmax-ce.ts';
-export type { SparseOptimizerOptions } from './kernels/sparse-optim.ts';
-export { adamUpdate, dedupRows, gatherRows, SparseRowOptimizer } from './kernels/sparse-optim.ts';
+export type { AdamRowsStep, SparseOptimizerOptions } from './kernels/sparse-optim.ts';
+export {
+  adagradRowsF64,
+  adamRowsF64,
+  adamUpdate,
+  dedupRows,
+  gatherRows,
+  SparseRowOptimizer,
+} from './kernels/sparse-optim.ts';
 export type { CsrIndex, CsrMatrix, TopKDotOptions, TopKOptions, TopKResult } from './ops.ts';
 export {
   csrNormalize,

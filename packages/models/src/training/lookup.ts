@@ -1,3 +1,4 @@
+import { gatherRows, nativeAvailable } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TableParam } from './params.ts';
 
@@ -6,6 +7,8 @@ interface TableRows {
   /** Each table row's index among the batch's unique rows (−1: not requested). */
   readonly slot: Int32Array;
   readonly rows: number[];
+  /** Some requested id was outside the table (its row stays zero). */
+  outside?: boolean;
   tensor?: tf.Tensor2D;
 }
 
@@ -19,6 +22,7 @@ export class BatchLookup {
   readonly #tables = new Map<string, TableRows>();
   readonly #requests: { t: TableRows; pos: Int32Array }[] = [];
   #vars: tf.Variable[] = [];
+  #native: boolean | undefined;
 
   constructor(readonly trainable: boolean) {}
 
@@ -37,6 +41,7 @@ export class BatchLookup {
         // a row outside the table gets a slot of its own each time: materialize leaves it zero
         s = t.rows.length;
         if (inTable) t.slot[id] = s;
+        else t.outside = true;
         t.rows.push(id);
       }
       pos[i] = s;
@@ -48,9 +53,15 @@ export class BatchLookup {
   materialize(): void {
     for (const t of this.#tables.values()) {
       const d = t.table.dim;
-      const buf = new Float32Array(Math.max(t.rows.length, 1) * d);
-      for (let r = 0; r < t.rows.length; r++)
-        buf.set(t.table.data.subarray(t.rows[r]! * d, (t.rows[r]! + 1) * d), r * d);
+      let buf: Float32Array;
+      this.#native ??= nativeAvailable();
+      if (!t.outside && t.rows.length > 0 && this.#native) {
+        buf = gatherRows(t.table.data, d, Int32Array.from(t.rows));
+      } else {
+        buf = new Float32Array(Math.max(t.rows.length, 1) * d);
+        for (let r = 0; r < t.rows.length; r++)
+          buf.set(t.table.data.subarray(t.rows[r]! * d, (t.rows[r]! + 1) * d), r * d);
+      }
       const x = tf.tensor2d(buf, [Math.max(t.rows.length, 1), d]);
       if (this.trainable) {
         const v = tf.variable(x, true);

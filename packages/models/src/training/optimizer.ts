@@ -1,3 +1,4 @@
+import { adagradRowsF64, adamRowsF64, nativeAvailable } from '@embrec/native';
 import type { DenseParam, Param, TableParam } from './params.ts';
 
 export interface OptimizerConfig {
@@ -16,7 +17,13 @@ export interface OptimizerConfig {
  */
 export class Optimizer {
   step = 0;
-  constructor(readonly cfg: OptimizerConfig) {}
+  /** `native: false` keeps the JavaScript loops even when the addon loads (tests compare the two). */
+  constructor(
+    readonly cfg: OptimizerConfig,
+    opts: { readonly native?: boolean } = {},
+  ) {
+    this.#useNative = opts.native;
+  }
 
   /** Starts a new step: call once per batch before the updates. */
   begin(): void {
@@ -59,11 +66,34 @@ export class Optimizer {
 
   /** Updates the given rows of a table; grad is [rows.length, dim] aligned with rows (unique). */
   updateRows(p: TableParam, rows: Int32Array, grad: Float32Array, lr: number): void {
+    if (this.#native(p, rows, grad, p.dim, lr)) return;
     const d = p.dim;
     for (let r = 0; r < rows.length; r++) this.#update(p, rows[r]! * d, grad, r * d, d, lr);
   }
 
   updateDense(p: DenseParam, grad: Float32Array, lr: number): void {
+    if (this.#native(p, null, grad, p.data.length, lr)) return;
     this.#update(p, 0, grad, 0, p.data.length, lr);
   }
+
+  /**
+   * The same update by the native addon when it is loaded: the same double-precision operations in
+   * the same order as {@link #update}, so the same bits (packages/native's test compares them), ≈ 10×
+   * faster on the many item rows a history batch touches.
+   */
+  #native(p: Param, rows: Int32Array | null, grad: Float32Array, dim: number, lr: number): boolean {
+    this.#useNative ??= nativeAvailable();
+    if (!this.#useNative) return false;
+    const { m, v } = this.#state(p);
+    const { beta1, beta2, eps, weightDecay } = this.cfg;
+    if (this.cfg.type === 'adam') {
+      const c1 = 1 - beta1 ** this.step;
+      const c2 = 1 - beta2 ** this.step;
+      adamRowsF64(p.data, m, v, rows, grad, dim, { a: lr / c1, beta1, beta2, c2, eps, weightDecay });
+    } else {
+      adagradRowsF64(p.data, v, rows, grad, dim, { lr, eps, weightDecay });
+    }
+    return true;
+  }
+  #useNative: boolean | undefined;
 }

@@ -733,6 +733,125 @@ Napi::Value SparseAdagrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The trainer's optimiser steps (packages/models Optimizer) in double precision, the same operations
+// in the same order as its JavaScript loops, so the bits match them (no FTZ, no FMA at this file's
+// -march; a test compares bit for bit). rows: Int32Array of unique rows of w [R, d] (grad [n, d]), or
+// null: one block w[0 .. grad.length) (a dense parameter).
+//   adamRowsF64(w, m, v, rows|null, grad, d, a, beta1, beta2, c2, eps, weightDecay)
+//     g = grad + wd·w; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g·g; w −= a·m / (sqrt(v / c2) + eps)
+//     (a = lr / (1 − β1^t), c2 = 1 − β2^t, computed by the caller)
+//   adagradRowsF64(w, v, rows|null, grad, d, lr, eps, weightDecay)
+//     g = grad + wd·w; v += g·g; w −= lr·g / (sqrt(v) + eps)
+struct RowBlocks {
+  const int32_t* rows = nullptr;
+  size_t n = 0;  // blocks
+  int64_t d = 0;  // values per block
+};
+
+RowBlocks Blocks(Napi::Env env, const char* fn, const Napi::CallbackInfo& info, size_t ri, size_t wLen,
+                 size_t gLen, int64_t d) {
+  I32View rows = I32(info, ri, fn, /*nullable=*/true);
+  const bool dense = rows.p == nullptr && (info[ri].IsNull() || info[ri].IsUndefined());
+  if (dense) {
+    Need(env, fn, "w", wLen, gLen);
+    return {nullptr, 1, (int64_t)gLen};
+  }
+  if (d <= 0) Fail(env, fn, "dim must be positive, got " + std::to_string(d));
+  Need(env, fn, "grad", gLen, rows.n * (size_t)d);
+  const int64_t R = (int64_t)wLen / d;
+  for (size_t k = 0; k < rows.n; k++)
+    if (rows.p[k] < 0 || rows.p[k] >= R)
+      Fail(env, fn, "row " + std::to_string(rows.p[k]) + " is not in [0, " + std::to_string(R) + ")");
+  return {rows.p, rows.n, d};
+}
+
+struct AdamF64 {
+  double a, b1, b2, c2, eps, wd, ob1, ob2;
+};
+
+void AdamF64Scalar(float* __restrict W, float* __restrict M, float* __restrict V, const float* __restrict G,
+                   int64_t j, int64_t n, const AdamF64& c) {
+  for (; j < n; j++) {
+    const double wj = W[j];
+    const double gj = (double)G[j] + c.wd * wj;
+    const double mj = c.b1 * (double)M[j] + c.ob1 * gj;
+    const double vj = c.b2 * (double)V[j] + c.ob2 * gj * gj;
+    M[j] = (float)mj;
+    V[j] = (float)vj;
+    W[j] = (float)(wj - (c.a * mj) / (std::sqrt(vj / c.c2) + c.eps));
+  }
+}
+
+// Four lanes of the scalar loop: the same IEEE double operations in the same order (no FMA: the
+// target is avx2 alone, so nothing can be contracted), conversions round to nearest as the casts do.
+__attribute__((target("avx2"))) void AdamF64Avx2(float* __restrict W, float* __restrict M, float* __restrict V,
+                                                  const float* __restrict G, int64_t n, const AdamF64& c) {
+  const __m256d a = _mm256_set1_pd(c.a), b1 = _mm256_set1_pd(c.b1), b2 = _mm256_set1_pd(c.b2),
+                c2 = _mm256_set1_pd(c.c2), eps = _mm256_set1_pd(c.eps), wd = _mm256_set1_pd(c.wd),
+                ob1 = _mm256_set1_pd(c.ob1), ob2 = _mm256_set1_pd(c.ob2);
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const __m256d wj = _mm256_cvtps_pd(_mm_loadu_ps(W + j));
+    const __m256d gj = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(G + j)), _mm256_mul_pd(wd, wj));
+    const __m256d mj = _mm256_add_pd(_mm256_mul_pd(b1, _mm256_cvtps_pd(_mm_loadu_ps(M + j))), _mm256_mul_pd(ob1, gj));
+    const __m256d vj = _mm256_add_pd(_mm256_mul_pd(b2, _mm256_cvtps_pd(_mm_loadu_ps(V + j))),
+                                     _mm256_mul_pd(_mm256_mul_pd(ob2, gj), gj));
+    _mm_storeu_ps(M + j, _mm256_cvtpd_ps(mj));
+    _mm_storeu_ps(V + j, _mm256_cvtpd_ps(vj));
+    const __m256d den = _mm256_add_pd(_mm256_sqrt_pd(_mm256_div_pd(vj, c2)), eps);
+    _mm_storeu_ps(W + j, _mm256_cvtpd_ps(_mm256_sub_pd(wj, _mm256_div_pd(_mm256_mul_pd(a, mj), den))));
+  }
+  AdamF64Scalar(W, M, V, G, j, n, c);
+}
+
+Napi::Value AdamRowsF64(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "adamRowsF64";
+  F32View w = F32(info, 0, fn), m = F32(info, 1, fn), v = F32(info, 2, fn), g = F32(info, 4, fn);
+  Need(env, fn, "m", m.n, w.n);
+  Need(env, fn, "v", v.n, w.n);
+  const RowBlocks b = Blocks(env, fn, info, 3, w.n, g.n, Int(info, 5));
+  AdamF64 c{Num(info, 6), Num(info, 7), Num(info, 8), Num(info, 9), Num(info, 10), Num(info, 11), 0, 0};
+  c.ob1 = 1 - c.b1;
+  c.ob2 = 1 - c.b2;
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  for (size_t k = 0; k < b.n; k++) {
+    const int64_t off = b.rows ? (int64_t)b.rows[k] * b.d : 0;
+    const float* G = g.p + (int64_t)k * b.d;
+    if (avx2)
+      AdamF64Avx2(w.p + off, m.p + off, v.p + off, G, b.d, c);
+    else
+      AdamF64Scalar(w.p + off, m.p + off, v.p + off, G, 0, b.d, c);
+  }
+  return env.Undefined();
+}
+
+Napi::Value AdagradRowsF64(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "adagradRowsF64";
+  F32View w = F32(info, 0, fn), v = F32(info, 1, fn), g = F32(info, 3, fn);
+  Need(env, fn, "v", v.n, w.n);
+  const RowBlocks b = Blocks(env, fn, info, 2, w.n, g.n, Int(info, 4));
+  const double lr = Num(info, 5), eps = Num(info, 6), wd = Num(info, 7);
+  for (size_t k = 0; k < b.n; k++) {
+    const int64_t off = b.rows ? (int64_t)b.rows[k] * b.d : 0;
+    float* __restrict W = w.p + off;
+    float* __restrict V = v.p + off;
+    const float* __restrict G = g.p + (int64_t)k * b.d;
+    for (int64_t j = 0; j < b.d; j++) {
+      const double wj = W[j];
+      const double gj = (double)G[j] + wd * wj;
+      const double vj = (double)V[j] + gj * gj;
+      V[j] = (float)vj;
+      W[j] = (float)(wj - (lr * gj) / (std::sqrt(vj) + eps));
+    }
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitKernels(Napi::Env env, Napi::Object exports) {
@@ -750,5 +869,7 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
   exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam, "sparseAdam"));
   exports.Set("sparseAdagrad", Napi::Function::New(env, SparseAdagrad, "sparseAdagrad"));
+  exports.Set("adamRowsF64", Napi::Function::New(env, AdamRowsF64, "adamRowsF64"));
+  exports.Set("adagradRowsF64", Napi::Function::New(env, AdagradRowsF64, "adagradRowsF64"));
 }
 }  // namespace embrec

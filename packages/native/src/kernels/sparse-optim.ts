@@ -159,3 +159,49 @@ export function adamUpdate(
     step,
   );
 }
+
+/** The settings of one {@link adamRowsF64} step (the caller's bias corrections, its L2 term). */
+export interface AdamRowsStep {
+  /** lr / (1 − β1^t) */
+  readonly a: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  /** 1 − β2^t */
+  readonly c2: number;
+  readonly eps: number;
+  /** L2 penalty added to the gradient (g + λw). */
+  readonly weightDecay: number;
+}
+
+/**
+ * Adam in place on rows of a row-major [R, dim] table (`rows`, grad [rows.length, dim]) or, with
+ * `rows` null, on the whole of `w` (grad of the same length), computed in double precision in the
+ * order g = grad + λw, m = β1m + (1−β1)g, v = β2v + (1−β2)g·g, w −= a·m / (√(v / c2) + ε): the same
+ * bits as that formula written as a JavaScript loop over Float32Arrays (the models' trainer).
+ */
+export function adamRowsF64(
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  rows: Int32Array | null,
+  grad: Float32Array,
+  dim: number,
+  s: AdamRowsStep,
+): void {
+  addon().adamRowsF64(w, m, v, rows, grad, dim, s.a, s.beta1, s.beta2, s.c2, s.eps, s.weightDecay);
+}
+
+/**
+ * Adagrad in place, as {@link adamRowsF64}: g = grad + λw, v += g·g, w −= lr·g / (√v + ε), in double
+ * precision (the same bits as the JavaScript loop).
+ */
+export function adagradRowsF64(
+  w: Float32Array,
+  v: Float32Array,
+  rows: Int32Array | null,
+  grad: Float32Array,
+  dim: number,
+  s: { readonly lr: number; readonly eps: number; readonly weightDecay: number },
+): void {
+  addon().adagradRowsF64(w, v, rows, grad, dim, s.lr, s.eps, s.weightDecay);
+}
