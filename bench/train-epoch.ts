@@ -49,6 +49,8 @@ const warm = sized(5, 1);
 const take = (k: number) => order.subarray(0, Math.min(k * batch, n));
 // the subset holds at most one epoch: on a small set fewer than `steps` steps follow the warm-up
 const timed = Math.ceil(take(warm + steps).length / batch) - Math.ceil(take(warm).length / batch);
+if (timed < 1)
+  throw new Error(`train-epoch: ${n} training rows leave no step after the ${warm}-step warm-up`);
 async function timeSteps(k: number, pool: number): Promise<number> {
   const rows = take(k);
   const sub = makeInteractions({

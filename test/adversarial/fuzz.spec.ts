@@ -94,7 +94,9 @@ const oddString = fc.oneof(
     '\u0000',
     'a\nb',
     '\u202e',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an env reference as a literal config value
     '${HOME}',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an unset env reference as a literal value
     '${NOPE_UNSET_VAR}',
     '%s%n',
     '~',
