@@ -30,6 +30,41 @@ CsrArgs ReadCsr(const Napi::CallbackInfo& info, size_t i) {
   return c;
 }
 
+// The row loops of spmm / spmmT, compiled twice (AVX2 and the baseline x86-64-v2) and picked at load
+// time. Each output value is the same chain of float multiplies and adds in the same order either way
+// (the AVX2 copy has no FMA to contract them into), so both give the same bits; the AVX2 copy does 8
+// lanes at a time instead of 4.
+__attribute__((target_clones("avx2", "default"))) void SpmmRows(const CsrArgs& A, const float* __restrict X,
+                                                                 float* __restrict Y, int64_t d, int64_t r0,
+                                                                 int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
+    float* __restrict y = Y + r * d;
+    std::fill(y, y + d, 0.0f);
+    for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
+      const float v = A.values ? A.values[e] : 1.0f;
+      const float* __restrict xr = X + static_cast<int64_t>(A.indices[e]) * d;
+      for (int64_t t = 0; t < d; t++) y[t] += v * xr[t];
+    }
+  }
+}
+
+// Aᵀ·Y for the output rows (columns of A) in [c0, c1): a scan of all entries, keeping its own.
+__attribute__((target_clones("avx2", "default"))) void SpmmTCols(const CsrArgs& A, const float* __restrict Y,
+                                                                  float* __restrict X, int64_t d, int64_t c0,
+                                                                  int64_t c1) {
+  const bool all = c0 == 0 && c1 == A.cols;
+  for (int64_t r = 0; r < A.rows; r++) {
+    const float* __restrict yr = Y + r * d;
+    for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
+      const int64_t c = A.indices[e];
+      if (!all && (c < c0 || c >= c1)) continue;
+      const float v = A.values ? A.values[e] : 1.0f;
+      float* __restrict xc = X + c * d;
+      for (int64_t t = 0; t < d; t++) xc[t] += v * yr[t];
+    }
+  }
+}
+
 // spmm(indptr, indices, values?, rows, cols, X, d, threads?) -> A·X  [rows, d], X is [cols, d]
 Napi::Value Spmm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -41,17 +76,7 @@ Napi::Value Spmm(const Napi::CallbackInfo& info) {
   auto out = Napi::Float32Array::New(env, static_cast<size_t>(A.rows * d));
   float* Y = out.Data();
   const float* X = x.Data();
-  ParallelFor(A.rows, threads, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      float* y = Y + r * d;
-      std::fill(y, y + d, 0.0f);
-      for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
-        float v = A.values ? A.values[e] : 1.0f;
-        const float* xr = X + static_cast<int64_t>(A.indices[e]) * d;
-        for (int64_t t = 0; t < d; t++) y[t] += v * xr[t];
-      }
-    }
-  });
+  ParallelFor(A.rows, threads, 64, [&](int64_t r0, int64_t r1) { SpmmRows(A, X, Y, d, r0, r1); });
   return out;
 }
 
@@ -67,19 +92,7 @@ Napi::Value SpmmT(const Napi::CallbackInfo& info) {
   float* X = out.Data();
   const float* Y = y.Data();
   // Each thread owns a range of output rows (columns of A) and scans all entries for its own.
-  ParallelFor(A.cols, threads, 64, [&](int64_t c0, int64_t c1) {
-    bool all = c0 == 0 && c1 == A.cols;
-    for (int64_t r = 0; r < A.rows; r++) {
-      const float* yr = Y + r * d;
-      for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
-        int64_t c = A.indices[e];
-        if (!all && (c < c0 || c >= c1)) continue;
-        float v = A.values ? A.values[e] : 1.0f;
-        float* xc = X + c * d;
-        for (int64_t t = 0; t < d; t++) xc[t] += v * yr[t];
-      }
-    }
-  });
+  ParallelFor(A.cols, threads, 64, [&](int64_t c0, int64_t c1) { SpmmTCols(A, Y, X, d, c0, c1); });
   return out;
 }
 
