@@ -79,6 +79,85 @@ describe('checkpoints are keyed by the config that produced them (issue 10, item
     expect(log).toContain('starting from scratch: checkpoint belongs to config');
     expect(log).not.toContain('resuming training');
   });
+
+  // the data fingerprint hashes content: a fresh copy of the same bytes (new mtime) keeps finished
+  // trials and checkpoints; a changed byte reruns even when size and mtime are put back
+  const csvExperiment = () =>
+    tinyExperiment().replace(
+      'dataset: { type: demo, users: 60, items: 80, genres: 4 }',
+      'dataset: { type: csv, path: data.csv, columns: { user: user, item: item } }',
+    );
+  const csvRows = (n: number, shift = 3) => {
+    const lines = ['user,item'];
+    for (let u = 0; u < n; u++) for (let j = 0; j < 8; j++) lines.push(`u${u},i${(u * 7 + j * shift) % 40}`);
+    return `${lines.join('\n')}\n`;
+  };
+
+  it('the same bytes with a new mtime (a copy, a touch) keep a finished trial and a checkpoint', async () => {
+    const { writeFileSync, utimesSync } = await import('node:fs');
+    const w = workspace(csvExperiment());
+    const data = join(w.dir, 'data.csv');
+    writeFileSync(data, csvRows(30));
+    const ac = new AbortController();
+    const first = await runFile(w.file, {
+      output: w.out,
+      progress: 'lines',
+      signal: ac.signal,
+      echo: (_l, line) => {
+        if (line.includes('epoch 1/3')) ac.abort();
+      },
+    });
+    expect(first.outcome.aborted).toBe(true);
+    writeFileSync(data, csvRows(30)); // rewritten: same bytes, a new mtime
+    utimesSync(data, new Date(2001, 0, 1), new Date(2001, 0, 1));
+    const resumed = await runFile(w.file, { output: w.out });
+    expect(resumed.outcome.finished).toEqual(['run']);
+    const log = readFileSync(join(first.outcome.dir, 'run', 'logs.txt'), 'utf8');
+    expect(log).toContain('resuming training');
+    expect(log).not.toContain('starting from scratch');
+    utimesSync(data, new Date(), new Date());
+    const again = await runFile(w.file, { output: w.out });
+    expect(again.outcome.skipped).toEqual(['run']);
+  });
+
+  it('a changed byte reruns even with the size and mtime put back', async () => {
+    const { writeFileSync, statSync, utimesSync } = await import('node:fs');
+    const w = workspace(csvExperiment());
+    const data = join(w.dir, 'data.csv');
+    writeFileSync(data, csvRows(30));
+    const first = await runFile(w.file, { output: w.out });
+    expect(first.outcome.finished).toEqual(['run']);
+    const before = statSync(data);
+    const edited = csvRows(30).replace('u0,i0', 'u0,i9'); // same length
+    expect(edited.length).toBe(csvRows(30).length);
+    writeFileSync(data, edited);
+    utimesSync(data, before.atime, before.mtime);
+    const second = await runFile(w.file, { output: w.out });
+    expect(second.outcome.skipped).toEqual([]);
+    expect(second.outcome.finished).toEqual(['run']);
+  });
+
+  it('a trial recorded with the earlier (size + mtime) fingerprint is still skipped', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { legacyDataFingerprint } = await import('../../packages/core/src/runner/checkpoint-key.ts');
+    const w = workspace(csvExperiment());
+    writeFileSync(join(w.dir, 'data.csv'), csvRows(30));
+    const first = await runFile(w.file, { output: w.out });
+    const trialDir = join(first.outcome.dir, 'run');
+    const st = JSON.parse(readFileSync(join(trialDir, 'status.json'), 'utf8')) as { data: string };
+    expect(st.data).toMatch(/^c1-[0-9a-f]{12}$/);
+    const cfg = JSON.parse(readFileSync(join(trialDir, 'config.json'), 'utf8'));
+    writeFileSync(
+      join(trialDir, 'status.json'),
+      JSON.stringify({ ...st, data: legacyDataFingerprint(cfg, w.dir) }),
+    );
+    const second = await runFile(w.file, { output: w.out });
+    expect(second.outcome.skipped).toEqual(['run']);
+    // a legacy record of other data is not
+    writeFileSync(join(trialDir, 'status.json'), JSON.stringify({ ...st, data: '0123456789ab' }));
+    const third = await runFile(w.file, { output: w.out });
+    expect(third.outcome.skipped).toEqual([]);
+  });
 });
 
 describe('a resumed trial records every epoch (issue 10, item 3)', () => {

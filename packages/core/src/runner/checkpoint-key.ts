@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { TrialConfig } from '../config/sections.ts';
 import type { Logger } from '../util/log.ts';
@@ -10,7 +21,7 @@ import type { TrialStatus } from './layout.ts';
 export interface CheckpointKey {
   /** Hash of the resolved config (the MLflow `embrec.config_hash` tag). */
   readonly configHash: string;
-  /** Hash of the sizes and mtimes of the files the data sections name. */
+  /** {@link dataFingerprint} of the files the data sections name (content hashes). */
   readonly data: string;
   /** Hash of both: a checkpoint is resumed only when this matches. */
   readonly key: string;
@@ -21,11 +32,38 @@ const MAX_FILES = 5000;
 
 /**
  * A fingerprint of the data a trial reads: every string of the `dataset` and `transforms` sections
- * that names an existing file or folder (relative to the experiment's folder) contributes its
- * size and mtime (folders: their files, two levels deep). Downloads are named by url + sha256,
- * which the config hash already covers.
+ * that names an existing file or folder (relative to the experiment's folder) contributes its path,
+ * size and the SHA-256 of its bytes (folders: their files, two levels deep). Content, not mtimes: a
+ * copy, a `touch` or a fresh checkout of the same files keeps finished trials and checkpoints; any
+ * changed byte reruns. Downloads are named by url + sha256, which the config hash already covers.
+ * The result starts with `c1-`; {@link legacyDataFingerprint} is the earlier (size + mtime) form,
+ * still accepted for records written before.
  */
 export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>, configDir: string): string {
+  return `${CONTENT}${walkData(cfg, configDir, (p, st) => `${p}\0${st.size}\0${contentHash(p, st)}\n`)}`;
+}
+
+/** The fingerprint of records written before content hashes: path, size and mtime of each file. */
+export function legacyDataFingerprint(
+  cfg: Pick<TrialConfig, 'dataset' | 'transforms'>,
+  configDir: string,
+): string {
+  return walkData(cfg, configDir, (p, st) => `${p}\0${st.size}\0${st.mtimeMs}\n`);
+}
+
+const CONTENT = 'c1-';
+
+/** Whether `recorded` (a status or checkpoint's `data`) names the data `key` describes. */
+export function sameData(recorded: string, key: { data: string; legacyData?: () => string }): boolean {
+  if (recorded === key.data) return true;
+  return !recorded.startsWith(CONTENT) && key.legacyData !== undefined && recorded === key.legacyData();
+}
+
+function walkData(
+  cfg: Pick<TrialConfig, 'dataset' | 'transforms'>,
+  configDir: string,
+  line: (path: string, st: Stats) => string,
+): string {
   const h = createHash('sha256');
   const seen = new Set<string>();
   const root = resolve(configDir);
@@ -33,7 +71,7 @@ export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>
   const statInto = (p: string, depth: number): void => {
     if (seen.has(p) || files >= MAX_FILES) return;
     seen.add(p);
-    let st: ReturnType<typeof statSync>;
+    let st: Stats;
     try {
       st = statSync(p);
     } catch {
@@ -41,7 +79,7 @@ export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>
     }
     if (st.isFile()) {
       files++;
-      h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+      h.update(line(p, st));
     } else if (st.isDirectory() && depth > 0 && relative(p, root).startsWith('..')) {
       // a folder (never the experiment's own folder or one of its parents)
       let names: string[] = [];
@@ -64,6 +102,29 @@ export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>
   return h.digest('hex').slice(0, 12);
 }
 
+/** SHA-256 of a file's bytes, read in 1 MiB blocks; remembered per path, size, mtime and inode. */
+const hashes = new Map<string, string>();
+function contentHash(p: string, st: Stats): string {
+  const id = `${p}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  const known = hashes.get(id);
+  if (known !== undefined) return known;
+  const h = createHash('sha256');
+  let fd: number | undefined;
+  try {
+    fd = openSync(p, 'r');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null))
+      h.update(buf.subarray(0, n));
+  } catch {
+    return `unreadable:${st.mtimeMs}`; // not cached: a later call may read it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const hex = h.digest('hex');
+  hashes.set(id, hex);
+  return hex;
+}
+
 /**
  * Whether a trial finished before with this config and these data files (`recordedHash`: the
  * config-hash tag of its status.json): a rerun skips it unless --force. Trials recorded before data
@@ -72,12 +133,12 @@ export function dataFingerprint(cfg: Pick<TrialConfig, 'dataset' | 'transforms'>
 export function finishedBefore(
   status: TrialStatus | undefined,
   recordedHash: string | undefined,
-  key: { configHash: string; data: string },
+  key: { configHash: string; data: string; legacyData?: () => string },
 ): boolean {
   return (
     status?.status === 'FINISHED' &&
     recordedHash === key.configHash &&
-    (status.data === undefined || status.data === key.data)
+    (status.data === undefined || sameData(status.data, key))
   );
 }
 
@@ -102,13 +163,19 @@ function readKey(dir: string): CheckpointKey | undefined {
 export function openCheckpoint(
   dir: string,
   key: CheckpointKey,
-  opts: { force: boolean; log: Logger },
+  opts: { force: boolean; log: Logger; legacyData?: () => string },
 ): boolean {
   const used = existsSync(dir) && readdirSync(dir).some((n) => n !== KEY_FILE);
   if (used) {
     const old = readKey(dir);
-    if (old?.key === key.key) {
-      if (!opts.force) return true;
+    const same =
+      old !== undefined &&
+      (old.key === key.key || (old.configHash === key.configHash && sameData(old.data, { ...key, ...opts })));
+    if (same) {
+      if (!opts.force) {
+        if (old.key !== key.key) writeJsonAtomic(join(dir, KEY_FILE), key); // restamped in the content form
+        return true;
+      }
       opts.log.info(`--force: discarding the checkpoint in ${dir}`);
     } else {
       const owner = old?.configHash ?? '(unknown: written before checkpoints were keyed)';

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Trial } from '../config/load.ts';
-import { checkpointKey, dataFingerprint } from './checkpoint-key.ts';
+import { checkpointKey, dataFingerprint, legacyDataFingerprint } from './checkpoint-key.ts';
 import { type TrialEnv, trialLogger } from './context.ts';
 import { writeJsonAtomic } from './fs.ts';
 import { layout, type TrialStatus } from './layout.ts';
@@ -77,6 +77,7 @@ export async function runSweepTrial(s: SweepRun, trial: Trial, i: number): Promi
     log,
     params,
     key,
+    legacyData: () => legacyDataFingerprint(trial.config, exp.dir),
     force: s.opts.force === true,
     onStage: (stage, ms) => {
       log.info(`stage ${stage}: ${(ms / 1000).toFixed(2)} s`);

@@ -11,7 +11,7 @@ import { RootScope, type TrialScope } from '../plugin/container.ts';
 import type { TrackerComponent } from '../plugin/kinds.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
-import { dataFingerprint, finishedBefore } from './checkpoint-key.ts';
+import { dataFingerprint, finishedBefore, legacyDataFingerprint } from './checkpoint-key.ts';
 import type { RunEvent } from './events.ts';
 import { layout, readStatus } from './layout.ts';
 import type { RunOptions } from './run.ts';
@@ -65,7 +65,11 @@ export async function openSweep(
 
   const finished = (t: Trial): boolean => {
     const st = readStatus(layout.trialDir(dir, t.name));
-    const key = { configHash: configHash(t.config), data: dataFingerprint(t.config, exp.dir) };
+    const key = {
+      configHash: configHash(t.config),
+      data: dataFingerprint(t.config, exp.dir),
+      legacyData: () => legacyDataFingerprint(t.config, exp.dir),
+    };
     return finishedBefore(st, st?.tags[TAGS.configHash], key);
   };
   const todo: Trial[] = [];

@@ -26,6 +26,8 @@ export async function executeTrial(o: {
   readonly log: Logger;
   readonly params: Record<string, string>;
   readonly key: CheckpointKey;
+  /** The data fingerprint in the form of records written before content hashes (lazily). */
+  readonly legacyData?: () => string;
   readonly force: boolean;
   readonly onStage: (stage: string, ms: number) => void;
   readonly setupBackend: (name: TrialConfig['backend'], threads: number) => Promise<string | undefined>;
@@ -35,7 +37,11 @@ export async function executeTrial(o: {
   try {
     writeJsonAtomic(layout.config(staging), o.trial.config);
     writeJsonAtomic(layout.params(staging), o.params);
-    openCheckpoint(o.env.checkpointDir, o.key, { force: o.force, log: o.log });
+    openCheckpoint(o.env.checkpointDir, o.key, {
+      force: o.force,
+      log: o.log,
+      ...(o.legacyData ? { legacyData: o.legacyData } : {}),
+    });
     const out = await runTrial({
       trial: o.trial,
       file: o.file,
