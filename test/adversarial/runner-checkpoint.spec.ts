@@ -153,6 +153,8 @@ describe('checkpoints are keyed by the config that produced them (issue 10, item
     );
     const second = await runFile(w.file, { output: w.out });
     expect(second.outcome.skipped).toEqual(['run']);
+    // recognised, it is restamped in the content form
+    expect(JSON.parse(readFileSync(join(trialDir, 'status.json'), 'utf8')).data).toBe(st.data);
     // a legacy record of other data is not
     writeFileSync(join(trialDir, 'status.json'), JSON.stringify({ ...st, data: '0123456789ab' }));
     const third = await runFile(w.file, { output: w.out });

@@ -13,6 +13,7 @@ import { createLogger, type Logger, type LogLevel } from '../util/log.ts';
 import { coreVersion } from '../version.ts';
 import { dataFingerprint, finishedBefore, legacyDataFingerprint } from './checkpoint-key.ts';
 import type { RunEvent } from './events.ts';
+import { writeJsonAtomic } from './fs.ts';
 import { layout, readStatus } from './layout.ts';
 import type { RunOptions } from './run.ts';
 import { TAGS } from './run-names.ts';
@@ -70,7 +71,12 @@ export async function openSweep(
       data: dataFingerprint(t.config, exp.dir),
       legacyData: () => legacyDataFingerprint(t.config, exp.dir),
     };
-    return finishedBefore(st, st?.tags[TAGS.configHash], key);
+    const done = finishedBefore(st, st?.tags[TAGS.configHash], key);
+    // recognised through the earlier (size + mtime) fingerprint: restamped in the content form, so a
+    // later copy of the same data (new mtimes) still finds it
+    if (done && st?.data !== undefined && st.data !== key.data)
+      writeJsonAtomic(layout.status(layout.trialDir(dir, t.name)), { ...st, data: key.data });
+    return done;
   };
   const todo: Trial[] = [];
   for (const t of exp.trials.filter((x) => !opts.only || opts.only.includes(x.name))) {
