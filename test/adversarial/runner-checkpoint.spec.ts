@@ -13,6 +13,32 @@ function losses(trialDir: string): number[] {
     .map((e) => e.values.loss!);
 }
 
+/** Runs an experiment file and interrupts it once epoch 1 has finished (its checkpoint is written). */
+function runInterrupted(file: string, output: string) {
+  const ac = new AbortController();
+  return runFile(file, {
+    output,
+    progress: 'lines',
+    signal: ac.signal,
+    echo: (_l, line) => {
+      if (line.includes('epoch 1/3')) ac.abort(); // printed when epoch 1 completes
+    },
+  });
+}
+
+// the data fingerprint hashes content: a fresh copy of the same bytes (new mtime) keeps finished
+// trials and checkpoints; a changed byte reruns even when size and mtime are put back
+const csvExperiment = () =>
+  tinyExperiment().replace(
+    'dataset: { type: demo, users: 60, items: 80, genres: 4 }',
+    'dataset: { type: csv, path: data.csv, columns: { user: user, item: item } }',
+  );
+const csvRows = (n: number) => {
+  const lines = ['user,item'];
+  for (let u = 0; u < n; u++) for (let j = 0; j < 8; j++) lines.push(`u${u},i${(u * 7 + j * 3) % 40}`);
+  return `${lines.join('\n')}\n`;
+};
+
 const statusOf = (trialDir: string) =>
   JSON.parse(readFileSync(join(trialDir, 'status.json'), 'utf8')) as {
     status: string;
@@ -56,22 +82,12 @@ describe('checkpoints are keyed by the config that produced them (issue 10, item
   });
 
   it('a change of the data file (same config) starts from scratch', async () => {
-    const w = workspace(
-      tinyExperiment().replace(
-        'dataset: { type: demo, users: 60, items: 80, genres: 4 }',
-        'dataset: { type: csv, path: data.csv, columns: { user: user, item: item } }',
-      ),
-    );
+    const w = workspace(csvExperiment());
     const { writeFileSync } = await import('node:fs');
-    const rows = (n: number) => {
-      const lines = ['user,item'];
-      for (let u = 0; u < n; u++) for (let j = 0; j < 8; j++) lines.push(`u${u},i${(u * 7 + j * 3) % 40}`);
-      return `${lines.join('\n')}\n`;
-    };
-    writeFileSync(join(w.dir, 'data.csv'), rows(30));
+    writeFileSync(join(w.dir, 'data.csv'), csvRows(30));
     const first = await runFile(w.file, { output: w.out });
     expect(first.outcome.finished).toEqual(['run']);
-    writeFileSync(join(w.dir, 'data.csv'), rows(40));
+    writeFileSync(join(w.dir, 'data.csv'), csvRows(40));
     const second = await runFile(w.file, { output: w.out, only: ['run'] });
     // the data changed: the finished trial is not skipped and its checkpoint is not resumed
     expect(second.outcome.skipped).toEqual([]);
@@ -80,33 +96,12 @@ describe('checkpoints are keyed by the config that produced them (issue 10, item
     expect(log).not.toContain('resuming training');
   });
 
-  // the data fingerprint hashes content: a fresh copy of the same bytes (new mtime) keeps finished
-  // trials and checkpoints; a changed byte reruns even when size and mtime are put back
-  const csvExperiment = () =>
-    tinyExperiment().replace(
-      'dataset: { type: demo, users: 60, items: 80, genres: 4 }',
-      'dataset: { type: csv, path: data.csv, columns: { user: user, item: item } }',
-    );
-  const csvRows = (n: number, shift = 3) => {
-    const lines = ['user,item'];
-    for (let u = 0; u < n; u++) for (let j = 0; j < 8; j++) lines.push(`u${u},i${(u * 7 + j * shift) % 40}`);
-    return `${lines.join('\n')}\n`;
-  };
-
   it('the same bytes with a new mtime (a copy, a touch) keep a finished trial and a checkpoint', async () => {
     const { writeFileSync, utimesSync } = await import('node:fs');
     const w = workspace(csvExperiment());
     const data = join(w.dir, 'data.csv');
     writeFileSync(data, csvRows(30));
-    const ac = new AbortController();
-    const first = await runFile(w.file, {
-      output: w.out,
-      progress: 'lines',
-      signal: ac.signal,
-      echo: (_l, line) => {
-        if (line.includes('epoch 1/3')) ac.abort();
-      },
-    });
+    const first = await runInterrupted(w.file, w.out);
     expect(first.outcome.aborted).toBe(true);
     writeFileSync(data, csvRows(30)); // rewritten: same bytes, a new mtime
     utimesSync(data, new Date(2001, 0, 1), new Date(2001, 0, 1));
@@ -165,15 +160,7 @@ describe('checkpoints are keyed by the config that produced them (issue 10, item
 describe('a resumed trial records every epoch (issue 10, item 3)', () => {
   it('metrics-history.jsonl holds the epochs before the interruption too', async () => {
     const w = workspace(tinyExperiment());
-    const ac = new AbortController();
-    const first = await runFile(w.file, {
-      output: w.out,
-      progress: 'lines',
-      signal: ac.signal,
-      echo: (_l, line) => {
-        if (line.includes('epoch 1/3')) ac.abort(); // printed when epoch 1 completes
-      },
-    });
+    const first = await runInterrupted(w.file, w.out);
     expect(first.outcome.aborted).toBe(true);
     const second = await runFile(w.file, { output: w.out });
     expect(second.outcome.finished).toEqual(['run']);

@@ -1,3 +1,4 @@
+import { Rng } from '@embrec/core';
 import { nativeAvailable } from '@embrec/native';
 import { describe, expect, it } from 'vitest';
 import { Optimizer, type OptimizerConfig } from '../src/training/optimizer.ts';
@@ -6,14 +7,8 @@ import type { Param, TableParam } from '../src/training/params.ts';
 const run = nativeAvailable() || !!process.env.CI; // in CI a missing addon fails, it does not skip
 
 function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 function table(r: () => number, rows: number, dim: number): TableParam {
