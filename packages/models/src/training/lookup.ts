@@ -9,6 +9,8 @@ interface TableRows {
   readonly rows: number[];
   /** Some requested id was outside the table (its row stays zero). */
   outside?: boolean;
+  /** `rows` as an Int32Array (made once by materialize, reused by entries). */
+  ids?: Int32Array;
   tensor?: tf.Tensor2D;
 }
 
@@ -55,8 +57,9 @@ export class BatchLookup {
       const d = t.table.dim;
       let buf: Float32Array;
       this.#native ??= nativeAvailable();
+      t.ids = Int32Array.from(t.rows);
       if (!t.outside && t.rows.length > 0 && this.#native) {
-        buf = gatherRows(t.table.data, d, Int32Array.from(t.rows));
+        buf = gatherRows(t.table.data, d, t.ids);
       } else {
         buf = new Float32Array(Math.max(t.rows.length, 1) * d);
         for (let r = 0; r < t.rows.length; r++)
@@ -98,7 +101,7 @@ export class BatchLookup {
       if (t.rows.length > 0 && t.tensor)
         out.push({
           table: t.table,
-          rows: Int32Array.from(t.rows),
+          rows: t.ids ?? Int32Array.from(t.rows),
           variable: t.tensor as unknown as tf.Variable,
         });
     }

@@ -641,12 +641,18 @@ __attribute__((target("avx2"))) void Adam256(float* __restrict p, float* __restr
   AdamScalar(p, m, v, g, i, n, lr, b1, b2, eps, c1, c2);
 }
 
-void AdamLoop(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g, int64_t n,
-              float lr, float b1, float b2, float eps, float c1, float c2) {
+// 2: AVX-512F, 1: AVX2, 0: neither (checked once).
+int SimdLevel() {
   static const int level = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
   }();
+  return level;
+}
+
+void AdamLoop(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g, int64_t n,
+              float lr, float b1, float b2, float eps, float c1, float c2) {
+  const int level = SimdLevel();
   if (level == 2)
     Adam512(p, m, v, g, n, lr, b1, b2, eps, c1, c2);
   else if (level == 1)
@@ -750,12 +756,11 @@ struct RowBlocks {
 
 RowBlocks Blocks(Napi::Env env, const char* fn, const Napi::CallbackInfo& info, size_t ri, size_t wLen,
                  size_t gLen, int64_t d) {
-  I32View rows = I32(info, ri, fn, /*nullable=*/true);
-  const bool dense = rows.p == nullptr && (info[ri].IsNull() || info[ri].IsUndefined());
-  if (dense) {
+  if (info[ri].IsNull() || info[ri].IsUndefined()) {  // dense: one block of grad's length
     Need(env, fn, "w", wLen, gLen);
     return {nullptr, 1, (int64_t)gLen};
   }
+  I32View rows = I32(info, ri, fn);
   if (d <= 0) Fail(env, fn, "dim must be positive, got " + std::to_string(d));
   Need(env, fn, "grad", gLen, rows.n * (size_t)d);
   const int64_t R = (int64_t)wLen / d;
@@ -814,10 +819,7 @@ Napi::Value AdamRowsF64(const Napi::CallbackInfo& info) {
   AdamF64 c{Num(info, 6), Num(info, 7), Num(info, 8), Num(info, 9), Num(info, 10), Num(info, 11), 0, 0};
   c.ob1 = 1 - c.b1;
   c.ob2 = 1 - c.b2;
-  static const bool avx2 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
+  const bool avx2 = SimdLevel() >= 1;
   for (size_t k = 0; k < b.n; k++) {
     const int64_t off = b.rows ? (int64_t)b.rows[k] * b.d : 0;
     const float* G = g.p + (int64_t)k * b.d;
