@@ -137,6 +137,18 @@ const COMMANDS = new Map<string, Entry>([
     'node --conditions=source --import tsx bench/train-epoch.ts --data ml-1m-lightgcnpp --dim 128 --tau 0.15 --history 0.5 --steps 40',
     bench,
   ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 64 --tau 0.1 --steps 40',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data lastfm-lightgcnpp --dim 256 --tau 0.15 --history 0.5 --steps 58',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 128 --tau 0.1 --steps 40',
+    bench,
+  ],
   ['nice -n 10 node --conditions=source --import tsx bench/item2vec.ts --threads 2 --seeds 3', bench],
   [
     'nice -n 10 node --conditions=source --import tsx bench/lightgcn-epoch.ts --data ml-1m-lightgcnpp --steps 20 --warm 3',
