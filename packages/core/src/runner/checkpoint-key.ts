@@ -53,10 +53,13 @@ export function legacyDataFingerprint(
 
 const CONTENT = 'c1-';
 
-/** Whether `recorded` (a status or checkpoint's `data`) names the data `key` describes. */
-export function sameData(recorded: string, key: { data: string; legacyData?: () => string }): boolean {
-  if (recorded === key.data) return true;
-  return !recorded.startsWith(CONTENT) && key.legacyData !== undefined && recorded === key.legacyData();
+/**
+ * Whether `recorded` (a status or checkpoint's `data`) names the data whose fingerprint is `data`; a
+ * record in the earlier form is compared with `legacyData()` (computed only then).
+ */
+export function sameData(recorded: string, data: string, legacyData: (() => string) | undefined): boolean {
+  if (recorded === data) return true;
+  return !recorded.startsWith(CONTENT) && legacyData !== undefined && recorded === legacyData();
 }
 
 function walkData(
@@ -138,7 +141,7 @@ export function finishedBefore(
   return (
     status?.status === 'FINISHED' &&
     recordedHash === key.configHash &&
-    (status.data === undefined || sameData(status.data, key))
+    (status.data === undefined || sameData(status.data, key.data, key.legacyData))
   );
 }
 
@@ -163,14 +166,15 @@ function readKey(dir: string): CheckpointKey | undefined {
 export function openCheckpoint(
   dir: string,
   key: CheckpointKey,
-  opts: { force: boolean; log: Logger; legacyData?: () => string },
+  opts: { force: boolean; log: Logger; legacyData?: (() => string) | undefined },
 ): boolean {
   const used = existsSync(dir) && readdirSync(dir).some((n) => n !== KEY_FILE);
   if (used) {
     const old = readKey(dir);
     const same =
       old !== undefined &&
-      (old.key === key.key || (old.configHash === key.configHash && sameData(old.data, { ...key, ...opts })));
+      (old.key === key.key ||
+        (old.configHash === key.configHash && sameData(old.data, key.data, opts.legacyData)));
     if (same) {
       if (!opts.force) {
         if (old.key !== key.key) writeJsonAtomic(join(dir, KEY_FILE), key); // restamped in the content form

@@ -37,11 +37,7 @@ export async function executeTrial(o: {
   try {
     writeJsonAtomic(layout.config(staging), o.trial.config);
     writeJsonAtomic(layout.params(staging), o.params);
-    openCheckpoint(o.env.checkpointDir, o.key, {
-      force: o.force,
-      log: o.log,
-      ...(o.legacyData ? { legacyData: o.legacyData } : {}),
-    });
+    openCheckpoint(o.env.checkpointDir, o.key, { force: o.force, log: o.log, legacyData: o.legacyData });
     const out = await runTrial({
       trial: o.trial,
       file: o.file,
