@@ -4,6 +4,10 @@
  * (bench/peers/torch_train.py) run in the same invocation on the same CPU threads. Both time
  * `--steps` steps after a warm-up and extrapolate to one epoch of the training file.
  *
+ * `--optimizer-precision float32` trains embrec with `train.optimizerPrecision: float32` (single-precision
+ * Adam, as the peer's). `--rounds R` repeats the whole comparison R times, alternating embrec and the
+ * peers, and reports each implementation's median ms/step (with the range) and the ratio of medians.
+ *
  * `--history g` adds the SimpleX-style user tower (`model.user.history` mean, weight g; the row's
  * positive left out of its history) to both. `--pool N` adds N uniform negatives shared by the batch
  * (the `mixed` sampler: in-batch plus the pool, logQ on both, accidental hits masked) to both; a list
@@ -11,7 +15,7 @@
  *
  *   node --conditions=source --import tsx bench/train-epoch.ts [--data ml-1m-lightgcnpp] [--steps 60]
  *        [--batch 1024] [--dim 64] [--tau 0.1] [--history 0.5] [--pool 0,1024] [--threads 1]
- *        [--no-torch]
+ *        [--optimizer-precision float32] [--rounds 3] [--no-torch]
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +41,13 @@ const threads = Number(arg('threads', '1'));
 const tau = Number(arg('tau', '0.1'));
 const history = process.argv.includes('--history') ? Number(arg('history', '0.5')) : undefined;
 const pools = arg('pool', '0').split(',').map(Number);
+const precision = arg('optimizer-precision', 'float64');
+if (precision !== 'float64' && precision !== 'float32')
+  throw new Error(`train-epoch: --optimizer-precision must be float64 or float32, got ${precision}`);
+const asked = Number(arg('rounds', '1'));
+if (!Number.isInteger(asked) || asked < 1)
+  throw new Error(`train-epoch: --rounds must be a positive integer, got ${arg('rounds', '1')}`);
+const rounds = sized(asked, 1);
 
 const info = await setupBackend('native', { threads });
 const data = loadLightGcn(dataDir, lightgcnSchema.parse({ valid: null }));
@@ -78,7 +89,7 @@ async function timeSteps(k: number, pool: number): Promise<number> {
         ...(history === undefined ? {} : { history: { aggregate: 'mean', weight: history } }),
       },
       item: { features: 'none' },
-      train: { epochs: 1, batchSize: batch, lr: 0.005, checkpoint: false },
+      train: { epochs: 1, batchSize: batch, lr: 0.005, checkpoint: false, optimizerPrecision: precision },
     },
     { loss, sampler },
     cctx,
@@ -90,67 +101,76 @@ async function timeSteps(k: number, pool: number): Promise<number> {
   return ms;
 }
 const rows: string[][] = [['implementation', 'shared pool', 'ms/step', 's/epoch', 'ratio']];
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const shown = (xs: number[]): string =>
+  xs.length === 1
+    ? xs[0]!.toFixed(1)
+    : `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
 for (const pool of pools) {
-  const tWarm = await timeSteps(warm, pool);
-  const tAll = await timeSteps(warm + steps, pool);
-  const msPerStep = (tAll - tWarm) / timed;
+  const ours: number[] = [];
+  const peers = new Map<string, number[]>();
+  const failed: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const tWarm = await timeSteps(warm, pool);
+    const tAll = await timeSteps(warm + steps, pool);
+    ours.push((tAll - tWarm) / timed);
+    if (!runPeer('torch_train.py', !process.argv.includes('--no-torch'))) continue;
+    for (const sparse of [false, true]) {
+      const r = spawnSync(
+        peerPython(),
+        [
+          join(here, 'peers/torch_train.py'),
+          '--data',
+          dataDir,
+          '--batch',
+          String(batch),
+          '--dim',
+          String(dim),
+          '--steps',
+          String(steps),
+          '--threads',
+          String(threads),
+          '--tau',
+          String(tau),
+          '--pool',
+          String(pool),
+          ...(history === undefined ? [] : ['--history', String(history)]),
+          ...(sparse ? ['--sparse'] : []),
+        ],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0) {
+        failed.push(`pytorch${sparse ? ' sparse' : ''}: ${r.stderr.split('\n').slice(-3).join(' ')}`);
+        continue;
+      }
+      const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { peer: string; msPerStep: number };
+      peers.set(j.peer, [...(peers.get(j.peer) ?? []), j.msPerStep]);
+    }
+  }
+  const mine = median(ours);
   rows.push([
-    `embrec (${info.name}: ${info.detail})`,
+    `embrec (${info.name}: ${info.detail}${precision === 'float32' ? '; float32 Adam' : ''})`,
     String(pool),
-    msPerStep.toFixed(1),
-    ((msPerStep * stepsPerEpoch) / 1000).toFixed(1),
+    shown(ours),
+    ((mine * stepsPerEpoch) / 1000).toFixed(1),
     '1.00',
   ]);
-  if (!runPeer('torch_train.py', !process.argv.includes('--no-torch'))) continue;
-  for (const sparse of [false, true]) {
-    const r = spawnSync(
-      peerPython(),
-      [
-        join(here, 'peers/torch_train.py'),
-        '--data',
-        dataDir,
-        '--batch',
-        String(batch),
-        '--dim',
-        String(dim),
-        '--steps',
-        String(steps),
-        '--threads',
-        String(threads),
-        '--tau',
-        String(tau),
-        '--pool',
-        String(pool),
-        ...(history === undefined ? [] : ['--history', String(history)]),
-        ...(sparse ? ['--sparse'] : []),
-      ],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0) {
-      rows.push([
-        `pytorch${sparse ? ' sparse' : ''}`,
-        String(pool),
-        'failed',
-        r.stderr.split('\n').slice(-3).join(' '),
-        '',
-      ]);
-      continue;
-    }
-    const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-      peer: string;
-      msPerStep: number;
-      secondsPerEpoch: number;
-    };
+  for (const [peer, xs] of peers) {
     rows.push([
-      j.peer,
+      peer,
       String(pool),
-      j.msPerStep.toFixed(1),
-      j.secondsPerEpoch.toFixed(1),
-      (msPerStep / j.msPerStep).toFixed(2),
+      shown(xs),
+      ((median(xs) * stepsPerEpoch) / 1000).toFixed(1),
+      (mine / median(xs)).toFixed(2),
     ]);
   }
+  for (const f of failed) rows.push([f, String(pool), 'failed', '', '']);
 }
 console.log(
-  `${arg('data', 'ml-1m-lightgcnpp')}: ${n} training interactions, batch ${batch}, dim ${dim}, τ ${tau}${history === undefined ? '' : `, user history mean g ${history}`}, ${stepsPerEpoch} steps/epoch, ${threads} thread(s), ${timed} timed steps (the peer: ${steps})`,
+  `${arg('data', 'ml-1m-lightgcnpp')}: ${n} training interactions, batch ${batch}, dim ${dim}, τ ${tau}${history === undefined ? '' : `, user history mean g ${history}`}, ${stepsPerEpoch} steps/epoch, ${threads} thread(s), ${timed} timed steps (the peer: ${steps})${rounds > 1 ? `, ${rounds} rounds (median, range)` : ''}`,
 );
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -106,6 +106,34 @@ const COMMANDS = new Map<string, Entry>([
     bench,
   ],
   [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data lastfm-lightgcnpp --dim 256 --tau 0.15 --history 0.5 --steps 58 --rounds 3',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data lastfm-lightgcnpp --dim 256 --tau 0.15 --history 0.5 --steps 58 --rounds 3 --optimizer-precision float32',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 128 --tau 0.1 --steps 40 --rounds 3',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 128 --tau 0.1 --steps 40 --rounds 3 --optimizer-precision float32',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data ml-1m-lightgcnpp --dim 128 --tau 0.15 --steps 40 --rounds 3',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 64 --tau 0.1 --steps 40 --rounds 3',
+    bench,
+  ],
+  [
+    'node --conditions=source --import tsx bench/lightgcn-epoch.ts --data gowalla/lightgcnpp --steps 20 --warm 3 --layouts coo',
+    bench,
+  ],
+  [
     'nice -n 10 node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --steps 20',
     bench,
   ],

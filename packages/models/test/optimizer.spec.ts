@@ -28,15 +28,29 @@ function copy<P extends Param>(p: P): P {
 const bits = (a: Float32Array | undefined) => Array.from(new Uint32Array(Float32Array.from(a ?? []).buffer));
 
 describe.skipIf(!run)('Optimizer: the native update is the JavaScript update, bit for bit', () => {
-  const cases: [string, OptimizerConfig][] = [
-    ['adam', { type: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }],
-    ['adam + weight decay', { type: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-7, weightDecay: 1e-4 }],
-    ['adagrad + weight decay', { type: 'adagrad', beta1: 0.9, beta2: 0.999, eps: 1e-10, weightDecay: 1e-3 }],
+  const cases: [string, OptimizerConfig, number][] = [
+    ['adam', { type: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, 5],
+    ['adam + weight decay', { type: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-7, weightDecay: 1e-4 }, 5],
+    [
+      'adagrad + weight decay',
+      { type: 'adagrad', beta1: 0.9, beta2: 0.999, eps: 1e-10, weightDecay: 1e-3 },
+      5,
+    ],
+    // 19 columns: two eight-lane blocks and a scalar tail of the float32 kernel
+    [
+      'adam float32',
+      { type: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, precision: 'float32' },
+      19,
+    ],
+    [
+      'adam float32 + weight decay',
+      { type: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-7, weightDecay: 1e-4, precision: 'float32' },
+      19,
+    ],
   ];
-  for (const [name, cfg] of cases) {
+  for (const [name, cfg, dim] of cases) {
     it(name, () => {
       const r = rand(7);
-      const dim = 5;
       const js = table(r, 40, dim);
       const nat = copy(js);
       const dense = { ...table(r, 1, 12), kind: 'dense' as const, shape: [3, 4] } as unknown as Param;
@@ -65,6 +79,36 @@ describe.skipIf(!run)('Optimizer: the native update is the JavaScript update, bi
       expect(bits(js.data)).not.toEqual(bits(table(rand(7), 40, dim).data));
     });
   }
+
+  it('float32 is a different computation from float64 (same data, other bits)', () => {
+    const mk = (precision: 'float32' | 'float64') => {
+      const r = rand(3);
+      const t = table(r, 20, 8);
+      const o = new Optimizer({
+        type: 'adam',
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0,
+        precision,
+      });
+      for (let step = 0; step < 20; step++) {
+        o.begin();
+        const rows = Int32Array.from({ length: 6 }, (_, i) => (step * 7 + i * 3) % 20);
+        o.updateRows(
+          t,
+          rows,
+          Float32Array.from({ length: 48 }, () => r() - 0.5),
+          0.01,
+        );
+      }
+      return t.data;
+    };
+    const a = mk('float32');
+    const b = mk('float64');
+    expect(bits(a)).not.toEqual(bits(b));
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5);
+  });
 
   it('refuses a row outside the table', () => {
     const o = new Optimizer(cases[0]![1], { native: true });

@@ -198,4 +198,32 @@ describe('trainer', () => {
     expect(trainSchema.parse({}).sampling).toBe('rows');
     expect(trainSchema.safeParse({ sampling: 'edges' }).success).toBe(false);
   });
+
+  it('optimizerPrecision: float64 by default, float32 for Adam only (a clear error for Adagrad)', () => {
+    expect(trainSchema.parse({}).optimizerPrecision).toBe('float64');
+    expect(trainSchema.parse({ optimizerPrecision: 'float32' }).optimizerPrecision).toBe('float32');
+    const bad = trainSchema.safeParse({ optimizer: 'adagrad', optimizerPrecision: 'float32' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['optimizerPrecision']);
+    expect(bad.error?.issues[0]?.message).toMatch(
+      /float32 is an Adam option: Adagrad always updates in float64/,
+    );
+    expect(trainSchema.safeParse({ optimizerPrecision: 'float16' }).success).toBe(false);
+  });
+
+  it('trains with float32 Adam: other bits than float64, the same fit', async () => {
+    const fx = tinyClusteredDataset();
+    const fit = async (optimizerPrecision: string) => {
+      const { ctx, cctx } = contexts(5);
+      const m = await mf(cctx, { epochs: 3, batchSize: 16, lr: 0.05, checkpoint: false, optimizerPrecision });
+      await m.fit({ dataset: fx.dataset, splits: fx.splits, ctx });
+      return vectors(m);
+    };
+    const a = await fit('float32');
+    const b = await fit('float64');
+    expect(a).not.toEqual(b);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-3);
+  });
 });

@@ -17,6 +17,7 @@ export { item2vecTrain } from './item2vec.ts';
 export { NativeAdamOptimizer, nativeAdam } from './kernels/adam.ts';
 export { dense } from './kernels/dense.ts';
 export { ensureGradients } from './kernels/gradients.ts';
+export { l2Normalize, l2NormalizeTfjs } from './kernels/l2-normalize.ts';
 export { layerNorm } from './kernels/layer-norm.ts';
 export {
   NATIVE_KERNELS,
@@ -34,6 +35,7 @@ export {
 export type { AdamRowsStep, SparseOptimizerOptions } from './kernels/sparse-optim.ts';
 export {
   adagradRowsF64,
+  adamRowsF32,
   adamRowsF64,
   adamUpdate,
   dedupRows,

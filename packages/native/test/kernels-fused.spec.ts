@@ -6,6 +6,7 @@ import { setupNativeBackend } from '../src/backend.ts';
 import { nativeAdam } from '../src/kernels/adam.ts';
 import { dense } from '../src/kernels/dense.ts';
 import { registerGatherGradient, unregisterGatherGradient } from '../src/kernels/gradients.ts';
+import { l2Normalize } from '../src/kernels/l2-normalize.ts';
 import { layerNorm } from '../src/kernels/layer-norm.ts';
 import {
   inBatchSoftmaxCrossEntropy,
@@ -247,6 +248,70 @@ describe('layerNorm', () => {
         close(nat[k] as Float32Array, ref[k] as Float32Array, 2e-4, `layerNorm ${shape} output ${k}`);
       tf.dispose([x, g, b, w]);
     }
+  });
+});
+
+describe('l2Normalize', () => {
+  it('the fused op gives the bits of the tfjs chain on the native kernels, values and gradients', () => {
+    const cases: [string, number, number, (i: number) => number][] = [
+      ['unit scale', 257, 64, () => rng.normal()],
+      ['wide', 33, 256, () => rng.normal() * 0.05],
+      ['large', 9, 7, () => rng.normal() * 1e4],
+      ['tiny and zero rows', 6, 5, (i) => (i < 10 ? 0 : rng.normal() * 1e-21)],
+      ['empty', 0, 8, () => 0],
+    ];
+    for (const [label, R, D, gen] of cases) {
+      const x = tf.tensor2d(
+        Float32Array.from({ length: R * D }, (_, i) => gen(i)),
+        [R, D],
+      );
+      const w = tf.tensor2d(randn(R * D), [R, D]); // a random upstream gradient
+      const run = (impl: 'native' | 'tfjs') =>
+        tf.tidy(() => {
+          const y = l2Normalize(x, impl);
+          const [dx] = tf.grads((xx: tf.Tensor) => tf.sum(tf.mul(l2Normalize(xx as tf.Tensor2D, impl), w)))([
+            x,
+          ]);
+          return [y, dx!].map((t) => t.dataSync().slice() as Float32Array);
+        });
+      const before = tf.memory().numTensors;
+      const nat = run('native');
+      expect(tf.memory().numTensors, label).toBe(before);
+      const ref = run('tfjs');
+      for (let k = 0; k < 2; k++) {
+        const a = new Uint32Array((nat[k] as Float32Array).buffer);
+        const b = new Uint32Array((ref[k] as Float32Array).buffer);
+        expect(a.length, label).toBe(b.length);
+        for (let i = 0; i < a.length; i++)
+          if (a[i] !== b[i]) expect.fail(`${label} output ${k}[${i}]: ${nat[k]![i]} vs ${ref[k]![i]}`);
+      }
+      for (const v of nat[1]!) expect(Number.isFinite(v), label).toBe(true);
+      tf.dispose([x, w]);
+    }
+  });
+
+  it('rows come out with unit norm and the gradient is orthogonal to them', () => {
+    const R = 5;
+    const D = 12;
+    const x = tf.tensor2d(randn(R * D, 3), [R, D]);
+    const w = tf.tensor2d(randn(R * D), [R, D]);
+    const y = l2Normalize(x, 'native').dataSync();
+    const [dx] = tf.grads((xx: tf.Tensor) => tf.sum(tf.mul(l2Normalize(xx as tf.Tensor2D, 'native'), w)))([
+      x,
+    ]);
+    const g = dx!.dataSync();
+    const xv = x.dataSync();
+    for (let i = 0; i < R; i++) {
+      let n = 0;
+      let dot = 0;
+      for (let j = 0; j < D; j++) {
+        n += y[i * D + j]! ** 2;
+        dot += g[i * D + j]! * xv[i * D + j]!; // d‖x‖-invariant: dx ⟂ x
+      }
+      expect(n).toBeCloseTo(1, 5);
+      expect(Math.abs(dot)).toBeLessThan(1e-5);
+    }
+    tf.dispose([x, w, dx!]);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Csr, FeatureTable, Rng } from '@embrec/core';
 import { UsageError } from '@embrec/core';
+import { l2Normalize } from '@embrec/native';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchLookup } from '../training/lookup.ts';
 import type { DenseParam, ParamStore, TableParam } from '../training/params.ts';
@@ -292,7 +293,8 @@ export class Tower {
       xs = [x];
     }
     let x = this.out ? linear(xs, this.out) : xs[0]!; // [n, dim]
-    if (this.cfg.normalize) x = tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))); // [n, dim], ‖x‖ = 1
+    // [n, dim], ‖x‖ = 1: x · rsqrt(Σx² + 1e-12), one fused native op each way (the bits of the tfjs chain)
+    if (this.cfg.normalize) x = l2Normalize(x);
     return x;
   }
 }

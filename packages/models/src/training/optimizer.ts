@@ -1,4 +1,4 @@
-import { adagradRowsF64, adamRowsF64, nativeAvailable } from '@embrec/native';
+import { adagradRowsF64, adamRowsF32, adamRowsF64, nativeAvailable } from '@embrec/native';
 import type { DenseParam, Param, TableParam } from './params.ts';
 
 export interface OptimizerConfig {
@@ -8,6 +8,12 @@ export interface OptimizerConfig {
   readonly eps: number;
   /** L2 penalty added to the gradient (g + λw) of every updated value. */
   readonly weightDecay: number;
+  /**
+   * Arithmetic of the Adam update: 'float64' (default) computes it in double precision and rounds
+   * the stored values; 'float32' computes every operation in single precision, as PyTorch's Adam
+   * (faster, other bits). Adagrad is always float64.
+   */
+  readonly precision?: 'float64' | 'float32';
 }
 
 /**
@@ -40,7 +46,30 @@ export class Optimizer {
     const { m, v } = this.#state(p);
     const w = p.data;
     const { beta1, beta2, eps, weightDecay } = this.cfg;
-    if (this.cfg.type === 'adam') {
+    if (this.cfg.type === 'adam' && this.cfg.precision === 'float32') {
+      // one float operation at a time (Math.fround after each), as the native float32 kernel
+      const f = Math.fround;
+      const c1 = 1 - beta1 ** this.step;
+      const c2 = 1 - beta2 ** this.step;
+      const a = f(lr / c1);
+      const b1 = f(beta1);
+      const b2 = f(beta2);
+      const ob1 = f(1 - beta1);
+      const ob2 = f(1 - beta2);
+      const sc = f(1 / Math.sqrt(c2));
+      const e = f(eps);
+      const wd = f(weightDecay);
+      for (let k = 0; k < len; k++) {
+        const i = from + k;
+        const wi = w[i]!;
+        const g = f(grad[gFrom + k]! + f(wd * wi));
+        const mi = f(f(b1 * m[i]!) + f(ob1 * g));
+        const vi = f(f(b2 * v[i]!) + f(f(ob2 * g) * g));
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = f(wi - f(f(a * mi) / f(f(f(Math.sqrt(vi)) * sc) + e)));
+      }
+    } else if (this.cfg.type === 'adam') {
       const c1 = 1 - beta1 ** this.step;
       const c2 = 1 - beta2 ** this.step;
       const a = lr / c1;
@@ -77,9 +106,9 @@ export class Optimizer {
   }
 
   /**
-   * The same update by the native addon when it is loaded: the same double-precision operations in
-   * the same order as {@link #update}, so the same bits (test/optimizer.spec.ts compares them), 6–12×
-   * faster (AVX2 lanes; most felt on the many item rows a history batch touches).
+   * The same update by the native addon when it is loaded: the same operations (double or single
+   * precision) in the same order as {@link #update}, so the same bits (test/optimizer.spec.ts
+   * compares them), 6–12× faster (AVX2 lanes; most felt on the many item rows a history batch touches).
    */
   #native(p: Param, rows: Int32Array | null, grad: Float32Array, dim: number, lr: number): boolean {
     this.#useNative ??= nativeAvailable();
@@ -89,7 +118,8 @@ export class Optimizer {
     if (this.cfg.type === 'adam') {
       const c1 = 1 - beta1 ** this.step;
       const c2 = 1 - beta2 ** this.step;
-      adamRowsF64(p.data, m, v, rows, grad, dim, { a: lr / c1, beta1, beta2, c2, eps, weightDecay });
+      const adamRows = this.cfg.precision === 'float32' ? adamRowsF32 : adamRowsF64;
+      adamRows(p.data, m, v, rows, grad, dim, { a: lr / c1, beta1, beta2, c2, eps, weightDecay });
     } else {
       adagradRowsF64(p.data, v, rows, grad, dim, { lr, eps, weightDecay });
     }

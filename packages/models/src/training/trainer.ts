@@ -143,6 +143,7 @@ export async function train(target: TrainTarget, cfg: TrainConfig, input: TrainI
     beta2: cfg.beta2,
     eps: cfg.optimizer === 'adagrad' ? Math.max(cfg.eps, 1e-10) : cfg.eps,
     weightDecay: cfg.weightDecay,
+    precision: cfg.optimizerPrecision,
   });
   const stepsPerEpoch = Math.ceil(n / cfg.batchSize);
   const base = ctx.rng.fork('trainer');

