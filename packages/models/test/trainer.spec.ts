@@ -206,7 +206,7 @@ describe('trainer', () => {
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['optimizerPrecision']);
     expect(bad.error?.issues[0]?.message).toMatch(
-      /float32 is an Adam option: Adagrad always updates in float64/,
+      /float32 needs optimizer: adam \(Adagrad always updates in float64\)/,
     );
     expect(trainSchema.safeParse({ optimizerPrecision: 'float16' }).success).toBe(false);
   });

@@ -57,7 +57,7 @@ export const trainSchema = z
       .describe('steps between item-table refreshes of the scoring view (hard negatives)'),
   })
   .refine((c) => c.optimizerPrecision === 'float64' || c.optimizer === 'adam', {
-    message: 'optimizerPrecision float32 is an Adam option: Adagrad always updates in float64',
+    message: 'float32 needs optimizer: adam (Adagrad always updates in float64)',
     path: ['optimizerPrecision'],
   });
 export type TrainConfig = z.output<typeof trainSchema>;
