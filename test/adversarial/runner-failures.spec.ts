@@ -127,6 +127,20 @@ describe('write failures (issue 10, item 10)', () => {
     expect(bad.stderr).toContain('--max-failures expects a whole number of at least 1, found 0');
   }, 60_000);
 
+  it('embrec run --only with a name that is no trial is an error naming the trials (it ran nothing before)', async () => {
+    const w = workspace(tinyExperiment('sweep: { seeds: [1, 2] }'));
+    const r = await runCli(['run', w.file, '--output', w.out, '--only', 'seed=1', '--only', 'seed=9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--only "seed=9": no trial of');
+    expect(r.stderr).toContain('its trials are "seed=1", "seed=2"');
+    expect(existsSync(w.out) ? readdirSync(w.out) : []).toEqual([]);
+    const ok = await runCli(['run', w.file, '--output', w.out, '--only', 'seed=2'], {
+      env: { MLFLOW_TRACKING_URI: '' },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('1 finished');
+  }, 60_000);
+
   it("the trainer's checkpoint is one unit: a failed state.json write leaves the previous epoch's, which resumes exactly", async () => {
     const ref = workspace(tinyExperiment());
     const whole = await runFile(ref.file, { output: ref.out });

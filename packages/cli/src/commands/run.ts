@@ -68,7 +68,12 @@ export const runCommand: CommandModule<object, Args> = {
         describe: 'Print machine-readable JSON lines on stdout',
       })
       .option('force', { type: 'boolean', default: false, describe: 'Re-run trials that finished before' })
-      .option('only', { type: 'string', array: true, describe: 'Run only these trials (by name)' })
+      .option('only', {
+        type: 'string',
+        array: true,
+        describe:
+          'Run only these trials (by name, as `embrec plan` prints them; an unknown name is an error)',
+      })
       .option('quiet', {
         type: 'boolean',
         default: false,
@@ -115,6 +120,17 @@ export const runCommand: CommandModule<object, Args> = {
       if (!Number.isInteger(retries) || retries < 0)
         throw new UsageError(`--retries expects a whole number of at least 0, found ${retries}`);
       const { exp, registry } = await load(args);
+      if (args.only) {
+        // a name that matches no trial would silently run nothing: say which names exist
+        const names = exp.trials.map((t) => t.name);
+        const unknown = args.only.filter((n) => !names.includes(n));
+        if (unknown.length > 0) {
+          const shown = names.slice(0, 6).map((n) => `"${n}"`);
+          throw new UsageError(
+            `--only ${unknown.map((n) => `"${n}"`).join(', ')}: no trial of "${exp.name}" has that name; its trials are ${shown.join(', ')}${names.length > shown.length ? `, … (${names.length} in all)` : ''} (\`embrec plan\` lists them; a name has every axis value and the seed)`,
+          );
+        }
+      }
       if (args.queue) {
         const { runOnQueue } = await import('../queue/enqueue.ts');
         process.exitCode = await runOnQueue(exp, args.queue, { ...args, signal: ac.signal });
