@@ -110,6 +110,10 @@ const COMMANDS = new Map<string, Entry>([
     bench,
   ],
   [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data lastfm-lightgcnpp --dim 512 --tau 0.15 --history 0.5 --steps 58 --rounds 3',
+    bench,
+  ],
+  [
     'node --conditions=source --import tsx bench/train-epoch.ts --data lastfm-lightgcnpp --dim 256 --tau 0.15 --history 0.5 --steps 58 --rounds 3 --optimizer-precision float32',
     bench,
   ],

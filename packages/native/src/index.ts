@@ -1,4 +1,6 @@
 export { addon, nativeAvailable } from './addon.ts';
+export type { AllocatorTuning } from './allocator.ts';
+export { tuneAllocator } from './allocator.ts';
 export type { NativeBackendInfo } from './backend.ts';
 export { setupNativeBackend, teardownNativeBackend } from './backend.ts';
 export type { SgemmArgs } from './blas.ts';

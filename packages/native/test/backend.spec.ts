@@ -54,3 +54,28 @@ describe('setupBackend', () => {
     await expect(setupBackend('gpu' as never)).rejects.toThrow(/unknown backend "gpu"/);
   });
 });
+
+describe('tuneAllocator', () => {
+  const glibc = Boolean(
+    (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime,
+  );
+  it("keeps large freed blocks in the heap on glibc (setupNativeBackend applies it), and honours the environment's choice", async () => {
+    const { setupNativeBackend } = await import('../src/backend.ts');
+    const { tuneAllocator } = await import('../src/allocator.ts');
+    const info = await setupNativeBackend({ threads: 1 });
+    if (glibc || process.env.CI) {
+      expect(info.allocator).toEqual({ applied: true, mmapThreshold: 512 * 2 ** 20, trimThreshold: 2 ** 30 });
+    } else expect(info.allocator.applied).toBe(false);
+    expect(tuneAllocator({ EMBREC_MALLOC: 'default' })).toEqual({
+      applied: false,
+      reason: 'EMBREC_MALLOC=default',
+    });
+    expect(tuneAllocator({ MALLOC_TRIM_THRESHOLD_: '100000' }).reason).toMatch(
+      /environment sets glibc's malloc/,
+    );
+    expect(tuneAllocator({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1' }).applied).toBe(false);
+    expect(tuneAllocator({ GLIBC_TUNABLES: 'glibc.cpu.x86_ibt=on' })).toEqual(info.allocator);
+    // memory still works as before: a large block freed and allocated again
+    for (let i = 0; i < 3; i++) expect(new Float32Array(20 * 2 ** 20).fill(1)[123]).toBe(1);
+  });
+});

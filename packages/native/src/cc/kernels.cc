@@ -6,11 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include <immintrin.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "common.h"
 
@@ -996,6 +1000,27 @@ Napi::Value AdagradRowsF64(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// tuneAllocator(mmapThreshold, trimThreshold) -> [mmap accepted, trim accepted]: glibc's mallopt
+// M_MMAP_THRESHOLD / M_TRIM_THRESHOLD (setupNativeBackend in backend.ts says why). false where the C
+// library is not glibc or refuses the value.
+Napi::Value TuneAllocator(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Array::New(env, 2);
+#ifdef __GLIBC__
+  const int64_t mm = Int(info, 0), trim = Int(info, 1);
+  // the trim threshold only after the mmap one: setting either turns glibc's dynamic thresholds off,
+  // and a trim threshold alone would leave every large block to mmap (a fresh zeroed mapping each time)
+  const bool a = mm > 0 && mm <= INT32_MAX && mallopt(M_MMAP_THRESHOLD, (int)mm) == 1;
+  const bool b = a && trim > 0 && trim <= INT32_MAX && mallopt(M_TRIM_THRESHOLD, (int)trim) == 1;
+  out.Set(0u, Napi::Boolean::New(env, a));
+  out.Set(1u, Napi::Boolean::New(env, b));
+#else
+  out.Set(0u, Napi::Boolean::New(env, false));
+  out.Set(1u, Napi::Boolean::New(env, false));
+#endif
+  return out;
+}
+
 }  // namespace
 
 void InitKernels(Napi::Env env, Napi::Object exports) {
@@ -1018,5 +1043,6 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("adamRowsF64", Napi::Function::New(env, AdamRowsF64, "adamRowsF64"));
   exports.Set("adamRowsF32", Napi::Function::New(env, AdamRowsF32, "adamRowsF32"));
   exports.Set("adagradRowsF64", Napi::Function::New(env, AdagradRowsF64, "adagradRowsF64"));
+  exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocator, "tuneAllocator"));
 }
 }  // namespace embrec

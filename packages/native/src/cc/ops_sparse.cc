@@ -48,18 +48,44 @@ __attribute__((target_clones("avx2", "default"))) void SpmmRows(const CsrArgs& A
   }
 }
 
-// Aᵀ·Y for the output rows (columns of A) in [c0, c1): a scan of all entries, keeping its own.
-__attribute__((target_clones("avx2", "default"))) void SpmmTCols(const CsrArgs& A, const float* __restrict Y,
-                                                                  float* __restrict X, int64_t d, int64_t c0,
-                                                                  int64_t c1) {
-  const bool all = c0 == 0 && c1 == A.cols;
-  for (int64_t r = 0; r < A.rows; r++) {
-    const float* __restrict yr = Y + r * d;
+// The transpose's index of A (CSC): for each column c, its entries in row order — k in
+// [colptr[c], colptr[c + 1]) names entry entry[k] of row row[k]. A stable counting sort by column, so
+// the entries of a column keep the order a scan of A meets them in.
+struct CscIndex {
+  std::vector<int32_t> colptr, row, entry;
+};
+
+CscIndex Transpose(const CsrArgs& A) {
+  CscIndex t;
+  const int64_t nnz = A.indptr[A.rows];
+  t.colptr.assign(static_cast<size_t>(A.cols) + 1, 0);
+  t.row.resize(static_cast<size_t>(nnz));
+  t.entry.resize(static_cast<size_t>(nnz));
+  for (int64_t e = 0; e < nnz; e++) t.colptr[static_cast<size_t>(A.indices[e]) + 1]++;
+  for (int64_t c = 0; c < A.cols; c++) t.colptr[c + 1] += t.colptr[c];
+  std::vector<int32_t> at(t.colptr.begin(), t.colptr.end() - 1);
+  for (int64_t r = 0; r < A.rows; r++)
     for (int32_t e = A.indptr[r]; e < A.indptr[r + 1]; e++) {
-      const int64_t c = A.indices[e];
-      if (!all && (c < c0 || c >= c1)) continue;
-      const float v = A.values ? A.values[e] : 1.0f;
-      float* __restrict xc = X + c * d;
+      const int32_t k = at[A.indices[e]]++;
+      t.row[k] = static_cast<int32_t>(r);
+      t.entry[k] = e;
+    }
+  return t;
+}
+
+// Aᵀ·Y for the output rows (columns of A) in [c0, c1), through the transpose's index: each output row
+// is written once, from the rows of Y its entries name (a gather from Y instead of a scatter into X:
+// when X is large and Y small, as for a batch's history pooling, this keeps the writes sequential).
+// Each output value is the same chain of float operations in the same order as a scan of A's entries
+// adding v·Y[r] into X[c] (the row order of the entries), so the same bits.
+__attribute__((target_clones("avx2", "default"))) void SpmmTCols(const CsrArgs& A, const CscIndex& T,
+                                                                  const float* __restrict Y, float* __restrict X,
+                                                                  int64_t d, int64_t c0, int64_t c1) {
+  for (int64_t c = c0; c < c1; c++) {
+    float* __restrict xc = X + c * d;
+    for (int32_t k = T.colptr[c]; k < T.colptr[c + 1]; k++) {
+      const float v = A.values ? A.values[T.entry[k]] : 1.0f;
+      const float* __restrict yr = Y + static_cast<int64_t>(T.row[k]) * d;
       for (int64_t t = 0; t < d; t++) xc[t] += v * yr[t];
     }
   }
@@ -91,8 +117,9 @@ Napi::Value SpmmT(const Napi::CallbackInfo& info) {
   auto out = Napi::Float32Array::New(env, static_cast<size_t>(A.cols * d));  // zero-filled
   float* X = out.Data();
   const float* Y = y.Data();
-  // Each thread owns a range of output rows (columns of A) and scans all entries for its own.
-  ParallelFor(A.cols, threads, 64, [&](int64_t c0, int64_t c1) { SpmmTCols(A, Y, X, d, c0, c1); });
+  // Each thread owns a range of output rows (columns of A) and reads their entries from the transpose.
+  const CscIndex T = Transpose(A);
+  ParallelFor(A.cols, threads, 64, [&](int64_t c0, int64_t c1) { SpmmTCols(A, T, Y, X, d, c0, c1); });
   return out;
 }
 
