@@ -130,6 +130,10 @@ const COMMANDS = new Map<string, Entry>([
     bench,
   ],
   [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data ml-1m-lightgcnpp --dim 256 --tau 0.15 --steps 40 --rounds 3',
+    bench,
+  ],
+  [
     'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 64 --tau 0.1 --steps 40 --rounds 3',
     bench,
   ],
