@@ -63,26 +63,31 @@ describe.skipIf(!nativeAvailable())('spmm / spmmT', () => {
   it('give the bits of a float32 loop in CSR order (each product and sum rounded; any SIMD width)', () => {
     const rand = rng(33);
     const f = Math.fround;
-    for (const d of [1, 7, 8, 13, 64, 67]) {
-      const a = randomCsr(rand, 40, 30, 0.3, d % 2 === 1);
-      const x = Float32Array.from({ length: 30 * d }, () => (rand() - 0.5) * 10 ** (4 * rand() - 2));
-      const y = Float32Array.from({ length: 40 * d }, () => (rand() - 0.5) * 10 ** (4 * rand() - 2));
-      const ax = new Float32Array(40 * d);
-      const aty = new Float32Array(30 * d);
-      for (let r = 0; r < 40; r++)
-        for (let e = a.indptr[r]!; e < a.indptr[r + 1]!; e++) {
-          const v = a.values ? a.values[e]! : 1;
-          const c = a.indices[e]!;
-          for (let t = 0; t < d; t++) {
-            ax[r * d + t] = f(ax[r * d + t]! + f(v * x[c * d + t]!));
-            aty[c * d + t] = f(aty[c * d + t]! + f(v * y[r * d + t]!));
+    // 40 × 30: spmmT scans the entries; 30 × 40 (more output rows than input): through the transpose
+    for (const [R, C] of [
+      [40, 30],
+      [30, 40],
+    ] as const)
+      for (const d of [1, 7, 8, 13, 64, 67]) {
+        const a = randomCsr(rand, R, C, 0.3, d % 2 === 1);
+        const x = Float32Array.from({ length: C * d }, () => (rand() - 0.5) * 10 ** (4 * rand() - 2));
+        const y = Float32Array.from({ length: R * d }, () => (rand() - 0.5) * 10 ** (4 * rand() - 2));
+        const ax = new Float32Array(R * d);
+        const aty = new Float32Array(C * d);
+        for (let r = 0; r < R; r++)
+          for (let e = a.indptr[r]!; e < a.indptr[r + 1]!; e++) {
+            const v = a.values ? a.values[e]! : 1;
+            const c = a.indices[e]!;
+            for (let t = 0; t < d; t++) {
+              ax[r * d + t] = f(ax[r * d + t]! + f(v * x[c * d + t]!));
+              aty[c * d + t] = f(aty[c * d + t]! + f(v * y[r * d + t]!));
+            }
           }
-        }
-      const bits = (z: Float32Array) => Array.from(new Uint32Array(z.buffer, z.byteOffset, z.length));
-      expect(bits(spmm(a, x, d))).toEqual(bits(ax));
-      expect(bits(spmmT(a, y, d))).toEqual(bits(aty));
-      expect(bits(spmmT(a, y, d, { threads: 3 }))).toEqual(bits(aty));
-    }
+        const bits = (z: Float32Array) => Array.from(new Uint32Array(z.buffer, z.byteOffset, z.length));
+        expect(bits(spmm(a, x, d))).toEqual(bits(ax));
+        expect(bits(spmmT(a, y, d))).toEqual(bits(aty));
+        expect(bits(spmmT(a, y, d, { threads: 3 }))).toEqual(bits(aty));
+      }
   });
 
   it('reject wrong dense lengths', () => {

@@ -1,11 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addon, nativeAvailable } from '../addon.ts';
-import type { CpuBackend } from './util.ts';
-
-function f32(be: CpuBackend, t: tf.Tensor): Float32Array {
-  const v = be.data.get(t.dataId).values;
-  return v instanceof Float32Array ? v : Float32Array.from(t.dataSync() as ArrayLike<number>);
-}
+import { type CpuBackend, values } from './util.ts';
 
 /** The tfjs op chain {@link l2Normalize} stands for: x · rsqrt(Σ x² + 1e-12) over the last axis of [R, D]. */
 export function l2NormalizeTfjs(x: tf.Tensor2D): tf.Tensor2D {
@@ -35,7 +30,7 @@ export function l2Normalize(x: tf.Tensor2D, impl: 'auto' | 'native' | 'tfjs' = '
     const y = new Float32Array(R * D);
     const t = new Float32Array(R);
     const r = new Float32Array(R);
-    addon().l2NormalizeFwd(f32(be, xt), R, D, y, t, r);
+    addon().l2NormalizeFwd(values(be, xt), R, D, y, t, r);
     save([xt, tf.tensor1d(t), tf.tensor1d(r)]);
     return {
       value: tf.tensor2d(y, [R, D]),
@@ -43,7 +38,15 @@ export function l2Normalize(x: tf.Tensor2D, impl: 'auto' | 'native' | 'tfjs' = '
         const [sx, st, sr] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const be2 = tf.backend() as unknown as CpuBackend;
         const dx = new Float32Array(R * D);
-        addon().l2NormalizeBwd(f32(be2, sx), f32(be2, dy as tf.Tensor), f32(be2, st), f32(be2, sr), R, D, dx);
+        addon().l2NormalizeBwd(
+          values(be2, sx),
+          values(be2, dy as tf.Tensor),
+          values(be2, st),
+          values(be2, sr),
+          R,
+          D,
+          dx,
+        );
         return [tf.tensor2d(dx, [R, D])];
       },
     };
