@@ -138,6 +138,10 @@ const COMMANDS = new Map<string, Entry>([
     bench,
   ],
   [
+    'node --conditions=source --import tsx bench/train-epoch.ts --data gowalla/lightgcnpp --dim 256 --tau 0.1 --steps 40 --rounds 3',
+    bench,
+  ],
+  [
     'node --conditions=source --import tsx bench/lightgcn-epoch.ts --data gowalla/lightgcnpp --steps 20 --warm 3 --layouts coo',
     bench,
   ],
